@@ -1,0 +1,15 @@
+//! The pure core: revisions, the graph, identifier resolution and plans.
+//!
+//! Nothing here does I/O, prints, or knows about clap, sqlx or git2: every question
+//! about the graph is a plain function over in-memory data, so it is tested with tiny
+//! literal graphs and stays fast at 100,000 revisions.
+
+pub mod graph;
+pub mod problem;
+pub mod resolve;
+pub mod revision;
+
+pub use graph::{Ix, RevisionGraph};
+pub use problem::{GraphProblems, Problem, ProblemKind};
+pub use resolve::{Pos, ResolveError, Resolver};
+pub use revision::{Dialect, Origin, Revision, RevisionId, Sql};

@@ -1,0 +1,80 @@
+//! Problems found in a revision set: every one is reported, none stops the search for others.
+
+use std::fmt;
+use std::path::PathBuf;
+
+use serde::Serialize;
+
+/// What kind of problem: a stable name, part of `check --format json`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ProblemKind {
+    /// The file is not valid YAML, or has an unknown key, a missing field or a bad value.
+    InvalidFile,
+    DuplicateRevision,
+    MissingDownRevision,
+    MissingDependency,
+    DuplicateBranchLabel,
+    Cycle,
+    DependencyCycle,
+    MultipleHeads,
+    ChecksumMismatch,
+    MissingFile,
+    FailedRevision,
+    UnknownAppliedRevision,
+    ModelDrift,
+    InvalidModel,
+}
+
+/// One problem, with the file (and line) and revisions it concerns.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Problem {
+    pub kind: ProblemKind,
+    pub message: String,
+    pub path: Option<PathBuf>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub line: Option<u32>,
+    pub revisions: Vec<String>,
+}
+
+impl Problem {
+    pub fn new(kind: ProblemKind, message: impl Into<String>) -> Self {
+        Self {
+            kind,
+            message: message.into(),
+            path: None,
+            line: None,
+            revisions: Vec::new(),
+        }
+    }
+
+    pub fn at(mut self, path: Option<PathBuf>, line: Option<u32>) -> Self {
+        self.path = path;
+        self.line = line;
+        self
+    }
+
+    pub fn revisions<I, S>(mut self, revs: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.revisions = revs.into_iter().map(Into::into).collect();
+        self
+    }
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match (&self.path, self.line) {
+            (Some(p), Some(l)) => write!(f, "{}:{l}: {}", p.display(), self.message),
+            (Some(p), None) => write!(f, "{}: {}", p.display(), self.message),
+            _ => f.write_str(&self.message),
+        }
+    }
+}
+
+/// All the problems that kept a revision graph from being built.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{} problem(s) in the revisions: {}", .0.len(), .0.first().map(|p| p.to_string()).unwrap_or_default())]
+pub struct GraphProblems(pub Vec<Problem>);
