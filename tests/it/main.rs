@@ -1,3 +1,15 @@
 //! The one integration-test binary: each area is a module, so the suite links once.
 
 mod support;
+
+mod server_smoke {
+    use super::support::{Server, TestDb};
+
+    #[test]
+    fn test_databases_are_created_and_dropped_on_both_servers() {
+        for server in [Server::Postgres, Server::Mysql] {
+            let Some(db) = TestDb::new(server) else { continue };
+            assert!(db.url.ends_with(&db.name));
+        }
+    }
+}

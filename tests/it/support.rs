@@ -14,3 +14,121 @@ pub fn migrate(dir: &Path) -> assert_cmd::Command {
         .env_remove("DATABASE_URL");
     cmd
 }
+
+/// Which database server a test needs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Server {
+    Postgres,
+    Mysql,
+}
+
+impl Server {
+    fn admin_url(self) -> String {
+        match self {
+            Server::Postgres => std::env::var("MIGRATE_TEST_POSTGRES")
+                .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into()),
+            Server::Mysql => std::env::var("MIGRATE_TEST_MYSQL")
+                .unwrap_or_else(|_| "mysql://root@127.0.0.1:3306/mysql".into()),
+        }
+    }
+
+    fn base_url(self) -> String {
+        let admin = self.admin_url();
+        let cut = admin.rfind('/').expect("a server URL ends in /database");
+        admin[..cut].to_owned()
+    }
+}
+
+/// A database created for one test and dropped when the value goes out of scope.
+///
+/// When the server can't be reached the test fails if `CI` or `MIGRATE_REQUIRE_SERVERS`
+/// is set; otherwise it prints a loud `SKIPPED` line and `TestDb::new` returns `None`,
+/// and the caller returns early (the runner still counts it as run, so the line is
+/// what tells a person; CI never takes this path).
+pub struct TestDb {
+    pub server: Server,
+    pub name: String,
+    pub url: String,
+}
+
+fn block_on<F>(f: F) -> F::Output
+where
+    F: std::future::Future + Send,
+    F::Output: Send,
+{
+    // A fresh runtime on its own thread, so this works inside #[tokio::test] too.
+    std::thread::scope(|s| {
+        s.spawn(|| {
+            tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("a tokio runtime")
+                .block_on(f)
+        })
+        .join()
+        .expect("the runtime thread finished")
+    })
+}
+
+fn servers_required() -> bool {
+    std::env::var_os("CI").is_some_and(|v| !v.is_empty() && v != "false")
+        || std::env::var_os("MIGRATE_REQUIRE_SERVERS").is_some()
+}
+
+async fn admin_exec(server: Server, sql: String) -> Result<(), sqlx::Error> {
+    use sqlx::Connection;
+    match server {
+        Server::Postgres => {
+            let mut c = sqlx::PgConnection::connect(&server.admin_url()).await?;
+            sqlx::raw_sql(sqlx::AssertSqlSafe(sql.clone())).execute(&mut c).await?;
+        }
+        Server::Mysql => {
+            let mut c = sqlx::MySqlConnection::connect(&server.admin_url()).await?;
+            sqlx::raw_sql(sqlx::AssertSqlSafe(sql.clone())).execute(&mut c).await?;
+        }
+    }
+    Ok(())
+}
+
+impl TestDb {
+    /// Creates a uniquely named database on `server`.
+    pub fn new(server: Server) -> Option<TestDb> {
+        let name = format!(
+            "migrate_test_{}",
+            uuid::Uuid::new_v4().simple().to_string().get(..16).unwrap_or("x")
+        );
+        let create = match server {
+            Server::Postgres => format!("CREATE DATABASE \"{name}\""),
+            Server::Mysql => format!("CREATE DATABASE `{name}`"),
+        };
+        match block_on(admin_exec(server, create)) {
+            Ok(()) => Some(TestDb {
+                server,
+                url: format!("{}/{name}", server.base_url()),
+                name,
+            }),
+            Err(e) if servers_required() => {
+                panic!("{server:?} test server unreachable at {}: {e}", server.base_url())
+            }
+            Err(e) => {
+                eprintln!(
+                    "SKIPPED: {server:?} server unreachable ({e}); this test did not run. \
+                     Set MIGRATE_REQUIRE_SERVERS=1 to make that a failure."
+                );
+                None
+            }
+        }
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        let drop_sql = match self.server {
+            Server::Postgres => format!("DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)", self.name),
+            Server::Mysql => format!("DROP DATABASE IF EXISTS `{}`", self.name),
+        };
+        if let Err(e) = block_on(admin_exec(self.server, drop_sql)) {
+            eprintln!("warning: could not drop test database {}: {e}", self.name);
+        }
+    }
+}
