@@ -106,7 +106,7 @@ pub fn parse_relative(input: &str) -> Option<Relative<'_>> {
         label,
         symbol: (!symbol.is_empty()).then_some(symbol),
         steps,
-        text: &number[..],
+        text: number,
     })
 }
 
