@@ -1,6 +1,9 @@
 //! The command line: clap definitions and all output. One file per command, each with
 //! its `<Verb>Args` and one `run` function; shared options live in [`GlobalArgs`].
 
+mod audit;
+mod authorship;
+mod blame;
 mod check;
 mod context;
 mod entry;
@@ -56,6 +59,10 @@ pub enum Command {
     Graph(graph::GraphArgs),
     /// Validate the whole graph; exit 1 listing every problem.
     Check(check::CheckArgs),
+    /// Who added each revision (from git), newest first.
+    Blame(blame::BlameArgs),
+    /// Query revision authorship: by author, date, branch label or graph range.
+    Audit(audit::AuditArgs),
 }
 
 /// Parses arguments, runs the command, prints errors; returns the process exit code.
@@ -75,6 +82,8 @@ pub fn main() -> ExitCode {
         Command::Show(args) => show::run(&ctx, args),
         Command::Graph(args) => graph::run(&ctx, args),
         Command::Check(args) => check::run(&ctx, args),
+        Command::Blame(args) => blame::run(&ctx, args),
+        Command::Audit(args) => audit::run(&ctx, args),
     };
     match result {
         Ok(code) => code,

@@ -158,8 +158,14 @@ impl HeadOrigin {
     }
 }
 
-/// The origin of revision `ix`: its adding commit and the local branches holding it.
-pub fn head_origin(graph: &RevisionGraph, ix: Ix, authorship: &Authorship) -> HeadOrigin {
+/// The origin of revision `ix`: its adding commit and, with `with_branches`, the local
+/// branches holding that commit (one ancestry query per branch, so keep it for heads).
+pub fn head_origin(
+    graph: &RevisionGraph,
+    ix: Ix,
+    authorship: &Authorship,
+    with_branches: bool,
+) -> HeadOrigin {
     let rev = graph.revision(ix);
     let file = match &rev.origin.path {
         Some(p) => authorship.for_file(p),
@@ -167,7 +173,9 @@ pub fn head_origin(graph: &RevisionGraph, ix: Ix, authorship: &Authorship) -> He
     };
     let added = file.added.as_ref();
     let branches = match (authorship.repo(), added) {
-        (Some(repo), Some(c)) => repo.branches_containing(&c.id).unwrap_or_default(),
+        (Some(repo), Some(c)) if with_branches => {
+            repo.branches_containing(&c.id).unwrap_or_default()
+        }
         _ => Vec::new(),
     };
     HeadOrigin {
