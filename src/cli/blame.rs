@@ -10,7 +10,7 @@ use super::output::{print_json, write_stdout, CmdResult, Failure, Format};
 #[derive(Debug, clap::Args)]
 pub struct BlameArgs {
     /// Revisions to show (ids, prefixes, `heads`, `label@head`...; default: all).
-    #[arg(value_name = "REV")]
+    #[arg(value_name = "REV", id = "rev")]
     pub revisions: Vec<String>,
 }
 

@@ -9,7 +9,7 @@ use super::revision::{blank_revision, new_identity, write_new};
 #[derive(Debug, clap::Args)]
 pub struct MergeArgs {
     /// Revisions to merge (default: all heads).
-    #[arg(value_name = "REV")]
+    #[arg(value_name = "REV", id = "rev")]
     pub revisions: Vec<String>,
     /// Message (default: names the merged revisions).
     #[arg(short, long)]

@@ -45,7 +45,14 @@ pub(super) fn load(repo: &GitRepo, shallow: &[String]) -> Result<Option<(Oid, St
     let path = cache_path(repo);
     let bytes = match std::fs::read(&path) {
         Ok(b) => b,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e)
+            if matches!(
+                e.kind(),
+                std::io::ErrorKind::NotFound | std::io::ErrorKind::NotADirectory
+            ) =>
+        {
+            return Ok(None)
+        }
         Err(e) => {
             return Err(format!(
                 "warning: could not read authorship cache {}: {e}; rebuilding it",

@@ -33,6 +33,9 @@ pub(super) enum Change {
     Renamed { from: String, to: String },
 }
 
+/// What one commit did inside the revisions directory, if anything.
+type CommitChanges = Option<(CommitInfo, Vec<Change>)>;
+
 /// Below this many new commits the diffs run on this thread: no pool, no reopening.
 const PARALLEL_FROM: usize = 64;
 
@@ -129,23 +132,22 @@ fn walk(
     let oids: Vec<Oid> = revwalk.collect::<Result<_, _>>()?;
     let prefix = repo.dir_prefix.as_str();
 
-    let per_commit: Vec<Result<Option<(CommitInfo, Vec<Change>)>, git2::Error>> =
-        if oids.len() < PARALLEL_FROM {
-            oids.iter()
-                .map(|&oid| commit_changes(&repo.repo, oid, prefix))
-                .collect()
-        } else {
-            let git_dir = repo.repo.path().to_path_buf();
-            oids.par_iter()
-                .map_init(
-                    || Repository::open(&git_dir),
-                    |r, &oid| match r {
-                        Ok(r) => commit_changes(r, oid, prefix),
-                        Err(e) => Err(git2::Error::from_str(e.message())),
-                    },
-                )
-                .collect()
-        };
+    let per_commit: Vec<Result<CommitChanges, git2::Error>> = if oids.len() < PARALLEL_FROM {
+        oids.iter()
+            .map(|&oid| commit_changes(&repo.repo, oid, prefix))
+            .collect()
+    } else {
+        let git_dir = repo.repo.path().to_path_buf();
+        oids.par_iter()
+            .map_init(
+                || Repository::open(&git_dir),
+                |r, &oid| match r {
+                    Ok(r) => commit_changes(r, oid, prefix),
+                    Err(e) => Err(git2::Error::from_str(e.message())),
+                },
+            )
+            .collect()
+    };
 
     for result in per_commit {
         if let Some((info, changes)) = result? {
@@ -193,11 +195,7 @@ pub(super) fn dir_tree<'r>(repo: &'r Repository, tree: Tree<'r>, prefix: &str) -
 
 /// The changes `oid` made inside the revisions directory, with its author; `None`
 /// when it changed nothing there (or only brought in what a merged parent had).
-fn commit_changes(
-    repo: &Repository,
-    oid: Oid,
-    prefix: &str,
-) -> Result<Option<(CommitInfo, Vec<Change>)>, git2::Error> {
+fn commit_changes(repo: &Repository, oid: Oid, prefix: &str) -> Result<CommitChanges, git2::Error> {
     let commit = repo.find_commit(oid)?;
     let new = dir_tree(repo, commit.tree()?, prefix);
     let mut parent_trees = Vec::with_capacity(commit.parent_count());
@@ -224,8 +222,8 @@ fn commit_changes(
     let others: Vec<&Tree<'_>> = parent_trees.iter().skip(1).flatten().collect();
     let mut changes = Vec::new();
     for delta in diff.deltas() {
-        let old_path = delta.old_file().path().map(|p| super::git_path(p));
-        let new_path = delta.new_file().path().map(|p| super::git_path(p));
+        let old_path = delta.old_file().path().map(super::git_path);
+        let new_path = delta.new_file().path().map(super::git_path);
         let new_oid = delta.new_file().id();
         // In a merge, a file exactly as another parent had it came from that parent.
         let from_other = |rel: &str| {
@@ -368,8 +366,10 @@ mod tests {
 
     #[test]
     fn a_rename_keeps_the_adding_commit_and_moves_last_changed() {
-        let mut s = State::default();
-        s.commits = vec![info(0), info(1), info(2)];
+        let mut s = State {
+            commits: vec![info(0), info(1), info(2)],
+            ..State::default()
+        };
         apply(&mut s, 0, Change::Added("r/a.yaml".into()));
         apply(&mut s, 1, Change::Modified("r/a.yaml".into()));
         apply(

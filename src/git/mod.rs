@@ -70,7 +70,7 @@ fn git_time(t: git2::Time) -> DateTime<FixedOffset> {
     offset
         .timestamp_opt(t.seconds(), 0)
         .single()
-        .unwrap_or_else(|| DateTime::<FixedOffset>::default())
+        .unwrap_or_default()
 }
 
 mod rfc3339 {

@@ -2,6 +2,10 @@
 
 mod support;
 
+mod git_authorship;
+mod git_fixture;
+mod git_library;
+
 mod server_smoke {
     use super::support::{Server, TestDb};
 
