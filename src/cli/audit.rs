@@ -57,7 +57,7 @@ pub fn run(ctx: &Context, args: AuditArgs) -> CmdResult {
             "`audit --applied` needs the database audit log (migrate_log), which this build does not have yet",
         ));
     }
-    let graph = ctx.load_graph()?;
+    let (graph, authorship) = authorship::load_with_graph(ctx)?;
     let mut selected: Vec<Ix> = match &args.range {
         None => (0..graph.len() as Ix).collect(),
         Some(_) => {
@@ -76,7 +76,6 @@ pub fn run(ctx: &Context, args: AuditArgs) -> CmdResult {
         }
         selected.retain(|&ix| graph.has_label(ix, label));
     }
-    let authorship = authorship::load(ctx);
     let rows: Vec<BlameEntry> = BlameEntry::for_revisions(&graph, &selected, &authorship)
         .into_iter()
         .filter(|r| filter.matches(r))

@@ -6,6 +6,7 @@ use migrate::core::{Ix, RevisionGraph};
 use migrate::git::{head_origin, Authorship, HeadOrigin};
 
 use super::context::Context;
+use super::output::Failure;
 
 /// Reads authorship for the revisions directory; problems become warnings on stderr.
 pub fn load(ctx: &Context) -> Authorship {
@@ -17,6 +18,18 @@ pub fn load(ctx: &Context) -> Authorship {
         eprintln!("note: {note}");
     }
     authorship
+}
+
+/// Loads the graph and, on a second thread at the same time, authorship.
+pub fn load_with_graph(ctx: &Context) -> Result<(RevisionGraph, Authorship), Failure> {
+    let (graph, authorship) = std::thread::scope(|s| {
+        let authorship = s.spawn(|| load(ctx));
+        let graph = ctx.load_graph();
+        (graph, authorship.join())
+    });
+    let authorship =
+        authorship.map_err(|_| Failure::new("reading git authorship failed unexpectedly"))?;
+    Ok((graph?, authorship))
 }
 
 /// The origin of each of `revisions` (heads: with the branches holding them).
