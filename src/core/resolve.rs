@@ -282,6 +282,29 @@ impl<'g> Resolver<'g> {
         }
     }
 
+    /// One revision from any identifier, relative forms with a symbol included
+    /// (`head-1`, `ae10+2`, `auth@head-1`); `None` is base.
+    pub fn resolve_one(&self, input: &str) -> Result<Option<Ix>, ResolveError> {
+        let Some(rel) = parse_relative(input) else {
+            return self.revision(input);
+        };
+        let Some(symbol) = rel.symbol else {
+            return self.revision(input);
+        };
+        let (start, label) = if rel.steps > 0 {
+            (
+                self.revision(symbol)?.map_or(Pos::Nothing, Pos::Rev),
+                rel.label,
+            )
+        } else {
+            (self.start_of(symbol, rel.label)?, None)
+        };
+        match self.walk(start, rel.steps, label, true)? {
+            Some(p) => Ok(p.rev()),
+            None => Err(ResolveError::WalkedTooFar),
+        }
+    }
+
     /// Walks `steps` up (positive) or down (negative); every step needs exactly one
     /// neighbour. `label` filters upward steps. `Ok(None)` means the walk ran off the
     /// graph and `no_overwalk` was set.

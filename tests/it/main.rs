@@ -2,6 +2,8 @@
 
 mod support;
 
+mod cli_graph;
+
 mod server_smoke {
     use super::support::{Server, TestDb};
 
