@@ -215,37 +215,103 @@ impl RevisionGraph {
     }
 
     /// Drops each dependency already declared by a `down_revision` ancestor (Alembic's
-    /// `_normalized_down_revisions`). Only dependencies declared by more than one
-    /// revision need an ancestry walk, so this stays near-linear.
+    /// `_normalized_down_revisions`), and each that is also a parent (Alembic dedupes
+    /// those, alembic#843). Only a dependency declared by several revisions needs an
+    /// ancestry walk: one memoized walk per such dependency, pruned below the lowest of
+    /// its dependents by generation number, so this stays near-linear on real graphs.
     fn normalize_dependencies(&mut self) {
         let n = self.revisions.len();
-        for ix in 0..n {
-            let mut kept = Vec::with_capacity(self.dependencies[ix].len());
-            for &dep in &self.dependencies[ix] {
-                let declared_below = self.dependents[dep as usize].iter().any(|&other| {
-                    other as usize != ix && self.is_versioned_ancestor(other, ix as Ix)
+        let generation = self.generations();
+        let mut is_dependent = vec![false; n];
+        // memo[v] == (dep, found): v or one of its ancestors depends on `dep`.
+        let mut memo: Vec<(u32, bool)> = vec![(u32::MAX, false); n];
+        let mut dropped: Vec<(Ix, Ix)> = Vec::new();
+        let mut stack: Vec<(Ix, usize)> = Vec::new();
+        for dep in 0..n {
+            let dependents = &self.dependents[dep];
+            if dependents.len() < 2 {
+                continue;
+            }
+            let mark = dep as u32;
+            let lowest = dependents
+                .iter()
+                .map(|&d| generation[d as usize])
+                .min()
+                .unwrap_or(0);
+            for &d in dependents {
+                is_dependent[d as usize] = true;
+            }
+            for &x in dependents {
+                let below = self.parents[x as usize].iter().any(|&p| {
+                    if generation[p as usize] < lowest {
+                        return false;
+                    }
+                    if memo[p as usize].0 != mark {
+                        memo[p as usize] = (mark, is_dependent[p as usize]);
+                        stack.push((p, 0));
+                        while let Some(&mut (v, ref mut next)) = stack.last_mut() {
+                            let ps = &self.parents[v as usize];
+                            if memo[v as usize].1 || *next == ps.len() {
+                                let found = memo[v as usize].1;
+                                stack.pop();
+                                if let Some(&(u, _)) = stack.last() {
+                                    memo[u as usize].1 |= found;
+                                }
+                                continue;
+                            }
+                            let q = ps[*next];
+                            *next += 1;
+                            if generation[q as usize] < lowest {
+                                continue;
+                            }
+                            if memo[q as usize].0 == mark {
+                                memo[v as usize].1 |= memo[q as usize].1;
+                            } else {
+                                memo[q as usize] = (mark, is_dependent[q as usize]);
+                                stack.push((q, 0));
+                            }
+                        }
+                    }
+                    memo[p as usize].1
                 });
-                if !declared_below {
-                    kept.push(dep);
+                if below {
+                    dropped.push((x, dep as Ix));
                 }
             }
-            self.normalized_dependencies[ix] = kept;
+            for &d in dependents {
+                is_dependent[d as usize] = false;
+            }
+        }
+        dropped.sort_unstable();
+        for ix in 0..n {
+            self.normalized_dependencies[ix] = self.dependencies[ix]
+                .iter()
+                .copied()
+                .filter(|dep| !self.parents[ix].contains(dep))
+                .filter(|&dep| dropped.binary_search(&(ix as Ix, dep)).is_err())
+                .collect();
         }
     }
 
-    /// Whether `a` is a strict ancestor of `b` through `down_revision` edges only.
-    fn is_versioned_ancestor(&self, a: Ix, b: Ix) -> bool {
-        let mut seen = HashSet::new();
-        let mut stack: Vec<Ix> = self.parents[b as usize].clone();
-        while let Some(x) = stack.pop() {
-            if x == a {
-                return true;
-            }
-            if seen.insert(x) {
-                stack.extend_from_slice(&self.parents[x as usize]);
+    /// Generation numbers through `down_revision`: 0 for a base, else one more than the
+    /// highest parent. A strict ancestor always has a lower generation.
+    fn generations(&self) -> Vec<u32> {
+        let n = self.revisions.len();
+        let mut generation = vec![0u32; n];
+        let mut waiting: Vec<usize> = self.parents.iter().map(Vec::len).collect();
+        let mut ready: Vec<Ix> = (0..n as Ix).filter(|&i| waiting[i as usize] == 0).collect();
+        while let Some(x) = ready.pop() {
+            let next = generation[x as usize] + 1;
+            for &c in &self.children[x as usize] {
+                let g = &mut generation[c as usize];
+                *g = (*g).max(next);
+                waiting[c as usize] -= 1;
+                if waiting[c as usize] == 0 {
+                    ready.push(c);
+                }
             }
         }
-        false
+        generation
     }
 
     /// Gives every descendant of a labelled revision its label, and the plain chain
@@ -357,7 +423,7 @@ impl RevisionGraph {
         &self.dependencies[ix as usize]
     }
 
-    /// Dependencies not already declared by a `down_revision` ancestor.
+    /// Dependencies not already declared by a `down_revision` ancestor, nor parents.
     pub fn normalized_dependencies(&self, ix: Ix) -> &[Ix] {
         &self.normalized_dependencies[ix as usize]
     }
