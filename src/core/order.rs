@@ -44,13 +44,31 @@ pub fn topological_order(graph: &RevisionGraph, todo: &[bool], heads: &[Ix]) -> 
     let mut stamp = vec![0u32; n];
     let mut generation = 0u32;
     let mut queue = Vec::new();
+    let mut region = Vec::new();
 
-    while !cursors.is_empty() {
+    loop {
+        if cursors.is_empty() {
+            // Revisions the heads can't reach through `todo` (a `history` range whose
+            // lower bound cuts a dependency path; Alembic fails an assertion there):
+            // start again from the highest of them, so the order still respects every
+            // edge.
+            if out.len() == total {
+                break;
+            }
+            cursors = (0..n as Ix)
+                .filter(|&i| pending[i as usize] && needed_by[i as usize] == 0)
+                .collect();
+            for &c in &cursors {
+                is_cursor[c as usize] = true;
+            }
+            idx = 0;
+        }
         let candidate = cursors[idx];
         if needed_by[candidate as usize] > 0 {
             // Another cursor needs `candidate` first: find the first one in list order.
             generation += 1;
             queue.clear();
+            region.clear();
             queue.push(candidate);
             stamp[candidate as usize] = generation;
             while let Some(x) = queue.pop() {
@@ -58,20 +76,28 @@ pub fn topological_order(graph: &RevisionGraph, todo: &[bool], heads: &[Ix]) -> 
                     if pending[y as usize] && stamp[y as usize] != generation {
                         stamp[y as usize] = generation;
                         queue.push(y);
+                        region.push(y);
                     }
                 }
             }
             let next = cursors
                 .iter()
                 .position(|&c| c != candidate && stamp[c as usize] == generation);
-            match next {
-                Some(i) => {
-                    idx = i;
-                    continue;
-                }
-                // Unreachable for a well-formed todo set; emit rather than loop forever.
-                None => needed_by[candidate as usize] = 0,
+            if let Some(i) = next {
+                idx = i;
+                continue;
             }
+            // What needs `candidate` is under no cursor (a range cut as above): walk it
+            // from its highest revisions first.
+            region.sort_unstable();
+            idx = cursors.len();
+            for &y in &region {
+                if needed_by[y as usize] == 0 {
+                    cursors.push(y);
+                    is_cursor[y as usize] = true;
+                }
+            }
+            continue;
         }
         if pending[candidate as usize] {
             pending[candidate as usize] = false;
@@ -102,12 +128,6 @@ pub fn topological_order(graph: &RevisionGraph, todo: &[bool], heads: &[Ix]) -> 
                 }
             }
         }
-    }
-    // Anything not reachable from the heads (can't happen for plans) still comes out.
-    if out.len() < total {
-        let mut rest: Vec<Ix> = (0..n as Ix).filter(|&i| pending[i as usize]).collect();
-        rest.reverse();
-        out.extend(rest);
     }
     out
 }
