@@ -243,6 +243,45 @@ mod labeled_branch {
     }
 
     #[test]
+    fn labels_propagate_up_and_down_a_straight_line() {
+        let g = map();
+        let labels = |id: &str| g.branch_labels(ix(&g, id)).collect::<Vec<_>>().join(",");
+        // Every descendant, and the plain chain below: d gets ebranch from e.
+        for id in ["d", "e", "someothername", "f"] {
+            assert_eq!(labels(id), "ebranch", "{id}");
+        }
+        for id in ["a", "b", "somelongername", "c"] {
+            assert_eq!(labels(id), "abranch", "{id}");
+        }
+        assert!(g.has_label(ix(&g, "d"), "ebranch"));
+        assert!(!g.has_label(ix(&g, "d"), "abranch"));
+        assert!(!g.has_label(ix(&g, "d"), "nosuch"));
+    }
+
+    #[test]
+    fn labels_cross_merges_and_stop_at_branch_points() {
+        //! a -> b -> c1 (c1branch) -> d1 ---\
+        //!       \-> c2 (c2branch) -> d2 ---> e -> f
+        let g = graph(vec![
+            r("a", &[]),
+            r("b", &["a"]),
+            r("c1", &["b"]).labels(&["c1branch"]),
+            r("d1", &["c1"]),
+            r("c2", &["b"]).labels(&["c2branch"]),
+            r("d2", &["c2"]),
+            r("e", &["d1", "d2"]),
+            r("f", &["e"]),
+        ]);
+        let labels = |id: &str| g.branch_labels(ix(&g, id)).collect::<Vec<_>>().join(",");
+        assert_eq!(labels("a"), "");
+        assert_eq!(labels("b"), "");
+        assert_eq!(labels("c1"), "c1branch");
+        assert_eq!(labels("d2"), "c2branch");
+        assert_eq!(labels("e"), "c1branch,c2branch");
+        assert_eq!(labels("f"), "c1branch,c2branch");
+    }
+
+    #[test]
     fn current_named_rev() {
         assert_eq!(revision(&map(), "ebranch@head").as_deref(), Some("f"));
     }
