@@ -106,7 +106,7 @@ fn check_rows_are_heads(g: &RevisionGraph, p: &Plan) -> Vec<Ix> {
 }
 
 /// Alembic's `RevisionMap._topological_sort`, ported literally (quadratic: tests only).
-fn alembic_topological_sort(g: &RevisionGraph, todo: &[bool], heads: &[Ix]) -> Vec<Ix> {
+pub(super) fn alembic_topological_sort(g: &RevisionGraph, todo: &[bool], heads: &[Ix]) -> Vec<Ix> {
     alembic_sort_or_none(g, todo, heads).expect("Alembic's sort left revisions behind")
 }
 
@@ -173,7 +173,7 @@ fn is_convex(g: &RevisionGraph, set: &[bool]) -> bool {
     })
 }
 
-fn marks(g: &RevisionGraph, revs: &[Ix]) -> Vec<bool> {
+pub(super) fn marks(g: &RevisionGraph, revs: &[Ix]) -> Vec<bool> {
     let mut m = vec![false; g.len()];
     for &r in revs {
         m[r as usize] = true;

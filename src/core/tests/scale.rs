@@ -184,6 +184,30 @@ fn generated_shapes_are_valid() {
     }
 }
 
+#[test]
+fn generated_shapes_follow_alembic() {
+    use super::properties::{alembic_topological_sort, marks};
+    for shape in [
+        Shape::Chain,
+        Shape::Wide,
+        Shape::WideHeads,
+        Shape::Mixed,
+        Shape::Deps,
+    ] {
+        let g = generate(500, shape, 5);
+        let up = plan::iterate_up(&g, &["heads"], &["base"], false, false).unwrap();
+        let all = vec![true; g.len()];
+        assert_eq!(
+            up,
+            alembic_topological_sort(&g, &all, g.real_heads()),
+            "{shape:?}"
+        );
+        let rows: Vec<Ix> = g.real_heads().to_vec();
+        let down = plan::iterate_down(&g, &rows, "base", false, false).unwrap();
+        assert_eq!(down, alembic_topological_sort(&g, &marks(&g, &down), &rows));
+    }
+}
+
 fn time<T>(f: impl FnOnce() -> T) -> (T, f64) {
     let start = Instant::now();
     let out = f();
