@@ -108,6 +108,35 @@ mod api {
     }
 
     #[test]
+    fn head_over_real_heads_when_the_others_are_only_dependencies() {
+        //! t1 -> t2            (t2: an effective head, only a dependency target)
+        //! q1 -> q2 (depends_on t2)
+        let g = graph(vec![
+            r("t1", &[]),
+            r("t2", &["t1"]),
+            r("q1", &[]),
+            r("q2", &["q1"]).deps(&["t2"]),
+        ]);
+        assert_eq!(ids(&g, g.heads()), ["t2", "q2"]);
+        assert_eq!(ids(&g, g.real_heads()), ["q2"]);
+        // Deliberate: Alembic raises MultipleHeads for `head` here (and fails `upgrade
+        // head`); q2 brings t2 along, so we resolve `head` to q2.
+        assert_eq!(revision(&g, "head").as_deref(), Some("q2"));
+        assert_upgrade(&g, "head", &[], &["t1", "t2", "q1", "q2"], &["q2"]);
+        // With two real heads `head` stays ambiguous, listing every head (as Alembic).
+        let g = graph(vec![
+            r("a", &[]),
+            r("b", &[]),
+            r("c", &["a"]).deps(&["b"]),
+            r("d", &[]),
+        ]);
+        assert_eq!(
+            revision_err(&g, "head"),
+            "Multiple heads are present for given argument 'head'; b, c, d"
+        );
+    }
+
+    #[test]
     fn iterate_tolerates_dupe_targets() {
         let g = abc();
         assert_eq!(up(&g, &["c", "c"], &["a"], false, false), ["c", "b"]);
