@@ -416,13 +416,21 @@ pub fn stamp(
             continue;
         }
         let fail = fail(graph.id(d));
-        let below = graph.ancestors(&[d], true);
-        let above = graph.descendants(&[d], true);
-        let related: Vec<Ix> = filtered
+        let still: Vec<Ix> = filtered
             .iter()
             .copied()
-            .filter(|&h| (below[h as usize] || above[h as usize]) && rows.contains(h))
+            .filter(|&h| rows.contains(h))
             .collect();
+        let related: Vec<Ix> = if still.is_empty() {
+            still
+        } else {
+            let below = graph.ancestors(&[d], true);
+            let above = graph.descendants(&[d], true);
+            still
+                .into_iter()
+                .filter(|&h| below[h as usize] || above[h as usize])
+                .collect()
+        };
         let mut ops = Vec::new();
         match related.split_last() {
             Some((&last, rest)) => {
