@@ -382,3 +382,69 @@ fn revisions_in_subdirectories_load_and_the_cache_sees_edits() {
     let (_, v) = json(dir.path(), &["heads"]);
     assert_eq!(v[0]["revision"], json!("bbbb0002"));
 }
+
+/// Alembic's BranchTravellingTest graph, with a label and a dependency:
+///
+/// ```text
+///                      merge
+///                     /     \
+///   fe1b1 -- e1b1   e2b1     e2b2
+///               \   /          |
+///                db1          db2
+///                 |            |
+///                cb1          cb2
+///                 |            |
+///                 b1 (lbl)     b2
+///                   \         /
+///                      a3 -- a2 -- a1
+/// ```
+fn travelling() -> tempfile::TempDir {
+    let spec: &[(&str, &str)] = &[
+        ("a1", "null"),
+        ("a2", "a1"),
+        ("a3", "a2"),
+        ("b1", "a3"),
+        ("b2", "a3"),
+        ("cb1", "b1"),
+        ("cb2", "b2"),
+        ("db1", "cb1"),
+        ("db2", "cb2"),
+        ("e1b1", "db1"),
+        ("fe1b1", "e1b1"),
+        ("e2b1", "db1"),
+        ("e2b2", "db2"),
+        ("merge", "[e2b1, e2b2]"),
+    ];
+    let files: Vec<(String, String)> = spec
+        .iter()
+        .enumerate()
+        .map(|(i, (id, down))| {
+            let mut text = rev(id, down, &format!("step {i}"));
+            if *id == "b1" {
+                text.push_str("branch_labels: [lbl]\n");
+            }
+            if *id == "e2b2" {
+                text.push_str("depends_on: [cb1]\n");
+            }
+            (format!("{i:02}_{id}.yaml"), text)
+        })
+        .collect();
+    let refs: Vec<(&str, &str)> = files.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
+    project(&refs)
+}
+
+#[test]
+fn history_and_graph_snapshots() {
+    let dir = travelling();
+    let mut settings = insta::Settings::clone_current();
+    settings.add_filter(r"revisions/\d\d_", "revisions/NN_");
+    settings.bind(|| {
+        let (code, out, _) = run(dir.path(), &["history"]);
+        assert_eq!(code, 1 - 1);
+        insta::assert_snapshot!("travelling_history", out);
+        let (_, out, _) = run(dir.path(), &["graph"]);
+        insta::assert_snapshot!("travelling_graph_ascii", out);
+        let (_, out, _) = run(dir.path(), &["heads", "--verbose"]);
+        insta::assert_snapshot!("travelling_heads_verbose", out);
+    });
+}
