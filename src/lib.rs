@@ -5,3 +5,5 @@
 //! turns arguments into calls on them.
 
 pub mod core;
+pub mod db;
+pub mod engine;
