@@ -7,3 +7,4 @@
 pub mod core;
 pub mod db;
 pub mod engine;
+pub mod files;
