@@ -20,11 +20,14 @@ use crate::db::{checksum, Database, DbError, LogEntry, LogRow};
 /// Makes the plan for the given version rows. The CLI wraps the core's plan functions;
 /// tests may hand-build plans.
 pub trait Planner {
-    fn plan(&self, rows: &[String]) -> Result<Plan, String>;
+    fn plan(&self, rows: &[String]) -> Result<Plan, PlanFailure>;
 }
 
-impl<F: Fn(&[String]) -> Result<Plan, String>> Planner for F {
-    fn plan(&self, rows: &[String]) -> Result<Plan, String> {
+/// Why the planner made no plan (the core's `PlanError`, or the caller's own error).
+pub type PlanFailure = Box<dyn std::error::Error + Send + Sync>;
+
+impl<F: Fn(&[String]) -> Result<Plan, PlanFailure>> Planner for F {
+    fn plan(&self, rows: &[String]) -> Result<Plan, PlanFailure> {
         self(rows)
     }
 }
@@ -103,7 +106,7 @@ pub enum EngineError {
     #[error(transparent)]
     Db(#[from] DbError),
     #[error("{0}")]
-    Plan(String),
+    Plan(PlanFailure),
     #[error(
         "revision {revision} ({file}) is irreversible: it has no downgrade; refusing to run anything"
     )]
@@ -117,19 +120,8 @@ pub enum EngineError {
         direction: &'static str,
         dialect: Dialect,
     },
-    #[error(
-        "revision {revision} ({file}) failed at {direction} statement {number} of {total} (line {line} of the script): {excerpt}: {message}"
-    )]
-    Statement {
-        revision: String,
-        file: String,
-        direction: &'static str,
-        number: usize,
-        total: usize,
-        line: usize,
-        excerpt: String,
-        message: String,
-    },
+    #[error(transparent)]
+    Statement(Box<StatementFailure>),
     #[error("revision {revision} ({file}): {source}")]
     Bookkeeping {
         revision: String,
@@ -149,6 +141,23 @@ pub enum EngineError {
         direction: String,
         what: String,
     },
+}
+
+/// A statement of a revision that failed: which revision, file and statement, and the
+/// database's message.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "revision {revision} ({file}) failed at {direction} statement {number} of {total} (line {line} of the script): {excerpt}: {message}"
+)]
+pub struct StatementFailure {
+    pub revision: String,
+    pub file: String,
+    pub direction: &'static str,
+    pub number: usize,
+    pub total: usize,
+    pub line: usize,
+    pub excerpt: String,
+    pub message: String,
 }
 
 /// A plan step with what the executor needs about its revision.
@@ -349,6 +358,29 @@ pub async fn run(
     options: &RunOptions,
     progress: &mut dyn Progress,
 ) -> Result<Outcome, EngineError> {
+    run_inner(db, graph, planner, options, progress, true).await
+}
+
+/// Runs a stamp plan: like [`run`], but a step left failed by an earlier run does not
+/// stop it (stamping is how that state is cleared).
+pub async fn run_stamp(
+    db: &mut Database,
+    graph: &RevisionGraph,
+    planner: &dyn Planner,
+    options: &RunOptions,
+    progress: &mut dyn Progress,
+) -> Result<Outcome, EngineError> {
+    run_inner(db, graph, planner, options, progress, false).await
+}
+
+async fn run_inner(
+    db: &mut Database,
+    graph: &RevisionGraph,
+    planner: &dyn Planner,
+    options: &RunOptions,
+    progress: &mut dyn Progress,
+    check_dirty: bool,
+) -> Result<Outcome, EngineError> {
     if options.transaction == TransactionMode::All && db.dialect() == Dialect::Mysql {
         return Err(EngineError::TransactionAllUnsupported {
             dialect: db.dialect(),
@@ -360,6 +392,7 @@ pub async fn run(
         graph,
         options,
         applied_by: String::new(),
+        check_dirty,
     }
     .run_locked(planner, progress)
     .await;
@@ -374,6 +407,7 @@ struct Runner<'a> {
     graph: &'a RevisionGraph,
     options: &'a RunOptions,
     applied_by: String,
+    check_dirty: bool,
 }
 
 impl Runner<'_> {
@@ -424,8 +458,10 @@ impl Runner<'_> {
         all: bool,
     ) -> Result<Outcome, EngineError> {
         let sqlite = self.db.dialect() == Dialect::Sqlite;
-        if let Some(row) = self.db.last_log().await? {
-            self.refuse_if_dirty(&row)?;
+        if self.check_dirty {
+            if let Some(row) = self.db.last_log().await? {
+                self.refuse_if_dirty(&row)?;
+            }
         }
         let mut rows = self.db.read_versions().await?;
         let mut outcome = Outcome::default();
@@ -589,7 +625,7 @@ impl Runner<'_> {
         let total = p.statements.len();
         for st in &p.statements {
             if let Err(e) = self.db.execute_raw(&st.text).await {
-                return Err(EngineError::Statement {
+                return Err(EngineError::Statement(Box::new(StatementFailure {
                     revision: p.id.clone(),
                     file: p.file.clone(),
                     direction: p.step.direction.name(),
@@ -598,7 +634,7 @@ impl Runner<'_> {
                     line: st.line,
                     excerpt: st.excerpt(),
                     message: self.db.scrub(&db_message(&e)),
-                });
+                })));
             }
         }
         Ok(())
