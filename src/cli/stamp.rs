@@ -16,7 +16,8 @@ use super::upgrade::engine_failure;
 pub struct StampArgs {
     /// Revisions to stamp (`head`, `heads`, `base`, ids, labels).
     #[arg(required = true)]
-    pub revisions: Vec<String>,
+    #[arg(value_name = "REVISION")]
+    pub targets: Vec<String>,
     /// Delete every version row first (also rows whose revision has no file).
     #[arg(long)]
     pub purge: bool,
@@ -28,7 +29,7 @@ pub fn run(ctx: &Context, args: StampArgs) -> CmdResult {
     let json = text_or_json(ctx, "stamp")?;
     let graph = ctx.load_graph()?;
     let url = database::database_url(ctx)?;
-    let targets: Vec<&str> = args.revisions.iter().map(String::as_str).collect();
+    let targets: Vec<&str> = args.targets.iter().map(String::as_str).collect();
     let planner = |rows: &[String]| -> Result<Plan, PlanFailure> {
         if args.purge {
             // Rows without a file can only be purged: delete them, then stamp from base.

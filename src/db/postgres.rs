@@ -60,6 +60,12 @@ fn key_number(key: &str) -> i64 {
 
 /// Tries the advisory lock until `timeout`; `Ok(false)` when it stayed taken.
 pub async fn lock(c: &mut PgConnection, key: &str, timeout: Duration) -> Result<bool, sqlx::Error> {
+    // Have the server notice a vanished client even in the middle of a long statement,
+    // so a killed process's session (and lock) ends at once (PostgreSQL 14+; a session
+    // setting, ignored where unknown).
+    let _ = sqlx::raw_sql("SET client_connection_check_interval = 1000")
+        .execute(&mut *c)
+        .await;
     let deadline = Instant::now() + timeout;
     let key = key_number(key);
     loop {

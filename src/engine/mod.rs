@@ -361,6 +361,32 @@ pub async fn run(
     run_inner(db, graph, planner, options, progress, true).await
 }
 
+/// `upgrade TARGET` as a service runs it at start-up: the core's upgrade plan, per-revision
+/// transactions, no progress output. `revisions_dir` locates the git commit for the log.
+pub async fn upgrade(
+    db: &mut Database,
+    graph: &RevisionGraph,
+    target: &str,
+    revisions_dir: &std::path::Path,
+) -> Result<Outcome, EngineError> {
+    let planner = |rows: &[String]| -> Result<Plan, PlanFailure> {
+        let applied = rows
+            .iter()
+            .map(|r| {
+                graph
+                    .find(r)
+                    .ok_or_else(|| format!("the database is at revision {r}, which has no file"))
+            })
+            .collect::<Result<Vec<_>, String>>()?;
+        Ok(crate::core::plan::upgrade(graph, &applied, target)?)
+    };
+    let options = RunOptions {
+        transaction: TransactionMode::PerRevision,
+        context: RunContext::detect(revisions_dir),
+    };
+    run(db, graph, &planner, &options, &mut Silent).await
+}
+
 /// Runs a stamp plan: like [`run`], but a step left failed by an earlier run does not
 /// stop it (stamping is how that state is cleared).
 pub async fn run_stamp(

@@ -2,6 +2,9 @@
 
 mod support;
 
+mod db_cli;
+mod db_library;
+
 mod server_smoke {
     use super::support::{Server, TestDb};
 
