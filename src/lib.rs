@@ -5,4 +5,6 @@
 //! turns arguments into calls on them.
 
 pub mod core;
+pub mod db;
+pub mod engine;
 pub mod files;

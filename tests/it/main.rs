@@ -3,6 +3,8 @@
 mod support;
 
 mod cli_graph;
+mod db_cli;
+mod db_library;
 
 mod server_smoke {
     use super::support::{Server, TestDb};
