@@ -8,3 +8,4 @@ pub mod core;
 pub mod db;
 pub mod engine;
 pub mod files;
+pub mod git;

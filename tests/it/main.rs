@@ -5,6 +5,9 @@ mod support;
 mod cli_graph;
 mod db_cli;
 mod db_library;
+mod git_authorship;
+mod git_fixture;
+mod git_library;
 
 mod server_smoke {
     use super::support::{Server, TestDb};
