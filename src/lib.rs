@@ -5,3 +5,4 @@
 //! turns arguments into calls on them.
 
 pub mod core;
+pub mod schema;

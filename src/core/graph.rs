@@ -222,9 +222,9 @@ impl RevisionGraph {
         for ix in 0..n {
             let mut kept = Vec::with_capacity(self.dependencies[ix].len());
             for &dep in &self.dependencies[ix] {
-                let declared_below = self.dependents[dep as usize]
-                    .iter()
-                    .any(|&other| other as usize != ix && self.is_versioned_ancestor(other, ix as Ix));
+                let declared_below = self.dependents[dep as usize].iter().any(|&other| {
+                    other as usize != ix && self.is_versioned_ancestor(other, ix as Ix)
+                });
                 if !declared_below {
                     kept.push(dep);
                 }
@@ -334,7 +334,10 @@ impl RevisionGraph {
     }
 
     /// Ids and labels (longer than 3 characters) starting with `prefix`, sorted.
-    pub fn keys_with_prefix<'a>(&'a self, prefix: &'a str) -> impl Iterator<Item = (&'a str, Ix)> + 'a {
+    pub fn keys_with_prefix<'a>(
+        &'a self,
+        prefix: &'a str,
+    ) -> impl Iterator<Item = (&'a str, Ix)> + 'a {
         let start = self
             .prefix_keys
             .partition_point(|(k, _)| k.as_str() < prefix);
@@ -536,12 +539,21 @@ fn find_cycles(revisions: &[Revision], parents: &[Vec<Ix>], deps: &[Vec<Ix>]) ->
             for &m in &members {
                 in_plain_cycle[m] = true;
             }
-            let ids: Vec<String> = members.iter().map(|&m| revisions[m].id.to_string()).collect();
+            let ids: Vec<String> = members
+                .iter()
+                .map(|&m| revisions[m].id.to_string())
+                .collect();
             let (kind, what) = match (with_deps, self_loop) {
                 (false, false) => (ProblemKind::Cycle, "Cycle is detected in revisions"),
                 (false, true) => (ProblemKind::Cycle, "Self-loop is detected in revisions"),
-                (true, false) => (ProblemKind::DependencyCycle, "Dependency cycle is detected in revisions"),
-                (true, true) => (ProblemKind::DependencyCycle, "Dependency self-loop is detected in revisions"),
+                (true, false) => (
+                    ProblemKind::DependencyCycle,
+                    "Dependency cycle is detected in revisions",
+                ),
+                (true, true) => (
+                    ProblemKind::DependencyCycle,
+                    "Dependency self-loop is detected in revisions",
+                ),
             };
             let first = &revisions[members[0]];
             problems.push(

@@ -9,11 +9,20 @@ use super::graph::{Ix, RevisionGraph};
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ResolveError {
     #[error("Multiple heads are present for given argument '{argument}'; {}", heads.join(", "))]
-    MultipleHeads { argument: String, heads: Vec<String> },
+    MultipleHeads {
+        argument: String,
+        heads: Vec<String>,
+    },
     #[error("No such revision or branch '{input}'{}", if input.len() < 4 { "; please ensure at least four characters are present for partial revision identifier matches" } else { "" })]
-    NotFound { input: String, candidates: Vec<String> },
+    NotFound {
+        input: String,
+        candidates: Vec<String>,
+    },
     #[error("Multiple revisions start with '{prefix}': {}...", candidates.iter().take(3).map(|c| format!("'{c}'")).collect::<Vec<_>>().join(", "))]
-    AmbiguousPrefix { prefix: String, candidates: Vec<String> },
+    AmbiguousPrefix {
+        prefix: String,
+        candidates: Vec<String>,
+    },
     #[error("No such branch: '{label}'")]
     NoSuchBranch { label: String },
     #[error("Revision {revision} is not a member of branch '{label}'")]
@@ -29,7 +38,10 @@ pub enum ResolveError {
     #[error("downgrade {target} from multiple heads ({}) is ambiguous; name the branch, e.g. '<label>@{target}' or '<revision>{target}'", heads.join(", "))]
     AmbiguousRelativeDowngrade { target: String, heads: Vec<String> },
     #[error("Requested revision {revision} overlaps with other requested revisions {}", others.join(", "))]
-    Overlap { revision: String, others: Vec<String> },
+    Overlap {
+        revision: String,
+        others: Vec<String>,
+    },
     #[error("Destination {target} is not a valid downgrade target from current head(s)")]
     NotDowngradeTarget { target: String },
     #[error("Not a valid downgrade target from current heads")]
@@ -74,7 +86,10 @@ pub fn parse_relative(input: &str) -> Option<Relative<'_>> {
     };
     let sign = rest.find(['+', '-'])?;
     let (symbol, number) = rest.split_at(sign);
-    if !symbol.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+    if !symbol
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || c == '_')
+    {
         return None;
     }
     let digits = &number[1..];
@@ -82,7 +97,11 @@ pub fn parse_relative(input: &str) -> Option<Relative<'_>> {
         return None;
     }
     let magnitude: i64 = digits.parse().ok()?;
-    let steps = if number.starts_with('-') { -magnitude } else { magnitude };
+    let steps = if number.starts_with('-') {
+        -magnitude
+    } else {
+        magnitude
+    };
     Some(Relative {
         label,
         symbol: (!symbol.is_empty()).then_some(symbol),
@@ -108,7 +127,11 @@ impl<'g> Resolver<'g> {
 
     /// One revision by exact id, branch label, or unique prefix (of more than 3
     /// characters' keys), checked against `branch` when given.
-    pub fn revision_for_ident(&self, ident: &str, branch: Option<&str>) -> Result<Ix, ResolveError> {
+    pub fn revision_for_ident(
+        &self,
+        ident: &str,
+        branch: Option<&str>,
+    ) -> Result<Ix, ResolveError> {
         let branch_rev = branch.map(|b| self.resolve_branch(b)).transpose()?;
         let g = self.graph;
         let found = match g.find(ident).or_else(|| g.label_owner(ident)) {
@@ -233,7 +256,9 @@ impl<'g> Resolver<'g> {
                         .collect();
                     let mut out = Vec::new();
                     for h in heads {
-                        if let Some(Pos::Rev(r)) = self.walk(Pos::Rev(h), -(n as i64), None, true)? {
+                        if let Some(Pos::Rev(r)) =
+                            self.walk(Pos::Rev(h), -(n as i64), None, true)?
+                        {
                             out.push(r);
                         }
                     }
@@ -410,9 +435,7 @@ impl<'g> Resolver<'g> {
                             .filter(|&i| applied[i as usize])
                             .collect();
                         on_branch = self.filter_for_lineage(&all, l)?;
-                        on_branch.retain(|&a| {
-                            !self.graph.all_next(a).any(|n| applied[n as usize])
-                        });
+                        on_branch.retain(|&a| !self.graph.all_next(a).any(|n| applied[n as usize]));
                     }
                     match on_branch.as_slice() {
                         [one] => (Pos::Rev(*one), true, label),

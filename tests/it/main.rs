@@ -8,7 +8,9 @@ mod server_smoke {
     #[test]
     fn test_databases_are_created_and_dropped_on_both_servers() {
         for server in [Server::Postgres, Server::Mysql] {
-            let Some(db) = TestDb::new(server) else { continue };
+            let Some(db) = TestDb::new(server) else {
+                continue;
+            };
             assert!(db.url.ends_with(&db.name));
         }
     }

@@ -80,11 +80,15 @@ async fn admin_exec(server: Server, sql: String) -> Result<(), sqlx::Error> {
     match server {
         Server::Postgres => {
             let mut c = sqlx::PgConnection::connect(&server.admin_url()).await?;
-            sqlx::raw_sql(sqlx::AssertSqlSafe(sql.clone())).execute(&mut c).await?;
+            sqlx::raw_sql(sqlx::AssertSqlSafe(sql.clone()))
+                .execute(&mut c)
+                .await?;
         }
         Server::Mysql => {
             let mut c = sqlx::MySqlConnection::connect(&server.admin_url()).await?;
-            sqlx::raw_sql(sqlx::AssertSqlSafe(sql.clone())).execute(&mut c).await?;
+            sqlx::raw_sql(sqlx::AssertSqlSafe(sql.clone()))
+                .execute(&mut c)
+                .await?;
         }
     }
     Ok(())
@@ -95,7 +99,11 @@ impl TestDb {
     pub fn new(server: Server) -> Option<TestDb> {
         let name = format!(
             "migrate_test_{}",
-            uuid::Uuid::new_v4().simple().to_string().get(..16).unwrap_or("x")
+            uuid::Uuid::new_v4()
+                .simple()
+                .to_string()
+                .get(..16)
+                .unwrap_or("x")
         );
         let create = match server {
             Server::Postgres => format!("CREATE DATABASE \"{name}\""),
@@ -108,7 +116,10 @@ impl TestDb {
                 name,
             }),
             Err(e) if servers_required() => {
-                panic!("{server:?} test server unreachable at {}: {e}", server.base_url())
+                panic!(
+                    "{server:?} test server unreachable at {}: {e}",
+                    server.base_url()
+                )
             }
             Err(e) => {
                 eprintln!(

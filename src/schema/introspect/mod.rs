@@ -1,0 +1,1 @@
+//! Reading a live database into the portable model.
