@@ -2,6 +2,10 @@
 
 mod support;
 
+mod autogen_models;
+mod autogen_steps;
+mod autogen_support;
+
 mod server_smoke {
     use super::support::{Server, TestDb};
 
