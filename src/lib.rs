@@ -5,4 +5,5 @@
 //! turns arguments into calls on them.
 
 pub mod core;
+pub mod files;
 pub mod schema;

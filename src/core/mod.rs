@@ -5,13 +5,14 @@
 //! literal graphs and stays fast at 100,000 revisions.
 
 pub mod graph;
+pub mod order;
 pub mod plan;
 pub mod problem;
 pub mod resolve;
 pub mod revision;
 
 pub use graph::{Ix, RevisionGraph};
-pub use plan::{Direction, Plan, Step, VersionOp};
+pub use plan::{Direction, Plan, PlanError, Step, VersionOp};
 pub use problem::{GraphProblems, Problem, ProblemKind};
 pub use resolve::{Pos, ResolveError, Resolver};
 pub use revision::{Dialect, Origin, Revision, RevisionId, Sql};

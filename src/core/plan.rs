@@ -6,7 +6,10 @@
 
 use serde::Serialize;
 
-use super::graph::Ix;
+use super::graph::{Ix, RevisionGraph};
+use super::order::topological_order;
+use super::resolve::{ResolveError, Resolver};
+use super::revision::Dialect;
 
 /// Which way a step moves.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
@@ -40,7 +43,8 @@ pub enum VersionOp {
 /// make `version_ops`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Step {
-    /// The revision whose SQL runs; `None` for a stamp step.
+    /// The revision whose SQL runs; for a stamp step, the revision stamped (no SQL runs;
+    /// `None` when stamping base).
     pub revision: Option<Ix>,
     pub direction: Direction,
     pub version_ops: Vec<VersionOp>,
@@ -59,5 +63,571 @@ pub struct Plan {
 impl Plan {
     pub fn is_empty(&self) -> bool {
         self.steps.is_empty()
+    }
+}
+
+/// Why no plan could be made, or why a plan can't run on a backend.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PlanError {
+    #[error(transparent)]
+    Resolve(#[from] ResolveError),
+    #[error("revision {revision} ({location}) is irreversible: it has no downgrade")]
+    Irreversible { revision: String, location: String },
+    #[error("revision {revision} ({location}) has no {direction} SQL for {dialect}")]
+    NoSqlForDialect {
+        revision: String,
+        location: String,
+        direction: &'static str,
+        dialect: Dialect,
+    },
+    #[error("the version rows can't follow revision {revision}: {detail}")]
+    VersionRows { revision: String, detail: String },
+}
+
+impl Plan {
+    /// Ids of the revisions whose SQL runs, in order.
+    pub fn revision_ids<'g>(&self, graph: &'g RevisionGraph) -> Vec<&'g str> {
+        self.steps
+            .iter()
+            .filter(|s| s.direction != Direction::Stamp)
+            .filter_map(|s| s.revision.map(|r| graph.id(r)))
+            .collect()
+    }
+
+    /// Refuses, before anything runs, a plan with a step that has no SQL for `dialect`
+    /// or a downgrade through an irreversible revision.
+    pub fn check_runnable(&self, graph: &RevisionGraph, dialect: Dialect) -> Result<(), PlanError> {
+        for step in &self.steps {
+            let Some(ix) = step.revision else { continue };
+            let rev = graph.revision(ix);
+            let location = rev.location(rev.origin.revision_line);
+            let sql = match step.direction {
+                Direction::Stamp => continue,
+                Direction::Upgrade => match &rev.upgrade {
+                    Some(sql) => sql,
+                    None => continue,
+                },
+                Direction::Downgrade => match &rev.downgrade {
+                    Some(sql) => sql,
+                    None => {
+                        return Err(PlanError::Irreversible {
+                            revision: rev.id.to_string(),
+                            location,
+                        })
+                    }
+                },
+            };
+            if sql.for_dialect(dialect).is_none() {
+                return Err(PlanError::NoSqlForDialect {
+                    revision: rev.id.to_string(),
+                    location,
+                    direction: step.direction.name(),
+                    dialect,
+                });
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Alembic's `iterate_revisions` for going up: the revisions needed to reach `upper`
+/// from `lower`, newest first. `inclusive` keeps the lower revisions themselves;
+/// `implicit_base` also fills in other branches down to base (what `upgrade` does).
+pub fn iterate_up(
+    graph: &RevisionGraph,
+    upper: &[&str],
+    lower: &[&str],
+    inclusive: bool,
+    implicit_base: bool,
+) -> Result<Vec<Ix>, PlanError> {
+    let resolver = Resolver::new(graph);
+    let lower_revs = resolve_lower(&resolver, upper, lower)?;
+    let mut targets = match upper {
+        [one] => resolver.upgrade_targets(&lower_revs, one)?,
+        many => {
+            let mut out = Vec::new();
+            for u in many {
+                out.extend(resolver.revisions(u)?);
+            }
+            out
+        }
+    };
+    if let [one] = lower {
+        if let Some((label, _)) = one.split_once('@') {
+            // `label@base:heads` goes up that branch only.
+            let label = match graph.find(label) {
+                Some(ix) => graph.branch_labels(ix).next().unwrap_or(label).to_owned(),
+                None => label.to_owned(),
+            };
+            targets.retain(|&t| graph.has_label(t, &label));
+        }
+    }
+    check_overlap(graph, &targets)?;
+    let required = graph.ancestors(&targets, true);
+    if !implicit_base && lower_revs.iter().any(|&l| !required[l as usize]) {
+        return Err(ResolveError::RangeNotAncestor {
+            lower: describe(lower),
+            upper: describe(upper),
+        }
+        .into());
+    }
+    let current = graph.ancestors(&lower_revs, true);
+    let mut todo: Vec<bool> = required
+        .iter()
+        .zip(&current)
+        .map(|(&r, &c)| r && !c)
+        .collect();
+    if inclusive {
+        for &l in &lower_revs {
+            todo[l as usize] = true;
+        }
+    }
+    if !lower_revs.is_empty() && !implicit_base {
+        let above = graph.descendants(&lower_revs, false);
+        for (t, a) in todo.iter_mut().zip(above) {
+            *t &= a;
+        }
+    }
+    Ok(topological_order(graph, &todo, &targets))
+}
+
+fn describe(revs: &[&str]) -> String {
+    match revs {
+        [] => "base".to_owned(),
+        [one] => (*one).to_owned(),
+        many => many.join(", "),
+    }
+}
+
+/// The lower bound of an upward iteration; a relative one (`head-2`) is walked from the
+/// upper bound, as Alembic does.
+fn resolve_lower(
+    resolver: &Resolver<'_>,
+    upper: &[&str],
+    lower: &[&str],
+) -> Result<Vec<Ix>, PlanError> {
+    let mut out = Vec::new();
+    for l in lower {
+        match resolver.revisions(l) {
+            Ok(revs) => out.extend(revs),
+            Err(e) => {
+                if super::resolve::parse_relative(l).is_none() {
+                    return Err(e.into());
+                }
+                let mut up = Vec::new();
+                for u in upper {
+                    up.extend(resolver.revisions(u)?);
+                }
+                out.extend(resolver.downgrade_target(&up, l)?.1);
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Alembic's `iterate_revisions(select_for_downgrade=True)`: what a downgrade from the
+/// heads `upper` to `lower` removes, in removal order.
+pub fn iterate_down(
+    graph: &RevisionGraph,
+    upper: &[Ix],
+    lower: &str,
+    inclusive: bool,
+    implicit_base: bool,
+) -> Result<Vec<Ix>, PlanError> {
+    let resolver = Resolver::new(graph);
+    let (label, dest) = resolver.downgrade_target(upper, lower)?;
+    let mut roots: Vec<Ix> = match dest {
+        None => graph.bases().to_vec(),
+        Some(d) if inclusive => vec![d],
+        Some(d) => graph.children(d).to_vec(),
+    };
+    if let Some(label) = &label {
+        if roots.len() > 1 {
+            let anchor = resolver.resolve_branch(label)?;
+            let below = graph.ancestors(&[anchor], false);
+            roots.retain(|&r| below[r as usize]);
+            if roots.is_empty() {
+                return Err(ResolveError::NoDowngradeRoots.into());
+            }
+        }
+    }
+    let above = graph.descendants(&roots, true);
+    let active = graph.ancestors(upper, true);
+    let mut todo: Vec<bool> = above.iter().zip(&active).map(|(&a, &b)| a && b).collect();
+    if implicit_base {
+        let keep = graph.ancestors(&roots, true);
+        for (i, t) in todo.iter_mut().enumerate() {
+            *t |= active[i] && !keep[i];
+        }
+    }
+    if let Some(d) = dest {
+        if !todo.iter().any(|&t| t) && !upper.contains(&d) {
+            return Err(ResolveError::NotDowngradeTarget {
+                target: lower.to_owned(),
+            }
+            .into());
+        }
+    }
+    Ok(topological_order(graph, &todo, upper))
+}
+
+/// The plan for `upgrade TARGET` from the applied heads (the version rows, in row order).
+pub fn upgrade(graph: &RevisionGraph, applied: &[Ix], target: &str) -> Result<Plan, PlanError> {
+    let lower: Vec<&str> = applied.iter().map(|&a| graph.id(a)).collect();
+    let mut order = iterate_up(graph, &[target], &lower, false, true)?;
+    order.reverse();
+    plan_from_order(graph, applied, &order, Direction::Upgrade)
+}
+
+/// The plan for an offline `--sql` upgrade over `FROM:TO`: `FROM` plays the applied heads.
+pub fn upgrade_range(graph: &RevisionGraph, from: &str, to: &str) -> Result<Plan, PlanError> {
+    let resolver = Resolver::new(graph);
+    let applied = resolver.revisions(from)?;
+    let mut order = iterate_up(graph, &[to], &[from], false, true)?;
+    order.reverse();
+    plan_from_order(graph, &applied, &order, Direction::Upgrade)
+}
+
+/// Alembic refuses targets of which one is an ancestor of another.
+fn check_overlap(graph: &RevisionGraph, targets: &[Ix]) -> Result<(), PlanError> {
+    if targets.len() < 2 {
+        return Ok(());
+    }
+    for &t in targets {
+        let below = graph.ancestors(&[t], true);
+        let others: Vec<String> = targets
+            .iter()
+            .filter(|&&o| o != t && below[o as usize])
+            .map(|&o| graph.id(o).to_owned())
+            .collect();
+        if !others.is_empty() {
+            return Err(ResolveError::Overlap {
+                revision: graph.id(t).to_owned(),
+                others,
+            }
+            .into());
+        }
+    }
+    Ok(())
+}
+
+/// The plan for `downgrade TARGET` from the applied heads. Downgrading one branch to its
+/// branch point leaves the other branches alone; unrelated heads are untouched.
+pub fn downgrade(graph: &RevisionGraph, applied: &[Ix], target: &str) -> Result<Plan, PlanError> {
+    let order = iterate_down(graph, applied, target, false, false)?;
+    plan_from_order(graph, applied, &order, Direction::Downgrade)
+}
+
+/// The plan for an offline `--sql` downgrade over `FROM:TO`.
+pub fn downgrade_range(graph: &RevisionGraph, from: &str, to: &str) -> Result<Plan, PlanError> {
+    let applied = Resolver::new(graph).revisions(from)?;
+    downgrade(graph, &applied, to)
+}
+
+/// Revisions of `history -r LOWER:UPPER`, newest first (Alembic's `walk_revisions`).
+pub fn history(graph: &RevisionGraph, lower: &str, upper: &str) -> Result<Vec<Ix>, PlanError> {
+    iterate_up(graph, &[upper], &[lower], true, false)
+}
+
+/// The plan for `stamp TARGET...`: version rows only, no SQL. With `purge`, every row is
+/// deleted first.
+pub fn stamp(
+    graph: &RevisionGraph,
+    applied: &[Ix],
+    targets: &[&str],
+    purge: bool,
+) -> Result<Plan, PlanError> {
+    let resolver = Resolver::new(graph);
+    let mut rows = Rows::new(graph, applied);
+    let mut steps = Vec::new();
+    if purge && !applied.is_empty() {
+        let ops = applied
+            .iter()
+            .map(|&a| rows.delete(a))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|detail| PlanError::VersionRows {
+                revision: "(purge)".into(),
+                detail,
+            })?;
+        steps.push(Step {
+            revision: None,
+            direction: Direction::Stamp,
+            version_ops: ops,
+        });
+    }
+    let heads = rows.current();
+    // Applied heads that share lineage (dependencies included) with any target.
+    let mut filtered: Vec<Ix> = Vec::new();
+    let mut dests: Vec<Option<Ix>> = Vec::new();
+    for t in targets {
+        let revs = resolver.revisions(t)?;
+        for &r in &revs {
+            let lineage = {
+                let mut l = graph.ancestors(&[r], true);
+                for (x, d) in l.iter_mut().zip(graph.descendants(&[r], true)) {
+                    *x |= d;
+                }
+                l
+            };
+            for &h in &heads {
+                if lineage[h as usize] && !filtered.contains(&h) {
+                    filtered.push(h);
+                }
+            }
+        }
+        if revs.is_empty() {
+            dests.push(None);
+        } else {
+            dests.extend(revs.into_iter().map(Some));
+        }
+    }
+    if dests.is_empty() {
+        dests.push(None);
+    }
+    for dest in dests {
+        let mut ops = Vec::new();
+        let fail = |detail| PlanError::VersionRows {
+            revision: dest.map_or("base".into(), |d| graph.id(d).to_owned()),
+            detail,
+        };
+        match dest {
+            None => {
+                for &h in &filtered {
+                    if rows.contains(h) {
+                        ops.push(rows.delete(h).map_err(fail)?);
+                    }
+                }
+            }
+            Some(d) if filtered.contains(&d) => {}
+            Some(d) => {
+                let below = graph.ancestors(&[d], true);
+                let above = graph.descendants(&[d], true);
+                let related: Vec<Ix> = filtered
+                    .iter()
+                    .copied()
+                    .filter(|&h| (below[h as usize] || above[h as usize]) && rows.contains(h))
+                    .collect();
+                match related.split_last() {
+                    Some((&last, rest)) => {
+                        for &h in rest {
+                            ops.push(rows.delete(h).map_err(fail)?);
+                        }
+                        ops.push(rows.update(last, d).map_err(fail)?);
+                    }
+                    None => ops.push(rows.insert(d).map_err(fail)?),
+                }
+            }
+        }
+        steps.push(Step {
+            revision: dest,
+            direction: Direction::Stamp,
+            version_ops: ops,
+        });
+    }
+    Ok(Plan {
+        steps,
+        rows_before: applied.iter().map(|&a| graph.id(a).to_owned()).collect(),
+        rows_after: rows.ids(),
+    })
+}
+
+/// Turns an execution order into steps, deriving each step's version-row changes.
+fn plan_from_order(
+    graph: &RevisionGraph,
+    applied: &[Ix],
+    order: &[Ix],
+    direction: Direction,
+) -> Result<Plan, PlanError> {
+    let mut rows = Rows::new(graph, applied);
+    let mut steps = Vec::with_capacity(order.len());
+    for &rev in order {
+        let version_ops = rows
+            .step(rev, direction == Direction::Upgrade)
+            .map_err(|detail| PlanError::VersionRows {
+                revision: graph.id(rev).to_owned(),
+                detail,
+            })?;
+        steps.push(Step {
+            revision: Some(rev),
+            direction,
+            version_ops,
+        });
+    }
+    Ok(Plan {
+        steps,
+        rows_before: applied.iter().map(|&a| graph.id(a).to_owned()).collect(),
+        rows_after: rows.ids(),
+    })
+}
+
+/// The version rows while a plan is simulated: Alembic's `HeadMaintainer`, with its
+/// set-order choices replaced by file order (see docs/plans.md).
+struct Rows<'g> {
+    graph: &'g RevisionGraph,
+    rows: Vec<Ix>,
+}
+
+impl<'g> Rows<'g> {
+    fn new(graph: &'g RevisionGraph, applied: &[Ix]) -> Self {
+        let mut rows = applied.to_vec();
+        rows.dedup();
+        Self { graph, rows }
+    }
+
+    fn current(&self) -> Vec<Ix> {
+        self.rows.clone()
+    }
+
+    fn ids(&self) -> Vec<String> {
+        self.rows
+            .iter()
+            .map(|&r| self.graph.id(r).to_owned())
+            .collect()
+    }
+
+    fn contains(&self, ix: Ix) -> bool {
+        self.rows.contains(&ix)
+    }
+
+    fn insert(&mut self, ix: Ix) -> Result<VersionOp, String> {
+        if self.contains(ix) {
+            return Err(format!("{} is already a version row", self.graph.id(ix)));
+        }
+        self.rows.push(ix);
+        Ok(VersionOp::Insert {
+            version: self.graph.id(ix).to_owned(),
+        })
+    }
+
+    fn delete(&mut self, ix: Ix) -> Result<VersionOp, String> {
+        let at = self
+            .rows
+            .iter()
+            .position(|&r| r == ix)
+            .ok_or_else(|| format!("{} is not a version row", self.graph.id(ix)))?;
+        self.rows.remove(at);
+        Ok(VersionOp::Delete {
+            version: self.graph.id(ix).to_owned(),
+        })
+    }
+
+    fn update(&mut self, from: Ix, to: Ix) -> Result<VersionOp, String> {
+        if self.contains(to) {
+            return Err(format!("{} is already a version row", self.graph.id(to)));
+        }
+        let at = self
+            .rows
+            .iter()
+            .position(|&r| r == from)
+            .ok_or_else(|| format!("{} is not a version row", self.graph.id(from)))?;
+        self.rows[at] = to;
+        Ok(VersionOp::Update {
+            from: self.graph.id(from).to_owned(),
+            to: self.graph.id(to).to_owned(),
+        })
+    }
+
+    /// Whether `x` is an ancestor (or one) of any row other than `except`.
+    fn below_other_rows(&self, except: &[Ix]) -> Vec<bool> {
+        let others: Vec<Ix> = self
+            .rows
+            .iter()
+            .copied()
+            .filter(|r| !except.contains(r))
+            .collect();
+        self.graph.ancestors(&others, true)
+    }
+
+    /// Where a downgrade of `rev` (a row) moves its row: its down revisions that are not
+    /// implied by another row or by each other, in file order.
+    fn unmerge_targets(&self, rev: Ix, downrevs: &[Ix]) -> Vec<Ix> {
+        let has_others = self.rows.iter().any(|&r| r != rev);
+        if !has_others && downrevs.len() == 1 {
+            return downrevs.to_vec();
+        }
+        let implied = if has_others {
+            self.below_other_rows(&[rev])
+        } else {
+            let mut implied = vec![false; self.graph.len()];
+            for &d in downrevs {
+                for p in self.graph.normalized_down(d) {
+                    for (i, a) in self.graph.ancestors(&[p], true).into_iter().enumerate() {
+                        implied[i] |= a;
+                    }
+                }
+            }
+            implied
+        };
+        downrevs
+            .iter()
+            .copied()
+            .filter(|&d| !implied[d as usize])
+            .collect()
+    }
+
+    /// The version-row changes after running `rev` (Alembic's `update_to_step`).
+    fn step(&mut self, rev: Ix, upgrade: bool) -> Result<Vec<VersionOp>, String> {
+        let downrevs: Vec<Ix> = self.graph.normalized_down(rev).collect();
+        let is_row = self.contains(rev);
+        if !upgrade
+            && is_row
+            && (downrevs.is_empty() || self.unmerge_targets(rev, &downrevs).is_empty())
+        {
+            return Ok(vec![self.delete(rev)?]);
+        }
+        let down_rows: Vec<Ix> = downrevs
+            .iter()
+            .copied()
+            .filter(|d| self.contains(*d))
+            .collect();
+        if upgrade && down_rows.is_empty() {
+            return Ok(vec![self.insert(rev)?]);
+        }
+        if upgrade && downrevs.len() > 1 && down_rows.len() > 1 {
+            // Merge: keep one of the parents' rows (the last in file order) and move it
+            // to `rev`; delete the others. Parents implied by other rows keep theirs.
+            let implied = self.below_other_rows(&downrevs);
+            let from: Vec<Ix> = down_rows
+                .into_iter()
+                .filter(|&d| !implied[d as usize])
+                .collect();
+            let Some((&last, rest)) = from.split_last() else {
+                return Ok(vec![self.insert(rev)?]);
+            };
+            let mut ops = Vec::new();
+            for &d in rest {
+                ops.push(self.delete(d)?);
+            }
+            ops.push(self.update(last, rev)?);
+            return Ok(ops);
+        }
+        if !upgrade && is_row && downrevs.len() > 1 {
+            // Unmerge: the row moves to the last target, the others are inserted.
+            let targets = self.unmerge_targets(rev, &downrevs);
+            let (&last, rest) = targets.split_last().expect("checked non-empty above");
+            let mut ops = Vec::new();
+            for &t in rest {
+                ops.push(self.insert(t)?);
+            }
+            ops.push(self.update(rev, last)?);
+            return Ok(ops);
+        }
+        let down = match downrevs.as_slice() {
+            [one] => *one,
+            _ => match down_rows.as_slice() {
+                [one] => *one,
+                _ => {
+                    return Err(format!(
+                        "can't move the row of {}: its down revision is ambiguous",
+                        self.graph.id(rev)
+                    ))
+                }
+            },
+        };
+        Ok(vec![if upgrade {
+            self.update(down, rev)?
+        } else {
+            self.update(rev, down)?
+        }])
     }
 }

@@ -46,7 +46,7 @@ pub enum ResolveError {
     NotDowngradeTarget { target: String },
     #[error("Not a valid downgrade target from current heads")]
     NoDowngradeRoots,
-    #[error("Requested range {lower}:{upper} does not refer to ancestor/descendant revisions along the same branch")]
+    #[error("Revision {lower} is not an ancestor of revision {upper}")]
     RangeNotAncestor { lower: String, upper: String },
 }
 
@@ -106,7 +106,7 @@ pub fn parse_relative(input: &str) -> Option<Relative<'_>> {
         label,
         symbol: (!symbol.is_empty()).then_some(symbol),
         steps,
-        text: &number[..],
+        text: number,
     })
 }
 

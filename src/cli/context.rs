@@ -1,0 +1,78 @@
+//! Options every command accepts, and what they resolve to.
+
+use std::path::{Path, PathBuf};
+
+use migrate::core::RevisionGraph;
+use migrate::files::{self, Config};
+
+use super::output::{ColorChoice, Failure, Format, Paint};
+
+/// Global options, accepted before or after the subcommand.
+#[derive(Debug, Clone, clap::Args)]
+pub struct GlobalArgs {
+    /// Config file (default: migrate.yaml, searched upward from the working directory).
+    #[arg(long, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Revisions directory (default: `revisions` next to the config).
+    #[arg(long, global = true, value_name = "DIR")]
+    pub revisions: Option<PathBuf>,
+    /// Database URL (else DATABASE_URL, then the config's database_url, then sqlite://app.db).
+    #[arg(long, global = true, value_name = "URL")]
+    pub database_url: Option<String>,
+    /// Output format.
+    #[arg(long, global = true, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+    /// When to colour text output (NO_COLOR is honoured).
+    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+}
+
+/// What every command works from.
+#[derive(Debug)]
+#[allow(dead_code)] // `config` and `database_url` are read by the database commands.
+pub struct Context {
+    pub cwd: PathBuf,
+    pub config: Config,
+    /// The revisions directory, relative to `cwd` when it lies below it.
+    pub revisions_dir: PathBuf,
+    pub format: Format,
+    pub paint: Paint,
+    /// `--database-url`, if given.
+    pub database_url: Option<String>,
+}
+
+impl Context {
+    pub fn new(args: &GlobalArgs) -> Result<Self, Failure> {
+        let cwd = std::env::current_dir()
+            .map_err(|e| Failure::new(format!("can't read the working directory: {e}")))?;
+        let config = files::find_config(&cwd, args.config.as_deref())?;
+        let dir = config.revisions_dir(&cwd, args.revisions.as_deref());
+        let revisions_dir = relative_to(&dir, &cwd);
+        Ok(Self {
+            cwd,
+            config,
+            revisions_dir,
+            format: args.format,
+            paint: Paint(args.color.enabled() && args.format == Format::Text),
+            database_url: args.database_url.clone(),
+        })
+    }
+
+    /// Loads the revisions and builds the graph; any problem fails the command, with
+    /// every problem listed.
+    pub fn load_graph(&self) -> Result<RevisionGraph, Failure> {
+        match files::load_graph(&self.revisions_dir)? {
+            Ok(graph) => Ok(graph),
+            Err(problems) => Err(Failure::Problems(problems)),
+        }
+    }
+}
+
+/// `path` relative to `base` when it lies below it (shorter messages), else unchanged.
+pub fn relative_to(path: &Path, base: &Path) -> PathBuf {
+    match path.strip_prefix(base) {
+        Ok(rel) if rel.as_os_str().is_empty() => PathBuf::from("."),
+        Ok(rel) => rel.to_path_buf(),
+        Err(_) => path.to_path_buf(),
+    }
+}

@@ -1,0 +1,121 @@
+//! `migrate heads` and `migrate branches`.
+
+use std::path::PathBuf;
+
+use migrate::core::Ix;
+use serde::Serialize;
+
+use super::context::Context;
+use super::entry;
+use super::output::{print_json, text_or_json, write_stdout, CmdResult};
+
+#[derive(Debug, clap::Args)]
+pub struct HeadsArgs {
+    /// Show each head in full.
+    #[arg(short, long)]
+    pub verbose: bool,
+    /// Only real heads: leave out revisions that are just dependency targets.
+    #[arg(long)]
+    pub resolve_dependencies: bool,
+}
+
+#[derive(Serialize)]
+struct HeadJson {
+    revision: String,
+    message: String,
+    branch_labels: Vec<String>,
+    path: Option<PathBuf>,
+}
+
+pub fn run(ctx: &Context, args: HeadsArgs) -> CmdResult {
+    let json = text_or_json(ctx, "heads")?;
+    let graph = ctx.load_graph()?;
+    let heads: &[Ix] = if args.resolve_dependencies {
+        graph.real_heads()
+    } else {
+        graph.heads()
+    };
+    if json {
+        let out: Vec<HeadJson> = heads
+            .iter()
+            .map(|&h| {
+                let rev = graph.revision(h);
+                HeadJson {
+                    revision: rev.id.to_string(),
+                    message: rev.message.clone(),
+                    branch_labels: graph.branch_labels(h).map(str::to_owned).collect(),
+                    path: rev.origin.path.clone(),
+                }
+            })
+            .collect();
+        return print_json(&out);
+    }
+    let mut text = String::new();
+    for &h in heads {
+        if args.verbose {
+            text.push_str(&entry::verbose(&graph, h, ctx.paint));
+            text.push('\n');
+        } else {
+            text.push_str(&format!(
+                "{}{}\n",
+                ctx.paint.id(graph.id(h)),
+                entry::flags(&graph, h, ctx.paint)
+            ));
+        }
+    }
+    write_stdout(&text)
+}
+
+#[derive(Debug, clap::Args)]
+pub struct BranchesArgs {
+    /// Show each branch point in full.
+    #[arg(short, long)]
+    pub verbose: bool,
+}
+
+#[derive(Serialize)]
+struct BranchJson {
+    revision: String,
+    children: Vec<String>,
+}
+
+pub fn run_branches(ctx: &Context, args: BranchesArgs) -> CmdResult {
+    let json = text_or_json(ctx, "branches")?;
+    let graph = ctx.load_graph()?;
+    let points = (0..graph.len() as Ix).filter(|&i| graph.is_branch_point(i));
+    if json {
+        let out: Vec<BranchJson> = points
+            .map(|b| BranchJson {
+                revision: graph.id(b).to_owned(),
+                children: graph
+                    .children(b)
+                    .iter()
+                    .map(|&c| graph.id(c).to_owned())
+                    .collect(),
+            })
+            .collect();
+        return print_json(&out);
+    }
+    let mut text = String::new();
+    for b in points {
+        if args.verbose {
+            text.push_str(&entry::verbose(&graph, b, ctx.paint));
+        } else {
+            text.push_str(&format!(
+                "{}{}\n",
+                ctx.paint.id(graph.id(b)),
+                entry::flags(&graph, b, ctx.paint)
+            ));
+        }
+        let pad = " ".repeat(graph.id(b).len());
+        for &c in graph.children(b) {
+            text.push_str(&format!(
+                "{pad} -> {}{}, {}\n",
+                ctx.paint.id(graph.id(c)),
+                entry::flags(&graph, c, ctx.paint),
+                graph.revision(c).message
+            ));
+        }
+    }
+    write_stdout(&text)
+}

@@ -1,0 +1,73 @@
+//! `migrate history`: revisions newest first, over the whole graph or a range.
+
+use migrate::core::{plan, PlanError, ResolveError};
+
+use super::context::Context;
+use super::entry::{self, Entry};
+use super::output::{print_json, text_or_json, write_stdout, CmdResult, Failure};
+
+#[derive(Debug, clap::Args)]
+pub struct HistoryArgs {
+    /// Range START:END (either side may be empty: `ae10:`, `:head`, `base:auth@head`).
+    #[arg(
+        short = 'r',
+        long = "rev-range",
+        value_name = "START:END",
+        allow_hyphen_values = true
+    )]
+    pub range: Option<String>,
+    /// Show each revision in full.
+    #[arg(short, long)]
+    pub verbose: bool,
+}
+
+/// Splits `START:END` with Alembic's defaults (`base`, `heads`).
+pub fn split_range(range: Option<&str>) -> Result<(String, String), Failure> {
+    match range {
+        None => Ok(("base".into(), "heads".into())),
+        Some(r) => match r.split_once(':') {
+            Some((a, b)) => Ok((
+                if a.is_empty() {
+                    "base".into()
+                } else {
+                    a.into()
+                },
+                if b.is_empty() {
+                    "heads".into()
+                } else {
+                    b.into()
+                },
+            )),
+            None => Err(Failure::usage(format!(
+                "history range '{r}' must be START:END (either side may be empty)"
+            ))),
+        },
+    }
+}
+
+pub fn run(ctx: &Context, args: HistoryArgs) -> CmdResult {
+    let json = text_or_json(ctx, "history")?;
+    let graph = ctx.load_graph()?;
+    let (lower, upper) = split_range(args.range.as_deref())?;
+    let revs = plan::history(&graph, &lower, &upper).map_err(|e| match e {
+        PlanError::Resolve(ResolveError::RangeNotAncestor { .. }) => Failure::new(format!(
+            "Requested range {lower}:{upper} does not refer to ancestor/descendant revisions along the same branch"
+        )),
+        other => super::resolve_failure(other),
+    })?;
+    if json {
+        let out: Vec<Entry> = revs.iter().map(|&r| Entry::new(&graph, r)).collect();
+        return print_json(&out);
+    }
+    let mut text = String::new();
+    for &r in &revs {
+        if args.verbose {
+            text.push_str(&entry::verbose(&graph, r, ctx.paint));
+            text.push('\n');
+        } else {
+            text.push_str(&entry::line(&graph, r, ctx.paint));
+            text.push('\n');
+        }
+    }
+    write_stdout(&text)
+}

@@ -1,0 +1,82 @@
+//! `migrate merge`: a merge revision joining heads.
+
+use migrate::core::{Ix, Resolver};
+
+use super::context::Context;
+use super::output::{write_stdout, CmdResult, Failure};
+use super::revision::{blank_revision, new_identity, write_new};
+
+#[derive(Debug, clap::Args)]
+pub struct MergeArgs {
+    /// Revisions to merge (default: all heads).
+    #[arg(value_name = "REV")]
+    pub revisions: Vec<String>,
+    /// Message (default: names the merged revisions).
+    #[arg(short, long)]
+    pub message: Option<String>,
+    /// Branch label for the merge revision (repeatable).
+    #[arg(long = "branch-label", value_name = "LABEL")]
+    pub branch_labels: Vec<String>,
+    /// Use this id instead of a random one.
+    #[arg(long = "rev-id", value_name = "ID")]
+    pub rev_id: Option<String>,
+}
+
+pub fn run(ctx: &Context, args: MergeArgs) -> CmdResult {
+    let graph = ctx.load_graph()?;
+    let resolver = Resolver::new(&graph);
+    let inputs = if args.revisions.is_empty() {
+        vec!["heads".to_owned()]
+    } else {
+        args.revisions.clone()
+    };
+    let mut parents: Vec<Ix> = Vec::new();
+    for input in &inputs {
+        for ix in resolver
+            .revisions(input)
+            .map_err(|e| super::resolve_failure(e.into()))?
+        {
+            if !parents.contains(&ix) {
+                parents.push(ix);
+            }
+        }
+    }
+    if parents.len() < 2 {
+        let which = parents
+            .first()
+            .map(|&p| format!(" ({})", graph.id(p)))
+            .unwrap_or_default();
+        eprintln!("Nothing to merge: there is only one head{which}");
+        return write_stdout("");
+    }
+    for &p in &parents {
+        let below = graph.ancestors(&[p], true);
+        let overlapping: Vec<&str> = parents
+            .iter()
+            .filter(|&&o| o != p && below[o as usize])
+            .map(|&o| graph.id(o))
+            .collect();
+        if !overlapping.is_empty() {
+            return Err(Failure::new(format!(
+                "Requested revision {} overlaps with other requested revisions {}",
+                graph.id(p),
+                overlapping.join(", ")
+            ))
+            .hint(
+                "merge only revisions that are not ancestors of each other (usually the heads)",
+            ));
+        }
+    }
+    let id = new_identity(&graph, args.rev_id.as_deref(), &args.branch_labels)?;
+    let ids: Vec<&str> = parents.iter().map(|&p| graph.id(p)).collect();
+    let message = args
+        .message
+        .unwrap_or_else(|| format!("merge {}", ids.join(", ")));
+    let parent_ids = parents
+        .iter()
+        .map(|&p| graph.revision(p).id.clone())
+        .collect();
+    let mut rev = blank_revision(id, parent_ids, &message);
+    rev.branch_labels = args.branch_labels;
+    write_new(ctx, &rev)
+}

@@ -1,0 +1,111 @@
+//! The command line: clap definitions and all output. One file per command, each with
+//! its `<Verb>Args` and one `run` function; shared options live in [`GlobalArgs`].
+
+mod check;
+mod context;
+mod entry;
+mod graph;
+mod heads;
+mod history;
+mod init;
+mod merge;
+mod output;
+mod revision;
+mod show;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+pub use context::{Context, GlobalArgs};
+pub use output::Failure;
+
+/// Database schema revisions as a DAG: Alembic's semantics, fast, safe and git-aware.
+#[derive(Debug, Parser)]
+#[command(
+    name = "migrate",
+    version,
+    about,
+    propagate_version = true,
+    max_term_width = 100
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Create a config file and an empty revisions directory.
+    Init(init::InitArgs),
+    /// Write a new revision on the head.
+    Revision(revision::RevisionArgs),
+    /// Write a merge revision joining heads.
+    Merge(merge::MergeArgs),
+    /// Show the heads of the revision graph.
+    Heads(heads::HeadsArgs),
+    /// Show branch points and the branches leaving them.
+    Branches(heads::BranchesArgs),
+    /// List revisions, newest first.
+    History(history::HistoryArgs),
+    /// Show one revision in full.
+    Show(show::ShowArgs),
+    /// Draw the graph as Graphviz DOT, a Mermaid flowchart or ASCII art.
+    Graph(graph::GraphArgs),
+    /// Validate the whole graph; exit 1 listing every problem.
+    Check(check::CheckArgs),
+}
+
+/// Parses arguments, runs the command, prints errors; returns the process exit code.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let ctx = match Context::new(&cli.global) {
+        Ok(ctx) => ctx,
+        Err(failure) => return failure.report(None),
+    };
+    let result = match cli.command {
+        Command::Init(args) => init::run(&ctx, args),
+        Command::Revision(args) => revision::run(&ctx, args),
+        Command::Merge(args) => merge::run(&ctx, args),
+        Command::Heads(args) => heads::run(&ctx, args),
+        Command::Branches(args) => heads::run_branches(&ctx, args),
+        Command::History(args) => history::run(&ctx, args),
+        Command::Show(args) => show::run(&ctx, args),
+        Command::Graph(args) => graph::run(&ctx, args),
+        Command::Check(args) => check::run(&ctx, args),
+    };
+    match result {
+        Ok(code) => code,
+        Err(failure) => failure.report(Some(&ctx)),
+    }
+}
+
+/// A resolution or planning error as the CLI shows it, with "did you mean" and hints.
+pub fn resolve_failure(e: migrate::core::PlanError) -> Failure {
+    use migrate::core::{PlanError, ResolveError};
+    match e {
+        PlanError::Resolve(ResolveError::NotFound { input, candidates }) => {
+            let mut f = Failure::new(format!("Can't locate revision identified by '{input}'"));
+            if input.len() < 4 {
+                f = f.hint("partial revision ids need at least four characters");
+            }
+            if !candidates.is_empty() {
+                f = f.hint(format!("did you mean {}?", candidates.join(", ")));
+            }
+            f
+        }
+        PlanError::Resolve(ResolveError::AmbiguousPrefix { prefix, candidates }) => {
+            Failure::new(format!("revision prefix '{prefix}' is ambiguous"))
+                .hint(format!("it matches {}", candidates.join(", ")))
+        }
+        PlanError::Resolve(ResolveError::MultipleHeads { argument, heads }) => Failure::new(format!(
+            "Multiple head revisions are present for given argument '{argument}': {}",
+            heads.join(", ")
+        ))
+        .hint("specify a revision, '<branchname>@head' to narrow to one branch, or 'heads' for all heads")
+        .hint("run `migrate merge` to join the heads into one"),
+        other => Failure::new(other.to_string()),
+    }
+}

@@ -1,0 +1,172 @@
+//! Output conventions: data on stdout, messages on stderr, colour only when wanted,
+//! stable exit codes (0 success, 1 a problem the user can fix, 2 bad usage).
+
+use std::io::{IsTerminal, Write};
+use std::process::ExitCode;
+
+use migrate::core::Problem;
+use serde::Serialize;
+
+use super::context::Context;
+
+/// Output format of commands that report data.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    Text,
+    Json,
+    Csv,
+}
+
+/// When to colour text output.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+impl ColorChoice {
+    /// Whether to colour stdout: `--color`, then `NO_COLOR`, then whether it is a terminal.
+    pub fn enabled(self) -> bool {
+        match self {
+            ColorChoice::Always => true,
+            ColorChoice::Never => false,
+            ColorChoice::Auto => {
+                std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+                    && std::io::stdout().is_terminal()
+            }
+        }
+    }
+}
+
+/// Exit code for a problem the user can fix.
+pub const EXIT_PROBLEM: u8 = 1;
+/// Exit code for bad usage (clap uses it too).
+pub const EXIT_USAGE: u8 = 2;
+
+/// Why a command failed: what to print, and the exit code.
+#[derive(Debug)]
+pub enum Failure {
+    /// One error, with optional hints.
+    Error {
+        message: String,
+        hints: Vec<String>,
+        code: u8,
+    },
+    /// Problems in the revisions, all listed.
+    Problems(Vec<Problem>),
+}
+
+impl Failure {
+    pub fn new(message: impl Into<String>) -> Self {
+        Failure::Error {
+            message: message.into(),
+            hints: Vec::new(),
+            code: EXIT_PROBLEM,
+        }
+    }
+
+    pub fn usage(message: impl Into<String>) -> Self {
+        Failure::Error {
+            message: message.into(),
+            hints: Vec::new(),
+            code: EXIT_USAGE,
+        }
+    }
+
+    pub fn hint(mut self, hint: impl Into<String>) -> Self {
+        if let Failure::Error { hints, .. } = &mut self {
+            hints.push(hint.into());
+        }
+        self
+    }
+
+    /// Prints the failure on stderr and returns its exit code.
+    pub fn report(self, _ctx: Option<&Context>) -> ExitCode {
+        let mut err = std::io::stderr().lock();
+        match self {
+            Failure::Error {
+                message,
+                hints,
+                code,
+            } => {
+                let _ = writeln!(err, "error: {message}");
+                for h in hints {
+                    let _ = writeln!(err, "hint: {h}");
+                }
+                ExitCode::from(code)
+            }
+            Failure::Problems(problems) => {
+                for p in &problems {
+                    let _ = writeln!(err, "error: {p}");
+                }
+                let _ = writeln!(
+                    err,
+                    "hint: fix the {} above; `migrate check` lists every problem",
+                    if problems.len() == 1 {
+                        "problem"
+                    } else {
+                        "problems"
+                    }
+                );
+                ExitCode::from(EXIT_PROBLEM)
+            }
+        }
+    }
+}
+
+impl<E: std::error::Error> From<E> for Failure {
+    fn from(e: E) -> Self {
+        Failure::new(e.to_string())
+    }
+}
+
+/// The result type of every command.
+pub type CmdResult = Result<ExitCode, Failure>;
+
+/// Prints `value` as pretty JSON on stdout.
+pub fn print_json<T: Serialize + ?Sized>(value: &T) -> CmdResult {
+    let text = serde_json::to_string_pretty(value).map_err(|e| Failure::new(e.to_string()))?;
+    write_stdout(&format!("{text}\n"))
+}
+
+/// Writes to stdout; a closed pipe (e.g. `| head`) is not an error.
+pub fn write_stdout(text: &str) -> CmdResult {
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Ok(()) => Ok(ExitCode::SUCCESS),
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(ExitCode::SUCCESS),
+        Err(e) => Err(Failure::new(format!("can't write output: {e}"))),
+    }
+}
+
+/// Refuses a format a command does not produce.
+pub fn text_or_json(ctx: &Context, command: &str) -> Result<bool, Failure> {
+    match ctx.format {
+        Format::Text => Ok(false),
+        Format::Json => Ok(true),
+        Format::Csv => Err(Failure::usage(format!(
+            "`{command}` prints text or json, not csv"
+        ))),
+    }
+}
+
+/// ANSI styling that is a no-op when colour is off.
+#[derive(Debug, Clone, Copy)]
+pub struct Paint(pub bool);
+
+impl Paint {
+    fn wrap(self, code: &str, text: &str) -> String {
+        if self.0 {
+            format!("\x1b[{code}m{text}\x1b[0m")
+        } else {
+            text.to_owned()
+        }
+    }
+    pub fn id(self, text: &str) -> String {
+        self.wrap("33", text)
+    }
+    pub fn flag(self, text: &str) -> String {
+        self.wrap("36", text)
+    }
+}
