@@ -2,6 +2,7 @@
 
 mod support;
 
+mod autogen_bench;
 mod autogen_models;
 mod autogen_steps;
 mod autogen_support;
