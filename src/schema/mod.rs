@@ -7,6 +7,7 @@
 //! SQLite can't tell `bigint` from `integer` on an autoincrement key...) are absorbed by
 //! [`model::Schema::normalized_for`] before comparing, never in the diff itself.
 
+pub mod autogen;
 pub mod diff;
 pub mod introspect;
 pub mod model;

@@ -320,7 +320,21 @@ pub fn parse_sql_default(raw: &str) -> Option<DefaultValue> {
             }
         }
     }
-    let lower = bare.to_ascii_lowercase();
+    let mut lower = bare.to_ascii_lowercase();
+    // `current_timestamp(6)`, `now(3)`: the precision doesn't change what it means.
+    for f in ["current_timestamp(", "now(", "localtimestamp("] {
+        if let Some(rest) = lower.strip_prefix(f) {
+            if rest
+                .trim_end_matches(')')
+                .chars()
+                .all(|c| c.is_ascii_digit())
+                && rest.ends_with(')')
+            {
+                lower = format!("{}()", &f[..f.len() - 1]);
+                break;
+            }
+        }
+    }
     match lower.as_str() {
         "true" => return Some(DefaultValue::Bool(true)),
         "false" => return Some(DefaultValue::Bool(false)),
@@ -1489,6 +1503,11 @@ tables:
             DefaultValue::Decimal("2.5".into())
         );
         assert_eq!(parse_sql_default("NULL"), None);
+        assert_eq!(
+            parse_sql_default("current_timestamp(6)"),
+            Some(DefaultValue::Now)
+        );
+        assert_eq!(parse_sql_default("now()"), Some(DefaultValue::Now));
         assert_eq!(
             parse_sql_default("'it''s'"),
             Some(DefaultValue::Text("it's".into()))

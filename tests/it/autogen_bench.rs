@@ -61,7 +61,9 @@ async fn autogen_bench() {
     let model = parse_models(&text, std::path::Path::new("bench-models.yaml")).expect("valid");
     let mut conn = sqlx::PgConnection::connect(&url).await.expect("connects");
     let opts = IntrospectOptions::default();
-    let existing = postgres::introspect(&mut conn, &opts).await.expect("introspects");
+    let existing = postgres::introspect(&mut conn, &opts)
+        .await
+        .expect("introspects");
     if existing.tables.is_empty() {
         let m = render_migration(Dialect::Postgres, &existing, &model);
         sqlx::raw_sql(sqlx::AssertSqlSafe(m.upgrade))
@@ -73,7 +75,9 @@ async fn autogen_bench() {
     let mut intro_times: Vec<Duration> = Vec::new();
     for _ in 0..runs {
         let start = Instant::now();
-        let db = postgres::introspect(&mut conn, &opts).await.expect("introspects");
+        let db = postgres::introspect(&mut conn, &opts)
+            .await
+            .expect("introspects");
         let mid = Instant::now();
         let d = diff(
             &db.normalized_for(Dialect::Postgres),
@@ -81,7 +85,11 @@ async fn autogen_bench() {
         );
         let end = Instant::now();
         assert_eq!(db.tables.len(), tables);
-        assert!(d.is_empty(), "the schema matches its model: {:?}", d.changes.first());
+        assert!(
+            d.is_empty(),
+            "the schema matches its model: {:?}",
+            d.changes.first()
+        );
         times.push(end - start);
         intro_times.push(mid - start);
     }
