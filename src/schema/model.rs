@@ -1218,6 +1218,18 @@ fn parse_table(
                 }
             }
         }
+        if actions.contains(&FkAction::SetNull) {
+            if let Some(c) = cols
+                .iter()
+                .find(|c| table.column(c).is_some_and(|c| !c.nullable))
+            {
+                p.error(
+                    &here,
+                    format!("a foreign key of table '{tname}' sets column '{c}' to NULL, but the column is not nullable"),
+                );
+                continue;
+            }
+        }
         let name = match prop("name").and_then(Value::as_str) {
             Some(s) => s.to_owned(),
             None => conventional_name("fk", tname, &[cols.join("_"), ref_table.clone()]),

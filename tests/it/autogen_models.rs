@@ -82,3 +82,14 @@ fn unreadable_file() {
         "{e}"
     );
 }
+
+#[test]
+fn set_null_on_a_not_null_column() {
+    let e = error_of(
+        "tables:\n  u:\n    columns:\n      id: {type: integer, primary_key: true}\n  t:\n    columns:\n      a: {type: integer, nullable: false}\n    foreign_keys:\n      - {columns: [a], references: u, on_delete: set null}\n",
+    );
+    assert_eq!(
+        e,
+        "DIR/models.yaml:9: a foreign key of table 't' sets column 'a' to NULL, but the column is not nullable"
+    );
+}

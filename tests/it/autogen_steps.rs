@@ -344,3 +344,142 @@ async fn model_edits_round_trip_on_postgres() {
 async fn model_edits_round_trip_on_mariadb() {
     run_series(Dialect::Mysql).await;
 }
+
+/// Constraints and the less common types: primary key, unique, check and default
+/// changes, a foreign key dropped again (MariaDB's own index for it goes too).
+const CONSTRAINT_STEPS: &[&str] = &[
+    "tables:
+  a:
+    columns:
+      id: {type: integer, primary_key: true}
+      x: integer
+      y: string(10)
+  b:
+    columns:
+      id: {type: integer, nullable: false}
+      k: {type: integer, nullable: false}
+",
+    "tables:
+  a:
+    columns:
+      id: {type: integer, primary_key: true}
+      x: {type: integer, default: 5}
+      y: string(10)
+      u: uuid
+      j: json
+      bin: bytes
+      d: {type: date}
+      t: time
+      f: float
+      g: {type: double, default: 1.5}
+      tz: {type: timestamptz, default: now}
+      s: {type: smallint, default: -3}
+      label: {type: string(20), default: \"it's\"}
+    unique_constraints:
+      - {columns: [x, y]}
+    checks:
+      - {name: ck_a_x, expr: x > 0}
+  b:
+    columns:
+      id: {type: integer, nullable: false}
+      k: {type: integer, nullable: false}
+    primary_key: [id, k]
+",
+    "tables:
+  a:
+    columns:
+      id: {type: integer, primary_key: true}
+      x: {type: integer, default: 5}
+      y: string(10)
+      u: uuid
+      j: json
+      bin: bytes
+      d: {type: date}
+      t: time
+      f: float
+      g: {type: double, default: 1.5}
+      tz: {type: timestamptz, default: now}
+      s: {type: smallint, default: -3}
+      label: {type: string(20), default: \"it's\"}
+    unique_constraints:
+      - {columns: [x, y]}
+    checks:
+      - {name: ck_a_x, expr: x > 0}
+  b:
+    columns:
+      id: {type: integer, nullable: false}
+      k: {type: integer, nullable: false}
+    primary_key: [id, k]
+    foreign_keys:
+      - {columns: [k], references: a(id), on_delete: cascade, on_update: restrict}
+",
+    "tables:
+  a:
+    columns:
+      id: {type: integer, primary_key: true}
+      x: {type: integer}
+      y: string(10)
+      u: uuid
+      j: json
+      bin: bytes
+      d: {type: date}
+      t: time
+      f: float
+      g: {type: double, default: 2}
+      tz: {type: timestamptz, default: now}
+      s: {type: smallint, default: -3}
+      label: {type: string(20), default: \"it's\"}
+  b:
+    columns:
+      id: {type: integer, nullable: false}
+      k: {type: integer, nullable: false}
+    primary_key: [id]
+",
+];
+
+async fn run_constraints(dialect: Dialect) {
+    let Some(fresh) = Fresh::new(dialect) else {
+        return;
+    };
+    let mut live = fresh.connect().await;
+    let mut previous = Schema::default();
+    for (i, text) in CONSTRAINT_STEPS.iter().enumerate() {
+        let target = model(text);
+        let m = render_migration(dialect, &live.introspect().await, &target);
+        assert!(!m.is_empty(), "{dialect}, step {i}: no change found");
+        live.exec(&m.upgrade).await;
+        assert_matches(&mut live, dialect, &target, &format!("after step {i}")).await;
+        live.exec(&m.downgrade).await;
+        assert_matches(
+            &mut live,
+            dialect,
+            &previous,
+            &format!("after undoing step {i}"),
+        )
+        .await;
+        live.exec(&m.upgrade).await;
+        assert_matches(
+            &mut live,
+            dialect,
+            &target,
+            &format!("after redoing step {i}"),
+        )
+        .await;
+        previous = target;
+    }
+}
+
+#[tokio::test]
+async fn constraint_edits_round_trip_on_sqlite() {
+    run_constraints(Dialect::Sqlite).await;
+}
+
+#[tokio::test]
+async fn constraint_edits_round_trip_on_postgres() {
+    run_constraints(Dialect::Postgres).await;
+}
+
+#[tokio::test]
+async fn constraint_edits_round_trip_on_mariadb() {
+    run_constraints(Dialect::Mysql).await;
+}
