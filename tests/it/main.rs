@@ -5,6 +5,7 @@ mod support;
 mod autogen_bench;
 mod autogen_cli;
 mod autogen_models;
+mod autogen_props;
 mod autogen_steps;
 mod autogen_support;
 
