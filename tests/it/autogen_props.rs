@@ -24,12 +24,12 @@ fn column_type() -> impl Strategy<Value = ColumnType> {
 }
 
 fn default_for(ty: &ColumnType, pick: u8) -> Option<DefaultValue> {
-    if pick % 3 != 0 {
+    if !pick.is_multiple_of(3) {
         return None;
     }
     Some(match ty {
         ColumnType::Integer | ColumnType::BigInt => DefaultValue::Int(i64::from(pick) - 100),
-        ColumnType::Boolean => DefaultValue::Bool(pick % 2 == 0),
+        ColumnType::Boolean => DefaultValue::Bool(pick.is_multiple_of(2)),
         ColumnType::Numeric(..) | ColumnType::Double => DefaultValue::Decimal("2.5".into()),
         ColumnType::Timestamp => DefaultValue::Now,
         _ => DefaultValue::Text(format!("v'{pick}")),
