@@ -9,3 +9,4 @@ pub mod db;
 pub mod engine;
 pub mod files;
 pub mod git;
+pub mod schema;
