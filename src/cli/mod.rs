@@ -6,6 +6,9 @@ mod authorship;
 mod blame;
 mod check;
 mod context;
+mod current;
+mod database;
+mod downgrade;
 mod entry;
 mod graph;
 mod heads;
@@ -15,6 +18,8 @@ mod merge;
 mod output;
 mod revision;
 mod show;
+mod stamp;
+mod upgrade;
 
 use std::process::ExitCode;
 
@@ -59,6 +64,14 @@ pub enum Command {
     Graph(graph::GraphArgs),
     /// Validate the whole graph; exit 1 listing every problem.
     Check(check::CheckArgs),
+    /// Apply revisions up to a target (default head).
+    Upgrade(upgrade::UpgradeArgs),
+    /// Revert revisions down to a target.
+    Downgrade(downgrade::DowngradeArgs),
+    /// Set the version rows without running SQL.
+    Stamp(stamp::StampArgs),
+    /// Show the database's current revisions.
+    Current(current::CurrentArgs),
     /// Who added each revision (from git), newest first.
     Blame(blame::BlameArgs),
     /// Query revision authorship: by author, date, branch label or graph range.
@@ -82,6 +95,10 @@ pub fn main() -> ExitCode {
         Command::Show(args) => show::run(&ctx, args),
         Command::Graph(args) => graph::run(&ctx, args),
         Command::Check(args) => check::run(&ctx, args),
+        Command::Upgrade(args) => upgrade::run(&ctx, args),
+        Command::Downgrade(args) => downgrade::run(&ctx, args),
+        Command::Stamp(args) => stamp::run(&ctx, args),
+        Command::Current(args) => current::run(&ctx, args),
         Command::Blame(args) => blame::run(&ctx, args),
         Command::Audit(args) => audit::run(&ctx, args),
     };

@@ -4,6 +4,7 @@ use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
 
+use super::cache::{FileKey, ParseCache};
 use super::format::RevisionFile;
 use crate::core::{Origin, Problem, ProblemKind, Revision, RevisionGraph};
 
@@ -26,37 +27,59 @@ pub fn revision_paths(dir: &Path) -> Result<Vec<PathBuf>, LoadError> {
     if !dir.is_dir() {
         return Err(LoadError::Missing(dir.to_path_buf()));
     }
-    let walker = walkdir::WalkDir::new(dir)
-        .sort_by(|a, b| {
-            let a_dir = a.file_type().is_dir();
-            let b_dir = b.file_type().is_dir();
-            a_dir
-                .cmp(&b_dir)
-                .then_with(|| a.file_name().cmp(b.file_name()))
-        })
-        .into_iter()
-        .filter_entry(|e| e.depth() == 0 || !e.file_name().to_string_lossy().starts_with('.'));
     let mut paths = Vec::new();
-    for entry in walker {
-        let entry = entry.map_err(|e| LoadError::Unreadable {
-            path: e.path().unwrap_or(dir).to_path_buf(),
-            source: e.into(),
-        })?;
-        if entry.file_type().is_file() {
-            let name = entry.file_name().to_string_lossy();
-            if name.ends_with(".yaml") || name.ends_with(".yml") {
-                paths.push(entry.into_path());
-            }
-        }
-    }
+    list_dir(dir, &mut paths)?;
     Ok(paths)
 }
 
+fn list_dir(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), LoadError> {
+    let unreadable = |source| LoadError::Unreadable {
+        path: dir.to_path_buf(),
+        source,
+    };
+    let mut files = Vec::new();
+    let mut subdirs = Vec::new();
+    for entry in std::fs::read_dir(dir).map_err(unreadable)? {
+        let entry = entry.map_err(unreadable)?;
+        let name = entry.file_name();
+        let bytes = name.as_encoded_bytes();
+        if bytes.starts_with(b".") {
+            continue;
+        }
+        let file_type = entry.file_type().map_err(unreadable)?;
+        let file_type = if file_type.is_symlink() {
+            std::fs::metadata(entry.path())
+                .map_err(unreadable)?
+                .file_type()
+        } else {
+            file_type
+        };
+        if file_type.is_dir() {
+            subdirs.push(name);
+        } else if file_type.is_file() && (bytes.ends_with(b".yaml") || bytes.ends_with(b".yml")) {
+            files.push(name);
+        }
+    }
+    files.sort_unstable();
+    subdirs.sort_unstable();
+    out.extend(files.into_iter().map(|f| dir.join(f)));
+    for sub in subdirs {
+        list_dir(&dir.join(sub), out)?;
+    }
+    Ok(())
+}
+
 /// Reads and parses every revision file under `dir`. Files that fail are reported as
-/// problems; the others are returned in load order.
+/// problems; the others are returned in load order. Unchanged files come from the
+/// parse cache (see [`super::cache`]).
 pub fn load_revisions(dir: &Path) -> Result<(Vec<Revision>, Vec<Problem>), LoadError> {
     let paths = revision_paths(dir)?;
-    let results: Vec<Result<Revision, Problem>> = paths.par_iter().map(|p| load_file(p)).collect();
+    let mut cache = ParseCache::open(dir);
+    let results: Vec<Result<Revision, Problem>> = if cache.is_enabled() {
+        load_with_cache(dir, &paths, &mut cache)
+    } else {
+        paths.par_iter().map(|p| load_file(p)).collect()
+    };
     let mut revisions = Vec::with_capacity(results.len());
     let mut problems = Vec::new();
     for r in results {
@@ -66,6 +89,50 @@ pub fn load_revisions(dir: &Path) -> Result<(Vec<Revision>, Vec<Problem>), LoadE
         }
     }
     Ok((revisions, problems))
+}
+
+fn load_with_cache(
+    dir: &Path,
+    paths: &[PathBuf],
+    cache: &mut ParseCache,
+) -> Vec<Result<Revision, Problem>> {
+    let keys: Vec<Option<FileKey>> = paths.par_iter().map(|p| FileKey::of(p)).collect();
+    let names: Vec<String> = paths
+        .iter()
+        .map(|p| {
+            p.strip_prefix(dir)
+                .unwrap_or(p)
+                .to_string_lossy()
+                .into_owned()
+        })
+        .collect();
+    let mut slots: Vec<Option<Result<Revision, Problem>>> = Vec::with_capacity(paths.len());
+    let mut misses = Vec::new();
+    for (i, path) in paths.iter().enumerate() {
+        let hit = keys[i].and_then(|k| cache.take(&names[i], k, path));
+        if hit.is_none() {
+            misses.push(i);
+        }
+        slots.push(hit.map(Ok));
+    }
+    let dirty = !misses.is_empty() || cache.has_leftovers();
+    let parsed: Vec<(usize, Result<Revision, Problem>)> = misses
+        .par_iter()
+        .map(|&i| (i, load_file(&paths[i])))
+        .collect();
+    for (i, r) in parsed {
+        slots[i] = Some(r);
+    }
+    let results: Vec<Result<Revision, Problem>> = slots.into_iter().flatten().collect();
+    if dirty {
+        let items: Vec<(String, FileKey, &Revision)> = results
+            .iter()
+            .enumerate()
+            .filter_map(|(i, r)| Some((names[i].clone(), keys[i]?, r.as_ref().ok()?)))
+            .collect();
+        cache.store(&items);
+    }
+    results
 }
 
 /// Loads `dir` and builds the graph; every file and graph problem is returned together.
