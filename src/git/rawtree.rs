@@ -313,3 +313,59 @@ pub(super) fn diff<'o>(
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn raw(entries: &[(&str, &str, u8)]) -> Vec<u8> {
+        let mut out = Vec::new();
+        for (mode, name, fill) in entries {
+            out.extend_from_slice(mode.as_bytes());
+            out.push(b' ');
+            out.extend_from_slice(name.as_bytes());
+            out.push(0);
+            out.extend_from_slice(&[*fill; 20]);
+        }
+        out
+    }
+
+    #[test]
+    fn offsets_mark_every_entry_start_and_the_end() {
+        let buf = raw(&[
+            ("100644", "a.yaml", 1),
+            ("40000", "old", 2),
+            ("100644", "z.yaml", 0),
+        ]);
+        let o = offsets(&buf, 0, buf.len(), 20).expect("well formed");
+        assert_eq!(o, vec![0, 34, 64, buf.len() as u32]);
+        let (e, n) = parse_one(&buf[34..], 20).expect("an entry");
+        assert_eq!((e.name, e.is_tree, n), (&b"old"[..], true, 30));
+        assert!(offsets(&buf[..buf.len() - 1], 0, buf.len() - 1, 20).is_none());
+    }
+
+    #[test]
+    fn git_orders_a_directory_as_if_its_name_ended_in_a_slash() {
+        let e = |name: &'static str, is_tree| Entry {
+            name: name.as_bytes(),
+            is_tree,
+            oid: &[],
+        };
+        // "a.b" < "a/" (a directory) < "a0": '.' < '/' < '0'.
+        assert_eq!(order(&e("a.b", false), &e("a", true)), Ordering::Less);
+        assert_eq!(order(&e("a", true), &e("a0", false)), Ordering::Less);
+        assert_eq!(order(&e("a", false), &e("a.b", false)), Ordering::Less);
+        assert_eq!(order(&e("a", false), &e("a", true)), Ordering::Less);
+    }
+
+    #[test]
+    fn common_prefix_and_suffix_cross_chunk_boundaries() {
+        let a: Vec<u8> = (0..1000u32).map(|i| (i % 251) as u8).collect();
+        let mut b = a.clone();
+        b[700] ^= 0xff;
+        assert_eq!(common_prefix(&a, &b), 700);
+        assert_eq!(common_suffix(&a, &b), 299);
+        assert_eq!(common_prefix(&a, &a), 1000);
+        assert_eq!(common_suffix(&a[..10], &a), 0);
+    }
+}
