@@ -39,18 +39,22 @@ cp -a "$BASE" "$WORK/repo"
 REPO="$WORK/repo"
 cd "$REPO"
 
-now() { date +%s.%N; }
-# median of RUNS timings of "$@" (stdout discarded); SETUP runs before each, untimed
+# "wall cpu": medians over RUNS runs of "$@" (stdout discarded) of the wall-clock time
+# and of the CPU time (user + system); SETUP runs before each run, untimed. The CPU
+# column is what to compare when the machine is shared.
 median() {
-    local times=() t0 t1
+    local walls=() cpus=() out
     for _ in $(seq "$RUNS"); do
         eval "${SETUP:-true}"
-        t0=$(now)
-        "$@" > /dev/null
-        t1=$(now)
-        times+=("$(echo "$t1 - $t0" | bc -l)")
+        /usr/bin/time -o "$WORK/time" -f "%e %U %S" "$@" > /dev/null 2> /dev/null
+        out=$(tail -1 "$WORK/time")
+        walls+=("$(echo "$out" | awk '{print $1}')")
+        cpus+=("$(echo "$out" | awk '{print $2 + $3}')")
     done
-    printf '%s\n' "${times[@]}" | sort -n | awk '{a[NR]=$1} END {printf "%.2f", a[int((NR+1)/2)]}'
+    local w c
+    w=$(printf '%s\n' "${walls[@]}" | sort -n | awk '{a[NR]=$1} END {printf "%.2f", a[int((NR+1)/2)]}')
+    c=$(printf '%s\n' "${cpus[@]}" | sort -n | awk '{a[NR]=$1} END {printf "%.2f", a[int((NR+1)/2)]}')
+    echo "$w | $c"
 }
 
 git_log=$(median git log --diff-filter=A --name-only -- revisions)
@@ -75,11 +79,12 @@ cat <<MD
 ## Authorship (git)
 
 $N revision files added over $N commits in one directory (\`tests/bench/blame.sh\`,
-repository built with \`git fast-import\`), whole-process wall time, median of $RUNS runs,
-on $(nproc) cores (load average at the end: $(cut -d' ' -f1 /proc/loadavg)).
+repository built with \`git fast-import\`), whole process, median of $RUNS runs,
+on $(nproc) cores shared with other work (load average at the end:
+$(cut -d' ' -f1 /proc/loadavg)); CPU is user + system time.
 
-| command | seconds |
-|---|---:|
+| command | wall s | CPU s |
+|---|---:|---:|
 | \`git log --diff-filter=A --name-only -- revisions\` | $git_log |
 | \`migrate blame\`, cold (no cache: one pass over all $N commits) | $cold |
 | \`migrate blame\`, warm (cache valid, 3 new commits) | $warm |
