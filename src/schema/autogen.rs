@@ -54,7 +54,7 @@ pub enum ReplayError {
     Plan(#[from] crate::core::PlanError),
     #[error("can't open a scratch SQLite database: {0}")]
     Scratch(sqlx::Error),
-    #[error("revision {revision} ({location}) fails on a scratch SQLite database: {message}")]
+    #[error("revision {revision} ({location}) fails on the scratch database: {message}")]
     Statement {
         revision: String,
         location: String,
@@ -73,36 +73,46 @@ pub async fn replay_sqlite(
     let mut conn = sqlx::SqliteConnection::connect("sqlite::memory:")
         .await
         .map_err(ReplayError::Scratch)?;
-    if graph.is_empty() {
-        return Ok(introspect::sqlite::introspect(&mut conn, opts).await?);
-    }
-    let plan = plan::upgrade(graph, &[], "heads")?;
-    plan.check_runnable(graph, Dialect::Sqlite)?;
-    for step in &plan.steps {
-        let (Some(ix), Direction::Upgrade) = (step.revision, step.direction) else {
-            continue;
-        };
-        let rev = graph.revision(ix);
-        let Some(sql) = rev
-            .upgrade
-            .as_ref()
-            .and_then(|s| s.for_dialect(Dialect::Sqlite))
-        else {
-            continue;
-        };
-        if sql.trim().is_empty() {
-            continue;
-        }
-        sqlx::raw_sql(sqlx::AssertSqlSafe(sql.to_owned()))
-            .execute(&mut conn)
-            .await
-            .map_err(|e| ReplayError::Statement {
+    let mut live = LiveConn::Sqlite(&mut conn);
+    replay(&mut live, graph, opts).await
+}
+
+/// Runs every revision's upgrade for the connection's dialect, base to heads, on an
+/// empty database (no version table is written), and reads the schema they leave.
+pub async fn replay(
+    conn: &mut LiveConn<'_>,
+    graph: &RevisionGraph,
+    opts: &IntrospectOptions,
+) -> Result<Schema, ReplayError> {
+    let dialect = conn.dialect();
+    if !graph.is_empty() {
+        let plan = plan::upgrade(graph, &[], "heads")?;
+        plan.check_runnable(graph, dialect)?;
+        for step in &plan.steps {
+            let (Some(ix), Direction::Upgrade) = (step.revision, step.direction) else {
+                continue;
+            };
+            let rev = graph.revision(ix);
+            let Some(sql) = rev.upgrade.as_ref().and_then(|s| s.for_dialect(dialect)) else {
+                continue;
+            };
+            if sql.trim().is_empty() {
+                continue;
+            }
+            let q = sqlx::raw_sql(sqlx::AssertSqlSafe(sql.to_owned()));
+            let result = match conn {
+                LiveConn::Sqlite(c) => q.execute(&mut **c).await.map(drop),
+                LiveConn::Postgres(c) => q.execute(&mut **c).await.map(drop),
+                LiveConn::Mysql(c) => q.execute(&mut **c).await.map(drop),
+            };
+            result.map_err(|e| ReplayError::Statement {
                 revision: rev.id.to_string(),
                 location: rev.location(rev.origin.revision_line),
                 message: e.to_string(),
             })?;
+        }
     }
-    Ok(introspect::sqlite::introspect(&mut conn, opts).await?)
+    Ok(conn.introspect(opts).await?)
 }
 
 /// Renders the migration from `db` (read from a database of dialect `primary`) to

@@ -139,7 +139,7 @@ fn offline_check_names_a_bad_model_and_a_failing_revision() {
         .failure();
     let stderr = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
     assert!(
-        stderr.contains("revision bbbb00000002 (revisions/bbbb00000002_posts.yaml:1) fails on a scratch SQLite database"),
+        stderr.contains("revision bbbb00000002 (revisions/bbbb00000002_posts.yaml:1) fails on the scratch database"),
         "{stderr}"
     );
 }
