@@ -5,5 +5,8 @@
 //! turns arguments into calls on them.
 
 pub mod core;
+pub mod db;
+pub mod engine;
 pub mod files;
+pub mod git;
 pub mod schema;

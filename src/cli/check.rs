@@ -161,6 +161,17 @@ pub fn report(
         for p in problems {
             text.push_str(&format!("{p}\n"));
         }
+        // Whom to ask before merging: each head's author, commit and branches.
+        if let Some(g) = graph.filter(|_| {
+            problems
+                .iter()
+                .any(|p| p.kind == ProblemKind::MultipleHeads)
+        }) {
+            let authorship = super::authorship::load(ctx);
+            for o in super::authorship::origins(g, g.real_heads(), &authorship, true) {
+                text.push_str(&format!("  head {}: {}\n", o.revision, o.describe()));
+            }
+        }
         write_stdout(&text)?;
         if problems
             .iter()

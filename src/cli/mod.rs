@@ -1,8 +1,14 @@
 //! The command line: clap definitions and all output. One file per command, each with
 //! its `<Verb>Args` and one `run` function; shared options live in [`GlobalArgs`].
 
+mod audit;
+mod authorship;
+mod blame;
 mod check;
 mod context;
+mod current;
+mod database;
+mod downgrade;
 mod entry;
 mod graph;
 mod heads;
@@ -12,6 +18,8 @@ mod merge;
 mod output;
 mod revision;
 mod show;
+mod stamp;
+mod upgrade;
 
 use std::process::ExitCode;
 
@@ -56,6 +64,18 @@ pub enum Command {
     Graph(graph::GraphArgs),
     /// Validate the whole graph; exit 1 listing every problem.
     Check(check::CheckArgs),
+    /// Apply revisions up to a target (default head).
+    Upgrade(upgrade::UpgradeArgs),
+    /// Revert revisions down to a target.
+    Downgrade(downgrade::DowngradeArgs),
+    /// Set the version rows without running SQL.
+    Stamp(stamp::StampArgs),
+    /// Show the database's current revisions.
+    Current(current::CurrentArgs),
+    /// Who added each revision (from git), newest first.
+    Blame(blame::BlameArgs),
+    /// Query revision authorship: by author, date, branch label or graph range.
+    Audit(audit::AuditArgs),
 }
 
 /// Parses arguments, runs the command, prints errors; returns the process exit code.
@@ -75,6 +95,12 @@ pub fn main() -> ExitCode {
         Command::Show(args) => show::run(&ctx, args),
         Command::Graph(args) => graph::run(&ctx, args),
         Command::Check(args) => check::run(&ctx, args),
+        Command::Upgrade(args) => upgrade::run(&ctx, args),
+        Command::Downgrade(args) => downgrade::run(&ctx, args),
+        Command::Stamp(args) => stamp::run(&ctx, args),
+        Command::Current(args) => current::run(&ctx, args),
+        Command::Blame(args) => blame::run(&ctx, args),
+        Command::Audit(args) => audit::run(&ctx, args),
     };
     match result {
         Ok(code) => code,

@@ -42,7 +42,7 @@ pub fn run(ctx: &Context, args: ShowArgs) -> CmdResult {
     let json = text_or_json(ctx, "show")?;
     let graph = ctx.load_graph()?;
     let ix = Resolver::new(&graph)
-        .revision(&args.revision)
+        .resolve_one(&args.revision)
         .map_err(|e| super::resolve_failure(e.into()))?
         .ok_or_else(|| Failure::new("'base' is not a revision; name one to show"))?;
     let rev = graph.revision(ix);

@@ -2,6 +2,12 @@
 
 mod support;
 
+mod cli_graph;
+mod db_cli;
+mod db_library;
+mod git_authorship;
+mod git_fixture;
+mod git_library;
 mod autogen_bench;
 mod autogen_cli;
 mod autogen_models;

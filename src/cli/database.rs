@@ -1,0 +1,160 @@
+//! What the database commands share: the URL in effect, connecting, the tokio runtime,
+//! version rows as graph nodes, and progress output.
+
+use std::io::IsTerminal;
+use std::time::Duration;
+
+use migrate::core::{Ix, RevisionGraph};
+use migrate::db::{self, ConnectOptions, Database, DatabaseUrl, Tables, UrlInputs};
+use migrate::engine::{Progress, RunContext, RunOptions, TransactionMode};
+
+use super::context::Context;
+use super::output::Failure;
+
+/// Options shared by upgrade, downgrade and stamp.
+#[derive(Debug, Clone, clap::Args)]
+pub struct RunArgs {
+    /// Seconds to wait for another migrate process's lock.
+    #[arg(long, value_name = "SECONDS", default_value_t = 60)]
+    pub lock_timeout: u64,
+}
+
+/// `--transaction` values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum TransactionArg {
+    /// One transaction per revision (default).
+    PerRevision,
+    /// The whole run in one transaction (SQLite and PostgreSQL).
+    All,
+}
+
+impl From<TransactionArg> for TransactionMode {
+    fn from(t: TransactionArg) -> Self {
+        match t {
+            TransactionArg::PerRevision => TransactionMode::PerRevision,
+            TransactionArg::All => TransactionMode::All,
+        }
+    }
+}
+
+/// The database URL by precedence: flag, `DATABASE_URL`, config, default.
+pub fn database_url(ctx: &Context) -> Result<DatabaseUrl, Failure> {
+    let env = std::env::var("DATABASE_URL").ok();
+    let inputs = UrlInputs {
+        flag: ctx.database_url.as_deref(),
+        env: env.as_deref(),
+        config: ctx.config.settings.database_url.as_deref(),
+        config_dir: ctx.config.path.as_ref().map(|_| ctx.config.dir.as_path()),
+    };
+    db::choose_url(&inputs).map_err(|e| Failure::usage(e.to_string()))
+}
+
+/// The version and log table names from the config.
+pub fn tables(ctx: &Context) -> Result<Tables, Failure> {
+    let s = &ctx.config.settings;
+    Tables::new(
+        s.version_table
+            .as_deref()
+            .unwrap_or(db::DEFAULT_VERSION_TABLE),
+        s.log_table.as_deref().unwrap_or(db::DEFAULT_LOG_TABLE),
+    )
+    .map_err(|e| Failure::new(e.to_string()))
+}
+
+/// A runtime for one command.
+pub fn runtime() -> Result<tokio::runtime::Runtime, Failure> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Failure::new(format!("can't start the async runtime: {e}")))
+}
+
+/// Connects; `create: false` leaves a missing SQLite file missing (`Ok(None)`).
+pub async fn connect(
+    ctx: &Context,
+    url: &DatabaseUrl,
+    create: bool,
+    lock_timeout: Duration,
+) -> Result<Option<Database>, Failure> {
+    let options = ConnectOptions {
+        tables: tables(ctx)?,
+        lock_timeout,
+        create,
+    };
+    Database::connect(url, options)
+        .await
+        .map_err(|e| Failure::new(e.to_string()))
+}
+
+/// Version rows as graph nodes; a row with no revision file is an error naming it.
+pub fn applied(graph: &RevisionGraph, rows: &[String], ctx: &Context) -> Result<Vec<Ix>, String> {
+    rows.iter()
+        .map(|r| {
+            graph.find(r).ok_or_else(|| {
+                format!(
+                    "the database is at revision {r}, which has no file in {}; restore the file, or run `migrate stamp --purge <revision>`",
+                    ctx.revisions_dir.display()
+                )
+            })
+        })
+        .collect()
+}
+
+pub fn run_options(ctx: &Context, transaction: TransactionMode) -> RunOptions {
+    RunOptions {
+        transaction,
+        context: RunContext::detect(&ctx.revisions_dir),
+    }
+}
+
+/// Progress on stderr: a bar on a terminal, one line per revision otherwise.
+pub enum StderrProgress {
+    Bar(Option<indicatif::ProgressBar>),
+    Lines,
+}
+
+impl StderrProgress {
+    pub fn new() -> Self {
+        if std::io::stderr().is_terminal() {
+            StderrProgress::Bar(None)
+        } else {
+            StderrProgress::Lines
+        }
+    }
+}
+
+impl Progress for StderrProgress {
+    fn begin(&mut self, total: usize) {
+        if let StderrProgress::Bar(bar) = self {
+            let b = indicatif::ProgressBar::new(total as u64);
+            if let Ok(style) = indicatif::ProgressStyle::with_template(
+                "{spinner} [{elapsed_precise}] {bar:30} {pos}/{len} {msg}",
+            ) {
+                b.set_style(style);
+            }
+            *bar = Some(b);
+        }
+    }
+
+    fn step_started(&mut self, _index: usize, _total: usize, label: &str) {
+        if let StderrProgress::Bar(Some(b)) = self {
+            b.set_message(label.to_owned());
+        }
+    }
+
+    fn step_finished(&mut self, index: usize, total: usize, label: &str, took: Duration) {
+        match self {
+            StderrProgress::Bar(Some(b)) => b.inc(1),
+            StderrProgress::Bar(None) => {}
+            StderrProgress::Lines => {
+                eprintln!("[{}/{total}] {label} ({} ms)", index + 1, took.as_millis());
+            }
+        }
+    }
+
+    fn end(&mut self) {
+        if let StderrProgress::Bar(Some(b)) = self {
+            b.finish_and_clear();
+        }
+    }
+}

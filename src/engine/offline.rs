@@ -1,0 +1,115 @@
+//! `--sql`: the script a plan would run, version-table and log statements included,
+//! rendered without a connection. It walks the same [`Plan`] and uses the same statement
+//! splitting and SQL selection as the executor.
+
+use crate::core::{Dialect, Plan, RevisionGraph, VersionOp};
+use crate::db::split::split_statements;
+use crate::db::{checksum, mysql, postgres, sqlite, Tables, LOG_COLUMNS};
+
+use super::{prepare, EngineError};
+
+/// What the script is for.
+#[derive(Debug, Clone)]
+pub struct OfflineOptions {
+    pub dialect: Dialect,
+    pub tables: Tables,
+    /// Emit `CREATE TABLE` for the version and log tables (the range starts at base).
+    pub create_tables: bool,
+}
+
+fn literal(text: &str, dialect: Dialect) -> String {
+    let mut s = text.replace('\'', "''");
+    if dialect == Dialect::Mysql {
+        s = s.replace('\\', "\\\\");
+    }
+    format!("'{s}'")
+}
+
+fn version_sql(op: &VersionOp, table: &str, d: Dialect) -> String {
+    match op {
+        VersionOp::Insert { version } => {
+            format!(
+                "INSERT INTO {table} (version_num) VALUES ({})",
+                literal(version, d)
+            )
+        }
+        VersionOp::Delete { version } => {
+            format!(
+                "DELETE FROM {table} WHERE version_num = {}",
+                literal(version, d)
+            )
+        }
+        VersionOp::Update { from, to } => format!(
+            "UPDATE {table} SET version_num = {} WHERE version_num = {}",
+            literal(to, d),
+            literal(from, d)
+        ),
+    }
+}
+
+/// Renders the plan as one SQL script for `options.dialect`.
+pub fn render(
+    graph: &RevisionGraph,
+    plan: &Plan,
+    options: &OfflineOptions,
+) -> Result<String, EngineError> {
+    let d = options.dialect;
+    let prepared = prepare(graph, plan, d)?;
+    let book = match d {
+        Dialect::Sqlite => sqlite::book_sql(&options.tables),
+        Dialect::Postgres => postgres::book_sql(&options.tables),
+        Dialect::Mysql => mysql::book_sql(&options.tables),
+    };
+    let mut out = String::new();
+    out.push_str(&format!(
+        "-- migrate {} offline script for {d}\n",
+        env!("CARGO_PKG_VERSION")
+    ));
+    if options.create_tables {
+        out.push_str(&format!(
+            "\n{};\n\n{};\n",
+            book.create_version, book.create_log
+        ));
+    }
+    let begin = if d == Dialect::Mysql {
+        "START TRANSACTION"
+    } else {
+        "BEGIN"
+    };
+    let truth = if d == Dialect::Sqlite { "1" } else { "TRUE" };
+    for p in &prepared {
+        out.push_str(&format!(
+            "\n-- Running {} {}\n",
+            p.step.direction.name(),
+            p.label
+        ));
+        if p.transactional {
+            out.push_str(&format!("{begin};\n"));
+        }
+        if let Some(sql) = super::step_sql(graph, p.step, d)? {
+            for st in split_statements(sql, d) {
+                out.push_str(&st.text);
+                out.push_str(";\n");
+            }
+        }
+        for op in &p.step.version_ops {
+            out.push_str(&version_sql(op, &options.tables.version, d));
+            out.push_str(";\n");
+        }
+        let sum = match super::step_sql(graph, p.step, d)? {
+            Some(sql) => literal(&checksum(sql), d),
+            None => "NULL".to_owned(),
+        };
+        out.push_str(&format!(
+            "INSERT INTO {} ({LOG_COLUMNS}) VALUES ({}, {}, CURRENT_TIMESTAMP, 0, {truth}, {sum}, 'offline script', {}, NULL, NULL);\n",
+            options.tables.log,
+            literal(&p.id, d),
+            literal(p.step.direction.name(), d),
+            literal(env!("CARGO_PKG_VERSION"), d),
+        ));
+        if p.transactional {
+            out.push_str("COMMIT;\n");
+        }
+    }
+    Ok(out)
+}

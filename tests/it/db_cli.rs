@@ -1,0 +1,811 @@
+//! The database commands through the real binary, on SQLite, PostgreSQL and MariaDB:
+//! the example project's round trip, Alembic's branch/merge row transitions, a failure
+//! mid-plan, `--sql` fed to each database's own client, concurrent runs, a killed run,
+//! and bad input.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use serde_json::Value;
+use sqlx::Connection;
+
+use super::support::{migrate, Server, TestDb};
+
+/// A database for one test: a temp SQLite file, or a server database.
+pub struct Target {
+    pub url: String,
+    pub kind: Kind,
+    _db: Option<TestDb>,
+    _dir: Option<tempfile::TempDir>,
+    pub name: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Sqlite,
+    Postgres,
+    Mysql,
+}
+
+impl Target {
+    pub fn new(kind: Kind) -> Option<Target> {
+        match kind {
+            Kind::Sqlite => {
+                let dir = tempfile::tempdir().expect("temp dir");
+                let path = dir.path().join("test.db");
+                Some(Target {
+                    url: format!("sqlite://{}", path.display()),
+                    kind,
+                    name: path.display().to_string(),
+                    _db: None,
+                    _dir: Some(dir),
+                })
+            }
+            Kind::Postgres | Kind::Mysql => {
+                let server = if kind == Kind::Postgres {
+                    Server::Postgres
+                } else {
+                    Server::Mysql
+                };
+                let db = TestDb::new(server)?;
+                Some(Target {
+                    url: db.url.clone(),
+                    name: db.name.clone(),
+                    kind,
+                    _db: Some(db),
+                    _dir: None,
+                })
+            }
+        }
+    }
+
+    /// Runs SQL with the database's own command-line client.
+    pub fn client(&self, script: &str) -> std::process::Output {
+        let mut cmd = match self.kind {
+            Kind::Sqlite => {
+                let mut c = Command::new("sqlite3");
+                c.arg("-bail").arg(&self.name);
+                c
+            }
+            Kind::Postgres => {
+                let mut c = Command::new("psql");
+                c.args(["-q", "-v", "ON_ERROR_STOP=1", &self.url]);
+                c
+            }
+            Kind::Mysql => {
+                let mut c = Command::new("mariadb");
+                c.args(["-h", "127.0.0.1", "-P", "3306", "-u", "root", &self.name]);
+                c
+            }
+        };
+        let mut child = cmd
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("the database client runs");
+        {
+            use std::io::Write;
+            let mut stdin = child.stdin.take().expect("stdin");
+            stdin.write_all(script.as_bytes()).expect("script written");
+        }
+        child.wait_with_output().expect("client finished")
+    }
+
+    /// Columns (`table.column`) and index names of the user schema, sorted, without the
+    /// bookkeeping tables.
+    pub fn schema(&self) -> Vec<String> {
+        let sql = match self.kind {
+            Kind::Sqlite => {
+                "SELECT m.name || '.' || p.name || ' ' || lower(p.type) FROM sqlite_master m \
+                 JOIN pragma_table_info(m.name) p WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%' \
+                 UNION ALL SELECT 'index ' || tbl_name || '.' || name FROM sqlite_master WHERE type = 'index' AND name NOT LIKE 'sqlite_autoindex%'"
+            }
+            Kind::Postgres => {
+                "SELECT table_name || '.' || column_name || ' ' || data_type FROM information_schema.columns \
+                 WHERE table_schema = 'public' UNION ALL SELECT 'index ' || tablename || '.' || indexname FROM pg_indexes WHERE schemaname = 'public'"
+            }
+            Kind::Mysql => {
+                "SELECT CONCAT(table_name, '.', column_name, ' ', data_type) FROM information_schema.columns \
+                 WHERE table_schema = DATABASE() UNION ALL SELECT DISTINCT CONCAT('index ', table_name, '.', index_name) \
+                 FROM information_schema.statistics WHERE table_schema = DATABASE()"
+            }
+        };
+        let mut rows = self.query_strings(sql);
+        rows.retain(|r| !r.contains("migrate_log") && !r.contains("migrate_version"));
+        rows.sort();
+        rows
+    }
+
+    /// Runs a query whose one column is text.
+    pub fn query_strings(&self, sql: &'static str) -> Vec<String> {
+        let url = self.url.clone();
+        let kind = self.kind;
+        block_on(async move {
+            match kind {
+                Kind::Sqlite => {
+                    let mut c = sqlx::SqliteConnection::connect(&url)
+                        .await
+                        .expect("connect");
+                    sqlx::query_scalar::<_, String>(sql).fetch_all(&mut c).await
+                }
+                Kind::Postgres => {
+                    let mut c = sqlx::PgConnection::connect(&url).await.expect("connect");
+                    sqlx::query_scalar::<_, String>(sql).fetch_all(&mut c).await
+                }
+                Kind::Mysql => {
+                    let mut c = sqlx::MySqlConnection::connect(&url).await.expect("connect");
+                    sqlx::query_scalar::<_, String>(sql).fetch_all(&mut c).await
+                }
+            }
+        })
+        .unwrap_or_else(|e| panic!("{sql}: {e}"))
+    }
+
+    pub fn versions(&self) -> Vec<String> {
+        let mut v = self.query_strings("SELECT version_num FROM migrate_version");
+        v.sort();
+        v
+    }
+
+    /// `revision direction` of every successful log row, in order.
+    pub fn log(&self) -> Vec<String> {
+        let sql = match self.kind {
+            Kind::Mysql => "SELECT CONCAT(revision, ' ', direction) FROM migrate_log WHERE success = 1 ORDER BY id",
+            Kind::Sqlite => "SELECT revision || ' ' || direction FROM migrate_log WHERE success = 1 ORDER BY id",
+            Kind::Postgres => "SELECT revision || ' ' || direction FROM migrate_log WHERE success ORDER BY id",
+        };
+        self.query_strings(sql)
+    }
+}
+
+fn block_on<F: std::future::Future + Send>(f: F) -> F::Output
+where
+    F::Output: Send,
+{
+    std::thread::scope(|s| {
+        s.spawn(|| {
+            tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("runtime")
+                .block_on(f)
+        })
+        .join()
+        .expect("thread")
+    })
+}
+
+/// The example project's revisions directory.
+pub fn example_revisions() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("revisions")
+}
+
+/// A project directory with the given revision files.
+pub fn project(files: &[(&str, &str)]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::create_dir(dir.path().join("revisions")).expect("revisions dir");
+    for (name, text) in files {
+        std::fs::write(dir.path().join("revisions").join(name), text).expect("file written");
+    }
+    dir
+}
+
+fn run_ok(dir: &Path, url: &str, args: &[&str]) -> String {
+    let out = migrate(dir)
+        .arg("--database-url")
+        .arg(url)
+        .args(args)
+        .output()
+        .expect("migrate runs");
+    assert!(
+        out.status.success(),
+        "migrate {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn run_fail(dir: &Path, url: &str, args: &[&str]) -> (i32, String) {
+    let out = migrate(dir)
+        .arg("--database-url")
+        .arg(url)
+        .args(args)
+        .output()
+        .expect("migrate runs");
+    assert!(!out.status.success(), "migrate {args:?} should fail");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn current(dir: &Path, url: &str) -> Vec<String> {
+    let out = run_ok(dir, url, &["--format", "json", "current"]);
+    let v: Value = serde_json::from_str(&out).expect("json");
+    let mut ids: Vec<String> = v
+        .as_array()
+        .expect("array")
+        .iter()
+        .map(|r| r["revision"].as_str().expect("revision").to_owned())
+        .collect();
+    ids.sort();
+    ids
+}
+
+macro_rules! on_all_backends {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite { $( #[test] fn $name() { if let Some(t) = super::Target::new(super::Kind::Sqlite) { super::$name(t) } } )* }
+        mod postgres { $( #[test] fn $name() { if let Some(t) = super::Target::new(super::Kind::Postgres) { super::$name(t) } } )* }
+        mod mysql { $( #[test] fn $name() { if let Some(t) = super::Target::new(super::Kind::Mysql) { super::$name(t) } } )* }
+    };
+}
+
+on_all_backends!(
+    example_round_trip,
+    branch_and_merge_rows_follow_alembic,
+    failure_mid_plan_keeps_earlier_revisions,
+    offline_sql_gives_the_online_schema,
+    concurrent_upgrades_apply_each_revision_once,
+    killed_run_leaves_no_stale_lock,
+    bad_input_is_refused_before_anything_runs,
+);
+
+const EXAMPLE_TABLES: &[&str] = &[
+    "users.email",
+    "roles.name",
+    "permissions.code",
+    "user_roles.role_id",
+    "role_permissions.permission_id",
+    "refresh_tokens.token_hash",
+    "audit_events.action",
+    "api_keys.key_hash",
+    "users.display_name",
+];
+
+fn example_round_trip(t: Target) {
+    let dir = tempfile::tempdir().expect("dir");
+    let revs = example_revisions();
+    let revs = revs.to_str().expect("utf-8 path");
+    let up = ["--revisions", revs, "upgrade", "head"];
+    run_ok(dir.path(), &t.url, &up);
+    let first = t.schema();
+    for col in EXAMPLE_TABLES {
+        assert!(
+            first.iter().any(|c| c.starts_with(col)),
+            "{col} missing in {first:?}"
+        );
+    }
+    assert_eq!(t.versions(), ["d0e9f1a2b3c4"]);
+    let seeded = t.query_strings("SELECT name FROM roles ORDER BY id");
+    assert_eq!(seeded, ["admin", "editor", "viewer"]);
+
+    run_ok(
+        dir.path(),
+        &t.url,
+        &["--revisions", revs, "downgrade", "base"],
+    );
+    assert_eq!(
+        t.schema(),
+        Vec::<String>::new(),
+        "downgrade base leaves only bookkeeping"
+    );
+    assert!(t.versions().is_empty());
+
+    run_ok(dir.path(), &t.url, &up);
+    assert_eq!(
+        t.schema(),
+        first,
+        "the second upgrade builds the same schema"
+    );
+    // 10 up, 10 down, 10 up: one log row each.
+    assert_eq!(t.log().len(), 30);
+}
+
+/// ```text
+///        a
+///        |
+///        b
+///       / \
+///  c1 (c1b)  c2 (c2b)
+///      |     |
+///     d1     d2
+///       \   /
+///         e
+///         |
+///         f
+/// ```
+fn branch_and_merge_rows_follow_alembic(t: Target) {
+    let rev = |id: &str, down: &str, extra: &str| {
+        format!(
+            "revision: {id}\ndown_revision: {down}\nmessage: {id}\n{extra}upgrade: |\n  CREATE TABLE t_{id} (x INTEGER);\ndowngrade: |\n  DROP TABLE t_{id};\n"
+        )
+    };
+    let files = [
+        ("a.yaml", rev("a", "null", "")),
+        ("b.yaml", rev("b", "a", "")),
+        ("c1.yaml", rev("c1", "b", "branch_labels: [c1b]\n")),
+        ("c2.yaml", rev("c2", "b", "branch_labels: [c2b]\n")),
+        ("d1.yaml", rev("d1", "c1", "")),
+        ("d2.yaml", rev("d2", "c2", "")),
+        ("e.yaml", rev("e", "[d1, d2]", "")),
+        ("f.yaml", rev("f", "e", "")),
+    ];
+    let refs: Vec<(&str, &str)> = files.iter().map(|(n, t)| (*n, t.as_str())).collect();
+    let dir = project(&refs);
+    let d = dir.path();
+    let steps: &[(&str, &str, &[&str])] = &[
+        ("upgrade", "c1", &["c1"]),
+        ("upgrade", "c2", &["c1", "c2"]),
+        ("upgrade", "d2", &["c1", "d2"]),
+        ("upgrade", "e", &["e"]),
+        ("upgrade", "f", &["f"]),
+        ("downgrade", "d1", &["d1", "d2"]),
+        ("downgrade", "c2", &["c2", "d1"]),
+        ("upgrade", "heads", &["f"]),
+        ("downgrade", "b", &["b"]),
+        ("downgrade", "base", &[]),
+    ];
+    for (cmd, target, rows) in steps {
+        run_ok(d, &t.url, &[cmd, target]);
+        assert_eq!(current(d, &t.url), *rows, "after {cmd} {target}");
+        assert_eq!(t.versions(), *rows, "version table after {cmd} {target}");
+    }
+}
+
+fn failure_mid_plan_keeps_earlier_revisions(t: Target) {
+    let dir = project(&[
+        (
+            "r1_one.yaml",
+            "revision: r1\nmessage: one\nupgrade: |\n  CREATE TABLE one (x INTEGER);\ndowngrade: DROP TABLE one;\n",
+        ),
+        (
+            "r2_two.yaml",
+            "revision: r2\ndown_revision: r1\nmessage: two\nupgrade: |\n  CREATE TABLE two (x INTEGER);\n  INSERT INTO no_such_table VALUES (1);\ndowngrade: DROP TABLE two;\n",
+        ),
+        (
+            "r3_three.yaml",
+            "revision: r3\ndown_revision: r2\nmessage: three\nupgrade: CREATE TABLE three (x INTEGER);\ndowngrade: DROP TABLE three;\n",
+        ),
+    ]);
+    let d = dir.path();
+    let (code, err) = run_fail(d, &t.url, &["upgrade", "head"]);
+    assert_eq!(code, 1);
+    assert!(err.contains("revision r2"), "{err}");
+    assert!(err.contains("r2_two.yaml"), "{err}");
+    assert!(err.contains("statement 2 of 2"), "{err}");
+    assert!(err.contains("INSERT INTO no_such_table"), "{err}");
+    assert_eq!(
+        err.lines().filter(|l| l.starts_with("error:")).count(),
+        1,
+        "{err}"
+    );
+    assert_eq!(t.versions(), ["r1"]);
+    let tables = t.schema();
+    assert!(tables.iter().any(|c| c.starts_with("one.x")), "{tables:?}");
+    assert!(
+        !tables.iter().any(|c| c.starts_with("three.")),
+        "{tables:?}"
+    );
+    if t.kind == Kind::Mysql {
+        // DDL committed: `two` exists, and the next run refuses to go on.
+        assert!(tables.iter().any(|c| c.starts_with("two.x")), "{tables:?}");
+        let (code, err) = run_fail(d, &t.url, &["upgrade", "head"]);
+        assert_eq!(code, 1);
+        assert!(err.contains("did not complete"), "{err}");
+        assert!(err.contains("migrate stamp"), "{err}");
+        // Fix by hand, stamp, fix the file, go on.
+        let out = t.client("DROP TABLE two;");
+        assert!(out.status.success());
+        run_ok(d, &t.url, &["stamp", "r1"]);
+    } else {
+        assert!(!tables.iter().any(|c| c.starts_with("two.")), "{tables:?}");
+    }
+    std::fs::write(
+        d.join("revisions/r2_two.yaml"),
+        "revision: r2\ndown_revision: r1\nmessage: two\nupgrade: CREATE TABLE two (x INTEGER);\ndowngrade: DROP TABLE two;\n",
+    )
+    .expect("fixed");
+    run_ok(d, &t.url, &["upgrade", "head"]);
+    assert_eq!(t.versions(), ["r3"]);
+}
+
+fn offline_sql_gives_the_online_schema(t: Target) {
+    let dir = tempfile::tempdir().expect("dir");
+    let revs = example_revisions();
+    let revs = revs.to_str().expect("utf-8 path");
+    let dialect = match t.kind {
+        Kind::Sqlite => "sqlite",
+        Kind::Postgres => "postgres",
+        Kind::Mysql => "mysql",
+    };
+    let script = run_ok(
+        dir.path(),
+        &t.url,
+        &[
+            "--revisions",
+            revs,
+            "upgrade",
+            "head",
+            "--sql",
+            "--dialect",
+            dialect,
+        ],
+    );
+    assert!(script.contains("CREATE TABLE IF NOT EXISTS migrate_version"));
+    let out = t.client(&script);
+    assert!(
+        out.status.success(),
+        "client failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let offline = t.schema();
+    assert_eq!(t.versions(), ["d0e9f1a2b3c4"]);
+    let online = Target::new(t.kind).expect("a second database");
+    run_ok(
+        dir.path(),
+        &online.url,
+        &["--revisions", revs, "upgrade", "head"],
+    );
+    assert_eq!(offline, online.schema());
+    assert!(!offline.is_empty());
+
+    // The range form continues from a revision: downgrade to the branch point offline.
+    let down = run_ok(
+        dir.path(),
+        &t.url,
+        &[
+            "--revisions",
+            revs,
+            "downgrade",
+            "d0e9f1a2b3c4:a7b6c8d9e0f1",
+            "--sql",
+            "--dialect",
+            dialect,
+        ],
+    );
+    assert!(!down.contains("CREATE TABLE IF NOT EXISTS migrate_version"));
+    let out = t.client(&down);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(t.versions(), ["a7b6c8d9e0f1"]);
+    run_ok(
+        dir.path(),
+        &online.url,
+        &["--revisions", revs, "downgrade", "a7b6c8d9e0f1"],
+    );
+    assert_eq!(t.schema(), online.schema());
+}
+
+/// Revisions that each take a little time, so concurrent runs overlap.
+fn chain(n: usize) -> Vec<(String, String)> {
+    (1..=n)
+        .map(|i| {
+            let down = if i == 1 {
+                "null".to_owned()
+            } else {
+                format!("c{}", i - 1)
+            };
+            (
+                format!("c{i}.yaml"),
+                format!(
+                    "revision: c{i}\ndown_revision: {down}\nmessage: step {i}\nupgrade: |\n  CREATE TABLE t{i} (x INTEGER);\n  INSERT INTO t{i} VALUES ({i});\ndowngrade: DROP TABLE t{i};\n"
+                ),
+            )
+        })
+        .collect()
+}
+
+fn concurrent_upgrades_apply_each_revision_once(t: Target) {
+    let files = chain(12);
+    let refs: Vec<(&str, &str)> = files
+        .iter()
+        .map(|(n, t)| (n.as_str(), t.as_str()))
+        .collect();
+    let dir = project(&refs);
+    let bin = assert_cmd::cargo::cargo_bin("migrate");
+    let children: Vec<_> = (0..8)
+        .map(|_| {
+            Command::new(&bin)
+                .current_dir(dir.path())
+                .env("GIT_CONFIG_GLOBAL", "/dev/null")
+                .env_remove("DATABASE_URL")
+                .args([
+                    "--database-url",
+                    &t.url,
+                    "upgrade",
+                    "head",
+                    "--lock-timeout",
+                    "60",
+                ])
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .expect("spawned")
+        })
+        .collect();
+    for child in children {
+        let out = child.wait_with_output().expect("finished");
+        assert!(
+            out.status.success(),
+            "a concurrent run failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    assert_eq!(t.versions(), ["c12"]);
+    let log = t.log();
+    let expected: Vec<String> = (1..=12).map(|i| format!("c{i} upgrade")).collect();
+    assert_eq!(
+        log, expected,
+        "each revision applied exactly once, in order"
+    );
+    for i in [1, 6, 12] {
+        let sql: &'static str = match i {
+            1 => "SELECT CAST(COUNT(*) AS CHAR(10)) FROM t1",
+            6 => "SELECT CAST(COUNT(*) AS CHAR(10)) FROM t6",
+            _ => "SELECT CAST(COUNT(*) AS CHAR(10)) FROM t12",
+        };
+        let sql = if t.kind == Kind::Postgres {
+            match i {
+                1 => "SELECT COUNT(*)::text FROM t1",
+                6 => "SELECT COUNT(*)::text FROM t6",
+                _ => "SELECT COUNT(*)::text FROM t12",
+            }
+        } else {
+            sql
+        };
+        assert_eq!(t.query_strings(sql), ["1"], "t{i} seeded once");
+    }
+}
+
+fn killed_run_leaves_no_stale_lock(t: Target) {
+    let slow = match t.kind {
+        Kind::Sqlite => "WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n WHERE x < 300000000) SELECT COUNT(*) FROM n",
+        Kind::Postgres => "SELECT pg_sleep(30)",
+        Kind::Mysql => "SELECT SLEEP(30)",
+    };
+    let r2 = |body: &str| {
+        format!("revision: k2\ndown_revision: k1\nmessage: slow\nupgrade: |\n  CREATE TABLE k2 (x INTEGER);\n  {body};\ndowngrade: DROP TABLE k2;\n")
+    };
+    let dir = project(&[
+        ("k1.yaml", "revision: k1\nmessage: first\nupgrade: CREATE TABLE k1 (x INTEGER);\ndowngrade: DROP TABLE k1;\n"),
+        ("k2.yaml", &r2(slow)),
+    ]);
+    let d = dir.path();
+    let bin = assert_cmd::cargo::cargo_bin("migrate");
+    let mut child = Command::new(&bin)
+        .current_dir(d)
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .args(["--database-url", &t.url, "upgrade", "head"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawned");
+    // Wait until k1 is committed, and k2 runs.
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        std::thread::sleep(Duration::from_millis(200));
+        let done = match t.kind {
+            Kind::Sqlite => std::path::Path::new(&t.name).exists() && log_has_k1(&t),
+            _ => log_has_k1(&t),
+        };
+        if done {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "k1 never applied");
+    }
+    std::thread::sleep(Duration::from_millis(700));
+    child.kill().expect("killed");
+    let _ = child.wait();
+
+    std::fs::write(d.join("revisions/k2.yaml"), r2("SELECT 1")).expect("rewritten");
+    assert_eq!(t.versions(), ["k1"], "k2 was not recorded");
+    if t.kind == Kind::Mysql {
+        // The step was recorded as started: the next run refuses, it does not hang on a lock.
+        let (code, err) = run_fail(d, &t.url, &["upgrade", "head", "--lock-timeout", "5"]);
+        assert_eq!(code, 1);
+        assert!(err.contains("stopped while it ran"), "{err}");
+        assert!(!err.contains("lock"), "{err}");
+        t.client("DROP TABLE IF EXISTS k2;");
+        run_ok(d, &t.url, &["stamp", "k1"]);
+    } else {
+        assert!(
+            !t.schema().iter().any(|c| c.starts_with("k2.")),
+            "k2 rolled back"
+        );
+    }
+    run_ok(d, &t.url, &["upgrade", "head", "--lock-timeout", "5"]);
+    assert_eq!(t.versions(), ["k2"]);
+}
+
+fn log_has_k1(t: &Target) -> bool {
+    let url = t.url.clone();
+    let kind = t.kind;
+    block_on(async move {
+        let sql = "SELECT version_num FROM migrate_version";
+        let r: Result<Vec<String>, sqlx::Error> = async {
+            match kind {
+                Kind::Sqlite => {
+                    let mut c = sqlx::SqliteConnection::connect(&url).await?;
+                    sqlx::query_scalar(sql).fetch_all(&mut c).await
+                }
+                Kind::Postgres => {
+                    let mut c = sqlx::PgConnection::connect(&url).await?;
+                    sqlx::query_scalar(sql).fetch_all(&mut c).await
+                }
+                Kind::Mysql => {
+                    let mut c = sqlx::MySqlConnection::connect(&url).await?;
+                    sqlx::query_scalar(sql).fetch_all(&mut c).await
+                }
+            }
+        }
+        .await;
+        r.map(|v| v == ["k1"]).unwrap_or(false)
+    })
+}
+
+fn bad_input_is_refused_before_anything_runs(t: Target) {
+    let dir = project(&[
+        (
+            "i1.yaml",
+            "revision: i1\nmessage: one\nupgrade: CREATE TABLE i1 (x INTEGER);\n",
+        ),
+        (
+            "i2.yaml",
+            "revision: i2\ndown_revision: i1\nmessage: two\nupgrade: CREATE TABLE i2 (x INTEGER);\ndowngrade: DROP TABLE i2;\n",
+        ),
+        (
+            "i3.yaml",
+            "revision: i3\ndown_revision: i2\nmessage: three\nupgrade:\n  oracle_only_sqlite_missing: x\n",
+        ),
+    ]);
+    let d = dir.path();
+    // The loader rejects an unknown dialect key with file and line.
+    let (code, err) = run_fail(d, &t.url, &["upgrade", "head"]);
+    assert_eq!(code, 1);
+    assert!(err.contains("i3.yaml"), "{err}");
+    let other = match t.kind {
+        Kind::Sqlite => "postgres",
+        _ => "sqlite",
+    };
+    std::fs::write(
+        d.join("revisions/i3.yaml"),
+        format!("revision: i3\ndown_revision: i2\nmessage: three\nupgrade:\n  {other}: CREATE TABLE i3 (x INTEGER);\n"),
+    )
+    .expect("written");
+    // No SQL for this backend: refused before i1 and i2 run.
+    let (code, err) = run_fail(d, &t.url, &["upgrade", "head"]);
+    assert_eq!(code, 1);
+    assert!(
+        err.contains("revision i3") && err.contains("no upgrade SQL"),
+        "{err}"
+    );
+    run_ok(d, &t.url, &["upgrade", "i2"]);
+    assert_eq!(t.versions(), ["i2"]);
+    // Irreversible i1: a downgrade through it is refused before i2 is reverted.
+    let (code, err) = run_fail(d, &t.url, &["downgrade", "base"]);
+    assert_eq!(code, 1);
+    assert!(err.contains("i1") && err.contains("irreversible"), "{err}");
+    assert_eq!(t.versions(), ["i2"]);
+    // Unknown target.
+    let (code, err) = run_fail(d, &t.url, &["upgrade", "nope"]);
+    assert_eq!(code, 1);
+    assert!(
+        err.contains("Can't locate revision identified by 'nope'"),
+        "{err}"
+    );
+    // A range needs --sql; downgrade --sql needs a range.
+    let (code, _) = run_fail(d, &t.url, &["upgrade", "i1:i2"]);
+    assert_eq!(code, 2);
+    let (code, err) = run_fail(d, &t.url, &["downgrade", "base", "--sql"]);
+    assert_eq!(code, 2, "{err}");
+    if t.kind == Kind::Mysql {
+        let (code, err) = run_fail(d, &t.url, &["upgrade", "head", "--transaction", "all"]);
+        assert_eq!(code, 1);
+        assert!(err.contains("transactional DDL"), "{err}");
+    }
+    // The dry run shows what would run and changes nothing.
+    let out = run_ok(
+        d,
+        &t.url,
+        &["--format", "json", "downgrade", "i1", "--dry-run"],
+    );
+    let v: Value = serde_json::from_str(&out).expect("json");
+    assert_eq!(v[0]["revision"], "i2");
+    assert_eq!(v[0]["direction"], "downgrade");
+    assert_eq!(t.versions(), ["i2"]);
+}
+
+#[test]
+fn unreachable_servers_are_one_line_errors_without_passwords() {
+    let dir = project(&[("a.yaml", "revision: a\nmessage: a\nupgrade: SELECT 1;\n")]);
+    for url in [
+        "postgres://alice:sekr3t@127.0.0.1:1/app",
+        "mysql://bob:sekr3t@127.0.0.1:1/app",
+    ] {
+        for args in [&["upgrade", "head"][..], &["current", "--verbose"][..]] {
+            let (code, err) = run_fail(dir.path(), url, args);
+            assert_eq!(code, 1, "{err}");
+            assert!(!err.contains("sekr3t"), "{err}");
+            assert!(err.contains(":***@127.0.0.1:1/app"), "{err}");
+            assert_eq!(err.lines().count(), 1, "{err}");
+        }
+    }
+    let (code, err) = run_fail(dir.path(), "oracle://u:sekr3t@h/db", &["upgrade", "head"]);
+    assert_eq!(code, 2);
+    assert!(
+        !err.contains("sekr3t") && err.contains("unknown scheme"),
+        "{err}"
+    );
+}
+
+#[test]
+fn dry_run_creates_no_sqlite_file_and_default_url_is_app_db() {
+    let dir = tempfile::tempdir().expect("dir");
+    let revs = example_revisions();
+    let out = migrate(dir.path())
+        .args([
+            "--revisions",
+            revs.to_str().expect("utf-8"),
+            "--format",
+            "json",
+        ])
+        .args(["upgrade", "head", "--dry-run"])
+        .output()
+        .expect("runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(v.as_array().map(Vec::len), Some(10));
+    assert_eq!(v[0]["revision"], "a1f0c2d3e4b5");
+    assert_eq!(v[9]["revision"], "d0e9f1a2b3c4");
+    assert!(!dir.path().join("app.db").exists());
+    // Without --dry-run the default URL makes app.db in the working directory.
+    let out = migrate(dir.path())
+        .args(["--revisions", revs.to_str().expect("utf-8"), "upgrade"])
+        .output()
+        .expect("runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(dir.path().join("app.db").exists());
+    // DATABASE_URL beats the default; --database-url beats DATABASE_URL.
+    let other = dir.path().join("env.db");
+    let out = migrate(dir.path())
+        .env("DATABASE_URL", format!("sqlite://{}", other.display()))
+        .args(["--revisions", revs.to_str().expect("utf-8"), "upgrade"])
+        .output()
+        .expect("runs");
+    assert!(out.status.success());
+    assert!(other.exists());
+}
+
+#[test]
+fn sqlite_journal_mode_is_left_alone() {
+    let t = Target::new(Kind::Sqlite).expect("sqlite");
+    let dir = tempfile::tempdir().expect("dir");
+    let revs = example_revisions();
+    let out = t.client("PRAGMA journal_mode=DELETE; CREATE TABLE pre (x INTEGER);");
+    assert!(out.status.success());
+    run_ok(
+        dir.path(),
+        &t.url,
+        &[
+            "--revisions",
+            revs.to_str().expect("utf-8"),
+            "upgrade",
+            "head",
+        ],
+    );
+    let mode = t.query_strings("SELECT journal_mode FROM pragma_journal_mode");
+    assert_eq!(mode, ["delete"]);
+}
