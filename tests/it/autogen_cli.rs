@@ -72,7 +72,7 @@ fn offline_check_passes_when_models_match_the_revisions() {
     let stdout = String::from_utf8_lossy(&out.get_output().stdout).into_owned();
     assert_eq!(
         stdout,
-        "OK: 2 revision(s); the schema they build matches models.yaml\n"
+        "OK: 2 revision(s); the schema the revisions build (replayed on SQLite) matches models.yaml\n"
     );
 }
 
@@ -142,4 +142,164 @@ fn offline_check_names_a_bad_model_and_a_failing_revision() {
         stderr.contains("revision bbbb00000002 (revisions/bbbb00000002_posts.yaml:1) fails on the scratch database"),
         "{stderr}"
     );
+}
+
+mod workflow {
+    use std::path::Path;
+
+    use super::super::autogen_support::Fresh;
+    use super::super::support::migrate;
+    use super::write;
+    use migrate::core::Dialect;
+
+    const V1: &str = "tables:
+  users:
+    columns:
+      id: {type: bigint, primary_key: true, autoincrement: true}
+      email: {type: string(255), nullable: false}
+      created_at: {type: timestamp, default: now}
+    indexes:
+      - {columns: [email], unique: true}
+";
+
+    const V2: &str = "tables:
+  users:
+    columns:
+      id: {type: bigint, primary_key: true, autoincrement: true}
+      email: {type: string(255), nullable: false}
+      created_at: {type: timestamp, default: now}
+      is_active: {type: boolean, nullable: false, default: true}
+    indexes:
+      - {columns: [email], unique: true}
+  posts:
+    columns:
+      id: {type: integer, primary_key: true}
+      user_id: {type: bigint, nullable: false}
+    foreign_keys:
+      - {columns: [user_id], references: users(id), on_delete: cascade}
+";
+
+    fn run(dir: &Path, url: &str, args: &[&str]) -> (i32, String, String) {
+        let out = migrate(dir)
+            .arg("--database-url")
+            .arg(url)
+            .args(args)
+            .output()
+            .expect("migrate runs");
+        (
+            out.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    }
+
+    fn revision_files(dir: &Path) -> usize {
+        std::fs::read_dir(dir.join("revisions"))
+            .map(|d| d.count())
+            .unwrap_or(0)
+    }
+
+    fn workflow(dialect: Dialect) {
+        let Some(fresh) = Fresh::new(dialect) else {
+            return;
+        };
+        let tmp = tempfile::tempdir().expect("a temp dir");
+        let dir = tmp.path();
+        std::fs::create_dir_all(dir.join("revisions")).expect("mkdir");
+        write(dir, "models.yaml", V1);
+        let url = fresh.url.as_str();
+
+        // 1. First revision from an empty database.
+        let (code, _, err) = run(dir, url, &["revision", "--autogenerate", "-m", "users"]);
+        assert_eq!(code, 0, "{dialect}: {err}");
+        assert!(err.contains("Detected added table 'users'"), "{err}");
+        assert_eq!(revision_files(dir), 1);
+        let (code, _, err) = run(dir, url, &["upgrade", "head"]);
+        assert_eq!(code, 0, "{dialect}: {err}");
+        let (code, out, err) = run(dir, url, &["check"]);
+        assert_eq!(code, 0, "{dialect}: {out}{err}");
+        assert!(out.contains("matches models.yaml"), "{out}");
+
+        // 2. Nothing changed: nothing written.
+        let (code, _, err) = run(dir, url, &["revision", "--autogenerate", "-m", "noop"]);
+        assert_eq!((code, err.trim()), (0, "No changes detected"), "{dialect}");
+        assert_eq!(revision_files(dir), 1);
+
+        // 3. The models move on: check lists each difference.
+        write(dir, "models.yaml", V2);
+        let (code, out, _) = run(dir, url, &["check"]);
+        assert_eq!(code, 1, "{dialect}: {out}");
+        assert!(out.contains("Detected added table 'posts'"), "{out}");
+        assert!(
+            out.contains("Detected added column 'users.is_active' (boolean)"),
+            "{out}"
+        );
+        let (code, _, err) = run(dir, url, &["revision", "--autogenerate", "-m", "posts"]);
+        assert_eq!(code, 0, "{dialect}: {err}");
+        assert_eq!(revision_files(dir), 2);
+
+        // 4. Behind head: refused, nothing written.
+        let (code, _, err) = run(dir, url, &["revision", "--autogenerate", "-m", "again"]);
+        assert_eq!(code, 1, "{dialect}: {err}");
+        assert!(
+            err.contains("error: Target database is not up to date."),
+            "{err}"
+        );
+        assert_eq!(revision_files(dir), 2);
+
+        // 5. Upgrade, check passes, offline too (revisions carry SQLite SQL).
+        let (code, _, err) = run(dir, url, &["upgrade", "head"]);
+        assert_eq!(code, 0, "{dialect}: {err}");
+        let (code, out, err) = run(dir, url, &["check"]);
+        assert_eq!(code, 0, "{dialect}: {out}{err}");
+        let (code, out, err) = run(dir, url, &["check", "--offline"]);
+        assert_eq!(code, 0, "{dialect}: {out}{err}");
+
+        // 6. Downgrade one step: the database no longer matches the head.
+        let (code, _, err) = run(dir, url, &["downgrade", "-1"]);
+        assert_eq!(code, 0, "{dialect}: {err}");
+        let (code, _, err) = run(dir, url, &["check"]);
+        assert_eq!(code, 1, "{dialect}");
+        assert!(err.contains("Target database is not up to date."), "{err}");
+        let (code, _, err) = run(dir, url, &["upgrade", "head"]);
+        assert_eq!(code, 0, "{dialect}: {err}");
+
+        // 7. Drift by hand is reported; the next autogenerate removes it.
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime");
+        rt.block_on(async {
+            let mut live = fresh.connect().await;
+            live.exec("ALTER TABLE users ADD COLUMN nickname VARCHAR(20)")
+                .await;
+        });
+        let (code, out, _) = run(dir, url, &["check"]);
+        assert_eq!(code, 1, "{dialect}: {out}");
+        assert!(
+            out.contains("Detected removed column 'users.nickname'"),
+            "{out}"
+        );
+        let (code, _, err) = run(dir, url, &["revision", "--autogenerate", "-m", "drift"]);
+        assert_eq!(code, 0, "{dialect}: {err}");
+        let (code, _, err) = run(dir, url, &["upgrade", "head"]);
+        assert_eq!(code, 0, "{dialect}: {err}");
+        let (code, out, err) = run(dir, url, &["check"]);
+        assert_eq!(code, 0, "{dialect}: {out}{err}");
+    }
+
+    #[test]
+    fn autogenerate_workflow_on_sqlite() {
+        workflow(Dialect::Sqlite);
+    }
+
+    #[test]
+    fn autogenerate_workflow_on_postgres() {
+        workflow(Dialect::Postgres);
+    }
+
+    #[test]
+    fn autogenerate_workflow_on_mariadb() {
+        workflow(Dialect::Mysql);
+    }
 }
