@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 
 use sqlx::Connection;
 
+use super::diff::Change;
 use super::introspect::{self, IntrospectError, IntrospectOptions};
 use super::model::Schema;
 use super::render::{render_migration, RenderedMigration};
@@ -118,14 +119,119 @@ pub async fn replay(
 /// Renders the migration from `db` (read from a database of dialect `primary`) to
 /// `models` for every dialect, the database's own first: revisions stay runnable on
 /// all three backends, and `check --offline` can replay them on SQLite.
+///
+/// The other dialects don't start from `db` itself, which has lost what the primary
+/// backend does not keep (SQLite's `bigint` autoincrement key reads back as
+/// `integer`, MariaDB's unique constraints as unique indexes, SQLite keeps no
+/// constraint names): they start from the models with the primary's changes undone,
+/// so what was equal stays equal and only the detected changes are rendered.
 pub fn render_all(primary: Dialect, db: &Schema, models: &Schema) -> Vec<RenderedMigration> {
-    let mut out = vec![render_migration(primary, db, models)];
+    let first = render_migration(primary, db, models);
+    let mut out = Vec::new();
     for d in Dialect::ALL {
         if d != primary {
-            out.push(render_migration(d, db, models));
+            let before = undo_changes(&models.normalized_for(d), db, &first.changes);
+            out.push(render_migration(d, &before, models));
         }
     }
+    out.insert(0, first);
     out
+}
+
+/// `models` with `changes` (found from `db` to `models`) undone, objects the changes
+/// bring back taken from `db`.
+fn undo_changes(models: &Schema, db: &Schema, changes: &[Change]) -> Schema {
+    let mut s = models.clone();
+    for c in changes {
+        let name = c.table();
+        if let Change::AddTable { .. } = c {
+            s.tables.remove(name);
+            continue;
+        }
+        if let Change::DropTable { .. } = c {
+            if let Some(t) = db.tables.get(name) {
+                s.tables.insert(name.to_owned(), t.clone());
+            }
+            continue;
+        }
+        let Some(t) = s.tables.get_mut(name) else {
+            continue;
+        };
+        match c {
+            Change::AddColumn { column, .. } => t.columns.retain(|x| x.name != column.name),
+            Change::DropColumn { column, .. } => t.columns.push(column.clone()),
+            Change::AlterColumn { from, .. } => {
+                for x in &mut t.columns {
+                    if x.name == from.name {
+                        *x = from.clone();
+                    }
+                }
+            }
+            Change::AlterPrimaryKey { from, .. } => {
+                t.primary_key = from.clone();
+                t.primary_key_name = db.tables.get(name).and_then(|d| d.primary_key_name.clone());
+            }
+            Change::AddIndex { index, .. } => {
+                t.indexes.retain(|x| x.name != index.name);
+                t.uniques.retain(|x| x.name != index.name);
+            }
+            Change::DropIndex { index, .. } => t.indexes.push(index.clone()),
+            Change::AddUnique { unique, .. } => t.uniques.retain(|x| x.columns != unique.columns),
+            Change::DropUnique { unique, .. } => t.uniques.push(unique.clone()),
+            Change::AddForeignKey { foreign_key, .. } => {
+                t.foreign_keys.retain(|x| x.name != foreign_key.name)
+            }
+            Change::DropForeignKey { foreign_key, .. } => t.foreign_keys.push(foreign_key.clone()),
+            Change::AddCheck { check, .. } => t.checks.retain(|x| x.name != check.name),
+            Change::DropCheck { check, .. } => t.checks.push(check.clone()),
+            Change::AddTable { .. } | Change::DropTable { .. } => {}
+        }
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::schema::model::parse_models;
+
+    #[test]
+    fn other_dialects_render_only_what_the_primary_found() {
+        let models = parse_models(
+            "tables:
+  users:
+    columns:
+      id: {type: bigint, primary_key: true, autoincrement: true}
+      email: {type: string(50), unique: true}
+      full_name: string(50)
+",
+            Path::new("m.yaml"),
+        )
+        .expect("valid");
+        for d in Dialect::ALL {
+            // What the database reports for the previous state (on SQLite: an integer
+            // key and an unnamed unique; on MariaDB: a unique index).
+            let mut db = models.normalized_for(d);
+            let users = db.tables.get_mut("users").expect("users");
+            users.columns[2].name = "name".into();
+            if let Some(u) = users.uniques.first_mut() {
+                u.name = "sqlite_autoindex_users_1".into();
+            }
+            let all = render_all(d, &db, &models);
+            for m in &all {
+                let found: Vec<String> = m.changes.iter().map(ToString::to_string).collect();
+                assert_eq!(
+                    found,
+                    [
+                        "added column 'users.full_name' (string(50))",
+                        "removed column 'users.name'"
+                    ],
+                    "primary {d}, rendered for {}",
+                    m.dialect
+                );
+            }
+        }
+    }
 }
 
 /// Fills `rev` (made by `migrate revision`) with autogenerated SQL, one script per
