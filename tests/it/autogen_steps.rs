@@ -10,7 +10,7 @@ use migrate::schema::{diff, render_migration, Schema};
 use super::autogen_support::{Fresh, Live};
 
 /// The models after each step; each differs from the one before by one kind of edit.
-const STEPS: &[(&str, &str)] = &[
+pub const STEPS: &[(&str, &str)] = &[
     (
         "add tables",
         "tables:
