@@ -429,7 +429,10 @@ fn travelling() -> tempfile::TempDir {
             (format!("{i:02}_{id}.yaml"), text)
         })
         .collect();
-    let refs: Vec<(&str, &str)> = files.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
+    let refs: Vec<(&str, &str)> = files
+        .iter()
+        .map(|(a, b)| (a.as_str(), b.as_str()))
+        .collect();
     project(&refs)
 }
 
