@@ -209,6 +209,11 @@ impl ParseCache {
             let name: String = digest.iter().take(12).map(|b| format!("{b:02x}")).collect();
             Some(root.join(format!("revisions-{name}.bin")))
         });
+        Self::at(file)
+    }
+
+    /// Opens the cache stored in `file` (`None`: caching off).
+    pub fn at(file: Option<PathBuf>) -> Self {
         let mut cache = Self {
             file,
             trusted_before_ns: 0,
@@ -288,5 +293,52 @@ impl ParseCache {
         if std::fs::write(&tmp, bytes).is_ok() && std::fs::rename(&tmp, file).is_err() {
             let _ = std::fs::remove_file(&tmp);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::files::load::parse_revision;
+
+    fn write_rev(path: &Path, id: &str) -> Revision {
+        let text = format!("revision: {id}\nmessage: m\nupgrade: SELECT 1;\n");
+        std::fs::write(path, &text).unwrap();
+        parse_revision(path, &text).unwrap()
+    }
+
+    #[test]
+    fn unchanged_files_come_back_and_edited_ones_do_not() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = dir.path().join("cache.bin");
+        let a = dir.path().join("a.yaml");
+        let b = dir.path().join("b.yaml");
+        let rev_a = write_rev(&a, "aaaa0001");
+        let rev_b = write_rev(&b, "bbbb0001");
+        // Entries are trusted only for files changed more than 2 s before the cache.
+        std::thread::sleep(std::time::Duration::from_millis(2100));
+        let key_a = FileKey::of(&a).unwrap();
+        let key_b = FileKey::of(&b).unwrap();
+        ParseCache::at(Some(store.clone())).store(&[
+            ("a.yaml".into(), key_a, &rev_a),
+            ("b.yaml".into(), key_b, &rev_b),
+        ]);
+
+        let mut cache = ParseCache::at(Some(store.clone()));
+        // Out of order on purpose: the fallback index must find it.
+        assert_eq!(cache.take("b.yaml", key_b, &b), Some(rev_b));
+        assert_eq!(cache.take("a.yaml", key_a, &a), Some(rev_a));
+        assert!(!cache.has_leftovers());
+
+        // Same size, new content: the key (ctime, mtime) differs, so it is a miss.
+        write_rev(&a, "aaaa0002");
+        let mut cache = ParseCache::at(Some(store.clone()));
+        assert_eq!(cache.take("a.yaml", FileKey::of(&a).unwrap(), &a), None);
+        assert!(cache.has_leftovers());
+
+        // A damaged cache file is just an empty cache.
+        std::fs::write(&store, b"garbage").unwrap();
+        let mut cache = ParseCache::at(Some(store));
+        assert_eq!(cache.take("b.yaml", key_b, &b), None);
     }
 }
