@@ -421,3 +421,51 @@ fn workflow_run(dir: &Path, url: &str, args: &[&str]) -> (i32, String, String) {
         String::from_utf8_lossy(&out.stderr).into_owned(),
     )
 }
+
+/// The example project: after `upgrade head`, `check` (models against the database)
+/// passes on every backend, and `downgrade base` still works.
+mod example {
+    use super::super::autogen_support::Fresh;
+    use super::workflow_run as run;
+    use migrate::core::Dialect;
+    use std::path::Path;
+
+    fn example(dialect: Dialect) {
+        let Some(fresh) = Fresh::new(dialect) else {
+            return;
+        };
+        let tmp = tempfile::tempdir().expect("a temp dir");
+        let dir = tmp.path();
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        std::fs::create_dir_all(dir.join("revisions")).expect("mkdir");
+        for entry in std::fs::read_dir(root.join("revisions")).expect("example revisions") {
+            let entry = entry.expect("an entry");
+            std::fs::copy(entry.path(), dir.join("revisions").join(entry.file_name()))
+                .expect("copied");
+        }
+        std::fs::copy(root.join("models.yaml"), dir.join("models.yaml")).expect("copied");
+        let url = fresh.url.as_str();
+        let (code, _, err) = run(dir, url, &["upgrade", "head"]);
+        assert_eq!(code, 0, "{dialect}: {err}");
+        let (code, out, err) = run(dir, url, &["check"]);
+        assert_eq!(code, 0, "{dialect}: {out}{err}");
+        assert!(out.contains("matches models.yaml"), "{out}");
+        let (code, _, err) = run(dir, url, &["downgrade", "base"]);
+        assert_eq!(code, 0, "{dialect}: {err}");
+    }
+
+    #[test]
+    fn example_project_matches_its_models_on_sqlite() {
+        example(Dialect::Sqlite);
+    }
+
+    #[test]
+    fn example_project_matches_its_models_on_postgres() {
+        example(Dialect::Postgres);
+    }
+
+    #[test]
+    fn example_project_matches_its_models_on_mariadb() {
+        example(Dialect::Mysql);
+    }
+}
