@@ -22,8 +22,14 @@ echo
 echo "| tool | median (s) | of which introspection (s) | best (s) |"
 echo "| --- | ---: | ---: | ---: |"
 # The Rust side creates the schema (with our renderer) on its first run, then times.
-cargo test -q --release --test it autogen_bench -- --ignored --nocapture --test-threads=1 2>/dev/null \
-  | grep '^| migrate'
+LOG=target/bench-autogen.log
+if ! cargo test -q --release --test it autogen_bench -- --ignored --nocapture --test-threads=1 \
+  >"$LOG" 2>&1; then
+  echo "the Rust side failed; see $LOG:" >&2
+  tail -20 "$LOG" >&2
+  exit 1
+fi
+grep '^| migrate' "$LOG"
 
 VENV=target/bench-venv
 if [ ! -x "$VENV/bin/python" ]; then
