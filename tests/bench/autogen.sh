@@ -6,6 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
+export PGOPTIONS="-c client_min_messages=warning"
 PG_ADMIN=${MIGRATE_TEST_POSTGRES:-postgres://postgres@127.0.0.1:5432/postgres}
 DB=migrate_bench_autogen
 export MIGRATE_BENCH_PG_URL="${PG_ADMIN%/*}/$DB"
