@@ -469,3 +469,40 @@ mod example {
         example(Dialect::Mysql);
     }
 }
+
+/// The tool's own tables under configured names are left out of the comparison.
+#[test]
+fn configured_version_and_log_tables_are_not_compared() {
+    let dir = project();
+    write(
+        dir.path(),
+        "migrate.yaml",
+        "version_table: deploy_versions\nlog_table: deploy_log\nmodels: schema/models.yaml\n",
+    );
+    let models = std::fs::read_to_string(dir.path().join("models.yaml")).expect("models");
+    write(dir.path(), "schema/models.yaml", &models);
+    std::fs::remove_file(dir.path().join("models.yaml")).expect("removed");
+    let url = format!("sqlite://{}?mode=rwc", dir.path().join("app.db").display());
+    let (code, _, err) = workflow_run(dir.path(), &url, &["upgrade", "head"]);
+    assert_eq!(code, 0, "{err}");
+    let (code, out, err) = workflow_run(dir.path(), &url, &["check"]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert_eq!(
+        out,
+        "OK: 2 revision(s); the sqlite database at head matches schema/models.yaml\n"
+    );
+    // The tables are really there under those names, and the default names are not.
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let names: Vec<String> = rt.block_on(async {
+        use sqlx::Connection;
+        let mut c = sqlx::SqliteConnection::connect(&url).await.expect("opens");
+        sqlx::query_scalar("SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE 'deploy%' ORDER BY name")
+            .fetch_all(&mut c)
+            .await
+            .expect("query")
+    });
+    assert_eq!(names, ["deploy_log", "deploy_versions"]);
+}
