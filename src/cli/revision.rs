@@ -165,12 +165,29 @@ pub fn run(ctx: &Context, args: RevisionArgs) -> CmdResult {
         let rendered = autogen::render_all(live.dialect, &live.schema, &models);
         if rendered[0].is_empty() {
             eprintln!("No changes detected");
+            if ctx.format == Format::Json {
+                return print_json(&serde_json::json!({"revision": null, "changes": []}));
+            }
             return Ok(std::process::ExitCode::SUCCESS);
         }
         for line in autogen::summary(&rendered[0]) {
             eprintln!("{line}");
         }
         autogen::fill_revision(&mut rev, &rendered);
+        if ctx.format == Format::Json {
+            let path = files::write_revision(&ctx.revisions_dir, &rev).map_err(|e| {
+                Failure::new(format!(
+                    "can't write a revision into {}: {e}",
+                    ctx.revisions_dir.display()
+                ))
+            })?;
+            return print_json(&serde_json::json!({
+                "revision": rev.id,
+                "path": relative_to(&path, &ctx.cwd),
+                "changes": rendered[0].changes,
+                "suspected_renames": rendered[0].suspected_renames,
+            }));
+        }
     }
     write_new(ctx, &rev)
 }

@@ -224,6 +224,22 @@ mod workflow {
         let (code, _, err) = run(dir, url, &["revision", "--autogenerate", "-m", "noop"]);
         assert_eq!((code, err.trim()), (0, "No changes detected"), "{dialect}");
         assert_eq!(revision_files(dir), 1);
+        let (code, out, _) = run(
+            dir,
+            url,
+            &[
+                "--format",
+                "json",
+                "revision",
+                "--autogenerate",
+                "-m",
+                "noop",
+            ],
+        );
+        assert_eq!(code, 0);
+        let v: serde_json::Value = serde_json::from_str(&out).expect("json");
+        assert_eq!(v["changes"], serde_json::json!([]), "{out}");
+        assert_eq!(revision_files(dir), 1);
 
         // 3. The models move on: check lists each difference.
         write(dir, "models.yaml", V2);
@@ -234,8 +250,33 @@ mod workflow {
             out.contains("Detected added column 'users.is_active' (boolean)"),
             "{out}"
         );
-        let (code, _, err) = run(dir, url, &["revision", "--autogenerate", "-m", "posts"]);
+        let (code, out, err) = run(
+            dir,
+            url,
+            &[
+                "--format",
+                "json",
+                "revision",
+                "--autogenerate",
+                "-m",
+                "posts",
+            ],
+        );
         assert_eq!(code, 0, "{dialect}: {err}");
+        let v: serde_json::Value = serde_json::from_str(&out).expect("json");
+        let kinds: Vec<&str> = v["changes"]
+            .as_array()
+            .expect("changes")
+            .iter()
+            .filter_map(|c| c["kind"].as_str())
+            .collect();
+        assert_eq!(kinds, ["add_table", "add_column"], "{dialect}: {out}");
+        assert!(
+            v["path"]
+                .as_str()
+                .is_some_and(|p| p.ends_with("_posts.yaml")),
+            "{out}"
+        );
         assert_eq!(revision_files(dir), 2);
 
         // 4. Behind head: refused, nothing written.
