@@ -5,11 +5,10 @@ use migrate::files;
 use serde::Serialize;
 
 use migrate::core::Dialect;
-use migrate::schema::introspect::IntrospectOptions;
-use migrate::schema::model::load_models;
 use migrate::schema::{autogen, render_migration, Change};
 
-use super::context::{relative_to, Context};
+use super::autogen as autogen_cli;
+use super::context::Context;
 use super::output::{print_json, text_or_json, write_stdout, CmdResult, Failure, EXIT_PROBLEM};
 
 #[derive(Debug, clap::Args)]
@@ -61,41 +60,61 @@ pub fn graph_problems(ctx: &Context) -> Result<(Option<RevisionGraph>, Vec<Probl
 pub fn run(ctx: &Context, args: CheckArgs) -> CmdResult {
     let json = text_or_json(ctx, "check")?;
     let (graph, problems) = graph_problems(ctx)?;
-    if args.offline && problems.is_empty() {
+    if problems.is_empty() {
         if let Some(graph) = &graph {
-            return offline_models(ctx, json, graph);
+            if args.offline {
+                return compare_models(ctx, json, graph, Against::Replay);
+            }
+            if autogen_cli::models_exist(ctx) {
+                return compare_models(ctx, json, graph, Against::Database);
+            }
         }
     }
     report(ctx, json, graph.as_ref(), &problems)
 }
 
-/// `check --offline`: replays the revisions into a scratch SQLite database and
-/// compares the schema they build with the models file.
-fn offline_models(ctx: &Context, json: bool, graph: &RevisionGraph) -> CmdResult {
-    let settings = &ctx.config.settings;
-    let path = autogen::models_path(&ctx.config.dir, settings.models.as_deref());
-    let path = relative_to(&path, &ctx.cwd);
-    let models = load_models(&path).map_err(|e| Failure::new(e.to_string()))?;
-    let opts = IntrospectOptions {
-        ignore_tables: vec![
-            settings
-                .version_table
-                .clone()
-                .unwrap_or_else(|| "migrate_version".into()),
-            settings
-                .log_table
-                .clone()
-                .unwrap_or_else(|| "migrate_log".into()),
-        ],
+/// What the models are compared with.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Against {
+    /// The revisions replayed into a scratch SQLite database (`--offline`).
+    Replay,
+    /// The configured database, which must be at head.
+    Database,
+}
+
+/// Compares the models file with the schema the revisions build (`--offline`) or with
+/// the database at head; exit 1 listing each difference.
+fn compare_models(ctx: &Context, json: bool, graph: &RevisionGraph, against: Against) -> CmdResult {
+    let (path, models) = autogen_cli::models(ctx)?;
+    let (dialect, built, what) = match against {
+        Against::Replay => {
+            let opts = autogen_cli::introspect_options(ctx)?;
+            let runtime = super::database::runtime()?;
+            let built = runtime
+                .block_on(autogen::replay_sqlite(graph, &opts))
+                .map_err(|e| Failure::new(e.to_string()))?;
+            (
+                Dialect::Sqlite,
+                built,
+                "the schema the revisions build (replayed on SQLite)".to_owned(),
+            )
+        }
+        Against::Database => {
+            let Some(live) = autogen_cli::read_database(ctx)? else {
+                eprintln!(
+                    "note: the database does not exist; models not compared (`migrate check --offline` needs no database)"
+                );
+                return report(ctx, json, Some(graph), &[]);
+            };
+            autogen_cli::require_at_head(graph, &live.rows)?;
+            (
+                live.dialect,
+                live.schema,
+                format!("the {} database at head", live.dialect),
+            )
+        }
     };
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| Failure::new(format!("can't start the async runtime: {e}")))?;
-    let built = runtime
-        .block_on(autogen::replay_sqlite(graph, &opts))
-        .map_err(|e| Failure::new(e.to_string()))?;
-    let m = render_migration(Dialect::Sqlite, &built, &models);
+    let m = render_migration(dialect, &built, &models);
     if json {
         print_json(&CheckJson {
             ok: m.is_empty(),
@@ -104,15 +123,12 @@ fn offline_models(ctx: &Context, json: bool, graph: &RevisionGraph) -> CmdResult
         })?;
     } else if m.is_empty() {
         write_stdout(&format!(
-            "OK: {} revision(s); the schema they build matches {}\n",
+            "OK: {} revision(s); {what} matches {}\n",
             graph.len(),
             path.display()
         ))?;
     } else {
-        let mut text = format!(
-            "{} differs from the schema the revisions build (replayed on SQLite):\n",
-            path.display()
-        );
+        let mut text = format!("{} differs from {what}:\n", path.display());
         for line in autogen::summary(&m) {
             text.push_str(&format!("  {line}\n"));
         }

@@ -40,6 +40,9 @@ fn indent(text: &str, pad: &str) -> String {
 
 pub fn run(ctx: &Context, args: ShowArgs) -> CmdResult {
     let json = text_or_json(ctx, "show")?;
+    if args.revision.trim().is_empty() {
+        return Err(Failure::usage("name a revision to show"));
+    }
     let graph = ctx.load_graph()?;
     let ix = Resolver::new(&graph)
         .resolve_one(&args.revision)

@@ -127,11 +127,11 @@ impl CachedRevision {
     /// Back to a revision; ids are re-checked, so a damaged cache can't smuggle bad data.
     fn into_revision(self, path: PathBuf) -> Option<Revision> {
         Some(Revision {
-            id: RevisionId::parse(&self.id).ok()?,
+            id: RevisionId::from_string(self.id).ok()?,
             down_revisions: self
                 .down_revisions
-                .iter()
-                .map(|d| RevisionId::parse(d).ok())
+                .into_iter()
+                .map(|d| RevisionId::from_string(d).ok())
                 .collect::<Option<_>>()?,
             depends_on: self.depends_on,
             branch_labels: self.branch_labels,
@@ -172,7 +172,13 @@ struct CacheFile {
 pub struct ParseCache {
     file: Option<PathBuf>,
     trusted_before_ns: i128,
-    entries: HashMap<String, (FileKey, CachedRevision)>,
+    /// Entries in the load order they were stored in; taken ones become `None`.
+    entries: Vec<Option<(String, FileKey, CachedRevision)>>,
+    /// Where the next lookup expects its entry (files usually come in the same order).
+    cursor: usize,
+    /// Name -> entry index, built only if a lookup misses the cursor.
+    index: Option<HashMap<String, usize>>,
+    left: usize,
 }
 
 fn cache_root() -> Option<PathBuf> {
@@ -203,10 +209,18 @@ impl ParseCache {
             let name: String = digest.iter().take(12).map(|b| format!("{b:02x}")).collect();
             Some(root.join(format!("revisions-{name}.bin")))
         });
+        Self::at(file)
+    }
+
+    /// Opens the cache stored in `file` (`None`: caching off).
+    pub fn at(file: Option<PathBuf>) -> Self {
         let mut cache = Self {
             file,
             trusted_before_ns: 0,
-            entries: HashMap::new(),
+            entries: Vec::new(),
+            cursor: 0,
+            index: None,
+            left: 0,
         };
         let Some(bytes) = cache.file.as_ref().and_then(|f| std::fs::read(f).ok()) else {
             return cache;
@@ -214,11 +228,8 @@ impl ParseCache {
         if let Ok(stored) = postcard::from_bytes::<CacheFile>(&bytes) {
             if stored.format == FORMAT && stored.tool_version == env!("CARGO_PKG_VERSION") {
                 cache.trusted_before_ns = stored.written_ns - 2_000_000_000;
-                cache.entries = stored
-                    .entries
-                    .into_iter()
-                    .map(|(name, key, rev)| (name, (key, rev)))
-                    .collect();
+                cache.left = stored.entries.len();
+                cache.entries = stored.entries.into_iter().map(Some).collect();
             }
         }
         cache
@@ -230,17 +241,33 @@ impl ParseCache {
 
     /// The cached revision for `name` if the file is unchanged since it was cached.
     pub fn take(&mut self, name: &str, key: FileKey, path: &Path) -> Option<Revision> {
-        let (cached_key, _) = self.entries.get(name)?;
+        let at = match self.entries.get(self.cursor) {
+            Some(Some((n, _, _))) if n == name => self.cursor,
+            _ => {
+                let entries = &self.entries;
+                let index = self.index.get_or_insert_with(|| {
+                    entries
+                        .iter()
+                        .enumerate()
+                        .filter_map(|(i, e)| Some((e.as_ref()?.0.clone(), i)))
+                        .collect()
+                });
+                *index.get(name)?
+            }
+        };
+        self.cursor = at + 1;
+        let (_, cached_key, _) = self.entries[at].as_ref()?;
         if *cached_key != key || key.changed_ns() >= self.trusted_before_ns {
             return None;
         }
-        let (_, rev) = self.entries.remove(name)?;
+        let (_, _, rev) = self.entries[at].take()?;
+        self.left -= 1;
         rev.into_revision(path.to_path_buf())
     }
 
     /// Whether entries for files that no longer exist (or changed) remain.
     pub fn has_leftovers(&self) -> bool {
-        !self.entries.is_empty()
+        self.left > 0
     }
 
     /// Writes the cache for the revisions just loaded; failures are ignored.
@@ -266,5 +293,52 @@ impl ParseCache {
         if std::fs::write(&tmp, bytes).is_ok() && std::fs::rename(&tmp, file).is_err() {
             let _ = std::fs::remove_file(&tmp);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::files::load::parse_revision;
+
+    fn write_rev(path: &Path, id: &str) -> Revision {
+        let text = format!("revision: {id}\nmessage: m\nupgrade: SELECT 1;\n");
+        std::fs::write(path, &text).unwrap();
+        parse_revision(path, &text).unwrap()
+    }
+
+    #[test]
+    fn unchanged_files_come_back_and_edited_ones_do_not() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = dir.path().join("cache.bin");
+        let a = dir.path().join("a.yaml");
+        let b = dir.path().join("b.yaml");
+        let rev_a = write_rev(&a, "aaaa0001");
+        let rev_b = write_rev(&b, "bbbb0001");
+        // Entries are trusted only for files changed more than 2 s before the cache.
+        std::thread::sleep(std::time::Duration::from_millis(2100));
+        let key_a = FileKey::of(&a).unwrap();
+        let key_b = FileKey::of(&b).unwrap();
+        ParseCache::at(Some(store.clone())).store(&[
+            ("a.yaml".into(), key_a, &rev_a),
+            ("b.yaml".into(), key_b, &rev_b),
+        ]);
+
+        let mut cache = ParseCache::at(Some(store.clone()));
+        // Out of order on purpose: the fallback index must find it.
+        assert_eq!(cache.take("b.yaml", key_b, &b), Some(rev_b));
+        assert_eq!(cache.take("a.yaml", key_a, &a), Some(rev_a));
+        assert!(!cache.has_leftovers());
+
+        // Same size, new content: the key (ctime, mtime) differs, so it is a miss.
+        write_rev(&a, "aaaa0002");
+        let mut cache = ParseCache::at(Some(store.clone()));
+        assert_eq!(cache.take("a.yaml", FileKey::of(&a).unwrap(), &a), None);
+        assert!(cache.has_leftovers());
+
+        // A damaged cache file is just an empty cache.
+        std::fs::write(&store, b"garbage").unwrap();
+        let mut cache = ParseCache::at(Some(store));
+        assert_eq!(cache.take("b.yaml", key_b, &b), None);
     }
 }

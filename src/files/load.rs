@@ -24,15 +24,20 @@ pub enum LoadError {
 /// Revision files under `dir`, in load order: in each directory, files by name, then
 /// subdirectories by name. Hidden entries (starting with `.`) are skipped.
 pub fn revision_paths(dir: &Path) -> Result<Vec<PathBuf>, LoadError> {
+    Ok(revision_files(dir)?.into_iter().map(|(p, _)| p).collect())
+}
+
+/// Like [`revision_paths`], each with its name relative to `dir`.
+fn revision_files(dir: &Path) -> Result<Vec<(PathBuf, String)>, LoadError> {
     if !dir.is_dir() {
         return Err(LoadError::Missing(dir.to_path_buf()));
     }
-    let mut paths = Vec::new();
-    list_dir(dir, &mut paths)?;
-    Ok(paths)
+    let mut files = Vec::new();
+    list_dir(dir, "", &mut files)?;
+    Ok(files)
 }
 
-fn list_dir(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), LoadError> {
+fn list_dir(dir: &Path, prefix: &str, out: &mut Vec<(PathBuf, String)>) -> Result<(), LoadError> {
     let unreadable = |source| LoadError::Unreadable {
         path: dir.to_path_buf(),
         source,
@@ -62,9 +67,13 @@ fn list_dir(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), LoadError> {
     }
     files.sort_unstable();
     subdirs.sort_unstable();
-    out.extend(files.into_iter().map(|f| dir.join(f)));
+    out.extend(files.into_iter().map(|f| {
+        let name = format!("{prefix}{}", f.to_string_lossy());
+        (dir.join(f), name)
+    }));
     for sub in subdirs {
-        list_dir(&dir.join(sub), out)?;
+        let prefix = format!("{prefix}{}/", sub.to_string_lossy());
+        list_dir(&dir.join(sub), &prefix, out)?;
     }
     Ok(())
 }
@@ -73,11 +82,12 @@ fn list_dir(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), LoadError> {
 /// problems; the others are returned in load order. Unchanged files come from the
 /// parse cache (see [`super::cache`]).
 pub fn load_revisions(dir: &Path) -> Result<(Vec<Revision>, Vec<Problem>), LoadError> {
-    let paths = revision_paths(dir)?;
+    let files = revision_files(dir)?;
     let mut cache = ParseCache::open(dir);
     let results: Vec<Result<Revision, Problem>> = if cache.is_enabled() {
-        load_with_cache(dir, &paths, &mut cache)
+        load_with_cache(files, &mut cache)
     } else {
+        let paths: Vec<PathBuf> = files.into_iter().map(|(p, _)| p).collect();
         paths.par_iter().map(|p| load_file(p)).collect()
     };
     let mut revisions = Vec::with_capacity(results.len());
@@ -92,20 +102,11 @@ pub fn load_revisions(dir: &Path) -> Result<(Vec<Revision>, Vec<Problem>), LoadE
 }
 
 fn load_with_cache(
-    dir: &Path,
-    paths: &[PathBuf],
+    files: Vec<(PathBuf, String)>,
     cache: &mut ParseCache,
 ) -> Vec<Result<Revision, Problem>> {
+    let (paths, names): (Vec<PathBuf>, Vec<String>) = files.into_iter().unzip();
     let keys: Vec<Option<FileKey>> = paths.par_iter().map(|p| FileKey::of(p)).collect();
-    let names: Vec<String> = paths
-        .iter()
-        .map(|p| {
-            p.strip_prefix(dir)
-                .unwrap_or(p)
-                .to_string_lossy()
-                .into_owned()
-        })
-        .collect();
     let mut slots: Vec<Option<Result<Revision, Problem>>> = Vec::with_capacity(paths.len());
     let mut misses = Vec::new();
     for (i, path) in paths.iter().enumerate() {
