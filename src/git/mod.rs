@@ -25,7 +25,8 @@ use serde::{Deserialize, Serialize};
 
 pub use locate::{BranchRef, FoundRevision};
 pub use report::{
-    author_matches, head_origin, merge_message, AuditFilter, BlameEntry, HeadOrigin, PatternError,
+    author_matches, head_origin, join_applied, merge_message, AppliedRow, AppliedStep, AuditFilter,
+    BlameEntry, HeadOrigin, PatternError,
 };
 
 /// One commit as authorship reports it (name and email already mapped through `.mailmap`).
