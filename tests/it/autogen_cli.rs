@@ -218,7 +218,7 @@ mod workflow {
         assert_eq!(code, 0, "{dialect}: {err}");
         let (code, out, err) = run(dir, url, &["check"]);
         assert_eq!(code, 0, "{dialect}: {out}{err}");
-        assert!(out.contains("matches revisions/models.yaml"), "{out}");
+        assert!(out.contains("matches models.yaml"), "{out}");
 
         // 2. Nothing changed: nothing written.
         let (code, _, err) = run(dir, url, &["revision", "--autogenerate", "-m", "noop"]);
