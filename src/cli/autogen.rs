@@ -16,7 +16,11 @@ use super::output::Failure;
 
 /// The models file as the user would name it, and its parsed schema.
 pub fn models(ctx: &Context) -> Result<(PathBuf, Schema), Failure> {
-    let path = autogen::models_path(&ctx.config.dir, ctx.config.settings.models.as_deref());
+    let path = autogen::models_path(
+        &ctx.config.dir,
+        &ctx.cwd.join(&ctx.revisions_dir),
+        ctx.config.settings.models.as_deref(),
+    );
     let shown = relative_to(&path, &ctx.cwd);
     let schema = load_models(&shown).map_err(|e| Failure::new(e.to_string()))?;
     Ok((shown, schema))
@@ -24,7 +28,12 @@ pub fn models(ctx: &Context) -> Result<(PathBuf, Schema), Failure> {
 
 /// Whether a models file is there to compare with.
 pub fn models_exist(ctx: &Context) -> bool {
-    autogen::models_path(&ctx.config.dir, ctx.config.settings.models.as_deref()).exists()
+    autogen::models_path(
+        &ctx.config.dir,
+        &ctx.cwd.join(&ctx.revisions_dir),
+        ctx.config.settings.models.as_deref(),
+    )
+    .exists()
 }
 
 /// The tool's own tables, left out of every comparison.

@@ -13,10 +13,18 @@ use super::model::Schema;
 use super::render::{render_migration, RenderedMigration};
 use crate::core::{plan, Dialect, Direction, Revision, RevisionGraph, Sql};
 
-/// The models file: the config's `models` setting, else `models.yaml`, relative to
-/// the project directory.
-pub fn models_path(project_dir: &Path, setting: Option<&Path>) -> PathBuf {
-    project_dir.join(setting.unwrap_or(Path::new("models.yaml")))
+/// The models file: the config's `models` setting (relative to the project directory),
+/// else `models.yaml` in the project directory, else `models.yaml` at the top of the
+/// revisions directory (which the revision loader never reads as a revision).
+pub fn models_path(project_dir: &Path, revisions_dir: &Path, setting: Option<&Path>) -> PathBuf {
+    if let Some(setting) = setting {
+        return project_dir.join(setting);
+    }
+    let beside_config = project_dir.join(crate::files::load::MODELS_FILE);
+    if beside_config.exists() {
+        return beside_config;
+    }
+    revisions_dir.join(crate::files::load::MODELS_FILE)
 }
 
 /// A borrowed connection to any backend.

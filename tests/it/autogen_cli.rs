@@ -484,13 +484,14 @@ mod example {
             std::fs::copy(entry.path(), dir.join("revisions").join(entry.file_name()))
                 .expect("copied");
         }
-        std::fs::copy(root.join("models.yaml"), dir.join("models.yaml")).expect("copied");
+        // The example's models live at revisions/models.yaml (copied above), the fallback
+        // location when no models.yaml sits beside the config.
         let url = fresh.url.as_str();
         let (code, _, err) = run(dir, url, &["upgrade", "head"]);
         assert_eq!(code, 0, "{dialect}: {err}");
         let (code, out, err) = run(dir, url, &["check"]);
         assert_eq!(code, 0, "{dialect}: {out}{err}");
-        assert!(out.contains("matches models.yaml"), "{out}");
+        assert!(out.contains("matches revisions/models.yaml"), "{out}");
         let (code, _, err) = run(dir, url, &["downgrade", "base"]);
         assert_eq!(code, 0, "{dialect}: {err}");
     }
