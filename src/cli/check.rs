@@ -48,7 +48,12 @@ pub fn graph_problems(ctx: &Context) -> Result<(Option<RevisionGraph>, Vec<Probl
 
 pub fn run(ctx: &Context, _args: CheckArgs) -> CmdResult {
     let json = text_or_json(ctx, "check")?;
-    let (graph, problems) = graph_problems(ctx)?;
+    let (graph, mut problems) = graph_problems(ctx)?;
+    if let Some(graph) = &graph {
+        if let Some(more) = super::database::database_problems(ctx, graph)? {
+            problems.extend(more);
+        }
+    }
     report(ctx, json, graph.as_ref(), &problems)
 }
 

@@ -809,3 +809,64 @@ fn sqlite_journal_mode_is_left_alone() {
     let mode = t.query_strings("SELECT journal_mode FROM pragma_journal_mode");
     assert_eq!(mode, ["delete"]);
 }
+
+#[test]
+fn check_current_and_history_see_the_database() {
+    let t = Target::new(Kind::Sqlite).expect("sqlite");
+    let dir = project(&[
+        ("h1.yaml", "revision: h1\nmessage: one\nupgrade: CREATE TABLE h1 (x INTEGER);\ndowngrade: DROP TABLE h1;\n"),
+        ("h2.yaml", "revision: h2\ndown_revision: h1\nmessage: two\nupgrade: CREATE TABLE h2 (x INTEGER);\ndowngrade: DROP TABLE h2;\n"),
+    ]);
+    let d = dir.path();
+    run_ok(d, &t.url, &["upgrade", "h1"]);
+    let hist = run_ok(d, &t.url, &["history", "--indicate-current"]);
+    assert!(hist.contains("-> h1 (current), one"), "{hist}");
+    assert!(!hist.contains("h2 (head) (current)"), "{hist}");
+    let json = run_ok(d, &t.url, &["--format", "json", "history", "-i"]);
+    let v: Value = serde_json::from_str(&json).expect("json");
+    assert_eq!(v[1]["revision"], "h1");
+    assert_eq!(v[1]["is_current"], true);
+    assert_eq!(v[0]["is_current"], false);
+    run_ok(d, &t.url, &["check"]);
+
+    // The applied file changes, and a row's file disappears: both reported, exit 1.
+    std::fs::write(
+        d.join("revisions/h1.yaml"),
+        "revision: h1\nmessage: one\nupgrade: CREATE TABLE h1 (x INTEGER, y TEXT);\ndowngrade: DROP TABLE h1;\n",
+    )
+    .expect("edited");
+    let out = t.client("INSERT INTO migrate_version VALUES ('gone');");
+    assert!(out.status.success());
+    let out = migrate(d)
+        .args(["--database-url", &t.url, "--format", "json", "check"])
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(1));
+    let v: Value = serde_json::from_slice(&out.stdout).expect("json");
+    let kinds: Vec<&str> = v["problems"]
+        .as_array()
+        .expect("problems")
+        .iter()
+        .map(|p| p["kind"].as_str().expect("kind"))
+        .collect();
+    assert_eq!(kinds, ["missing_file", "checksum_mismatch"]);
+    assert_eq!(v["problems"][1]["path"], "revisions/h1.yaml");
+
+    // `current` shows the row with no file, flagged, with the others.
+    let json = run_ok(d, &t.url, &["--format", "json", "current"]);
+    let v: Value = serde_json::from_str(&json).expect("json");
+    assert_eq!(v[0]["revision"], "gone");
+    assert_eq!(v[0]["missing_file"], true);
+    assert_eq!(v[1]["revision"], "h1");
+    assert_eq!(v[1]["message"], "one");
+    // Upgrading from a row with no file is refused with the fix.
+    let (code, err) = run_fail(d, &t.url, &["upgrade", "head"]);
+    assert_eq!(code, 1);
+    assert!(err.contains("revision gone, which has no file"), "{err}");
+    // stamp --purge clears it.
+    run_ok(d, &t.url, &["stamp", "--purge", "h1"]);
+    assert_eq!(t.versions(), ["h1"]);
+    assert!(t
+        .query_strings("SELECT direction FROM migrate_log ORDER BY id")
+        .contains(&"stamp".to_owned()));
+}
