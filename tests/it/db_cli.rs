@@ -870,3 +870,60 @@ fn check_current_and_history_see_the_database() {
         .query_strings("SELECT direction FROM migrate_log ORDER BY id")
         .contains(&"stamp".to_owned()));
 }
+
+fn transaction_all_rolls_back_the_whole_plan(t: Target) {
+    let dir = project(&[
+        ("a1.yaml", "revision: a1\nmessage: one\nupgrade: CREATE TABLE a1 (x INTEGER);\ndowngrade: DROP TABLE a1;\n"),
+        ("a2.yaml", "revision: a2\ndown_revision: a1\nmessage: two\nupgrade: |\n  CREATE TABLE a2 (x INTEGER);\n  SELECT * FROM missing_table;\ndowngrade: DROP TABLE a2;\n"),
+    ]);
+    let (code, err) = run_fail(
+        dir.path(),
+        &t.url,
+        &["upgrade", "head", "--transaction", "all"],
+    );
+    assert_eq!(code, 1);
+    assert!(
+        err.contains("revision a2") && err.contains("statement 2"),
+        "{err}"
+    );
+    assert_eq!(
+        t.schema(),
+        Vec::<String>::new(),
+        "nothing of a1 or a2 stays"
+    );
+}
+
+#[test]
+fn transaction_all_rolls_back_the_whole_plan_sqlite() {
+    transaction_all_rolls_back_the_whole_plan(Target::new(Kind::Sqlite).expect("sqlite"));
+}
+
+#[test]
+fn transaction_all_rolls_back_the_whole_plan_postgres() {
+    if let Some(t) = Target::new(Kind::Postgres) {
+        transaction_all_rolls_back_the_whole_plan(t);
+    }
+}
+
+#[test]
+fn non_transactional_revision_runs_create_index_concurrently_on_postgres() {
+    let Some(t) = Target::new(Kind::Postgres) else {
+        return;
+    };
+    let dir = project(&[
+        ("n1.yaml", "revision: n1\nmessage: table\nupgrade: CREATE TABLE n1 (x INTEGER);\ndowngrade: DROP TABLE n1;\n"),
+        ("n2.yaml", "revision: n2\ndown_revision: n1\nmessage: index\ntransactional: false\nupgrade: CREATE INDEX CONCURRENTLY ix_n1_x ON n1 (x);\ndowngrade: DROP INDEX CONCURRENTLY ix_n1_x;\n"),
+    ]);
+    run_ok(dir.path(), &t.url, &["upgrade", "head"]);
+    assert!(t.schema().contains(&"index n1.ix_n1_x".to_owned()));
+    assert_eq!(t.versions(), ["n2"]);
+    let (code, err) = run_fail(
+        dir.path(),
+        &t.url,
+        &["downgrade", "base", "--transaction", "all"],
+    );
+    assert_eq!(code, 1);
+    assert!(err.contains("transactional: false"), "{err}");
+    run_ok(dir.path(), &t.url, &["downgrade", "base"]);
+    assert!(t.versions().is_empty());
+}
