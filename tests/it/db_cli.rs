@@ -927,3 +927,32 @@ fn non_transactional_revision_runs_create_index_concurrently_on_postgres() {
     run_ok(dir.path(), &t.url, &["downgrade", "base"]);
     assert!(t.versions().is_empty());
 }
+
+#[test]
+fn version_table_alembic_version_takes_over_an_alembic_database() {
+    let t = Target::new(Kind::Sqlite).expect("sqlite");
+    let dir = project(&[
+        ("a1.yaml", "revision: a1\nmessage: one\nupgrade: CREATE TABLE a1 (x INTEGER);\ndowngrade: DROP TABLE a1;\n"),
+        ("a2.yaml", "revision: a2\ndown_revision: a1\nmessage: two\nupgrade: CREATE TABLE a2 (x INTEGER);\ndowngrade: DROP TABLE a2;\n"),
+    ]);
+    std::fs::write(
+        dir.path().join("migrate.yaml"),
+        "version_table: alembic_version\n",
+    )
+    .expect("config");
+    // What Alembic leaves behind after applying a1.
+    let out = t.client(
+        "CREATE TABLE alembic_version (version_num VARCHAR(32) NOT NULL, CONSTRAINT alembic_version_pkc PRIMARY KEY (version_num));\
+         INSERT INTO alembic_version VALUES ('a1'); CREATE TABLE a1 (x INTEGER);",
+    );
+    assert!(out.status.success());
+    run_ok(dir.path(), &t.url, &["upgrade", "head"]);
+    assert_eq!(
+        t.query_strings("SELECT version_num FROM alembic_version"),
+        ["a2"]
+    );
+    assert_eq!(t.log(), ["a2 upgrade"], "only a2 ran");
+    assert!(t
+        .query_strings("SELECT name FROM sqlite_master WHERE name = 'migrate_version'")
+        .is_empty());
+}
