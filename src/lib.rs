@@ -8,3 +8,5 @@ pub mod core;
 pub mod db;
 pub mod engine;
 pub mod files;
+pub mod git;
+pub mod schema;

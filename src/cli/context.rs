@@ -29,7 +29,6 @@ pub struct GlobalArgs {
 
 /// What every command works from.
 #[derive(Debug)]
-#[allow(dead_code)] // `config` and `database_url` are read by the database commands.
 pub struct Context {
     pub cwd: PathBuf,
     pub config: Config,

@@ -3,8 +3,10 @@
 use std::path::PathBuf;
 
 use migrate::core::Ix;
+use migrate::git::HeadOrigin;
 use serde::Serialize;
 
+use super::authorship;
 use super::context::Context;
 use super::entry;
 use super::output::{print_json, text_or_json, write_stdout, CmdResult};
@@ -25,6 +27,9 @@ struct HeadJson {
     message: String,
     branch_labels: Vec<String>,
     path: Option<PathBuf>,
+    /// With `--verbose`: who added the head, in which commit, on which branches.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    origin: Option<HeadOrigin>,
 }
 
 pub fn run(ctx: &Context, args: HeadsArgs) -> CmdResult {
@@ -35,25 +40,37 @@ pub fn run(ctx: &Context, args: HeadsArgs) -> CmdResult {
     } else {
         graph.heads()
     };
+    let origins = if args.verbose {
+        let authorship = authorship::load(ctx);
+        authorship::origins(&graph, heads, &authorship, true)
+    } else {
+        Vec::new()
+    };
     if json {
         let out: Vec<HeadJson> = heads
             .iter()
-            .map(|&h| {
+            .enumerate()
+            .map(|(i, &h)| {
                 let rev = graph.revision(h);
                 HeadJson {
                     revision: rev.id.to_string(),
                     message: rev.message.clone(),
                     branch_labels: graph.branch_labels(h).map(str::to_owned).collect(),
                     path: rev.origin.path.clone(),
+                    origin: origins.get(i).cloned(),
                 }
             })
             .collect();
         return print_json(&out);
     }
     let mut text = String::new();
-    for &h in heads {
+    for (i, &h) in heads.iter().enumerate() {
         if args.verbose {
-            text.push_str(&entry::verbose(&graph, h, ctx.paint));
+            let entry = entry::verbose(&graph, h, ctx.paint);
+            match origins.get(i) {
+                Some(o) => text.push_str(&authorship::with_author_line(entry, o)),
+                None => text.push_str(&entry),
+            }
             text.push('\n');
         } else {
             text.push_str(&format!(

@@ -87,9 +87,17 @@ pub fn run(ctx: &Context, args: HistoryArgs) -> CmdResult {
         return print_json(&out);
     }
     let mut text = String::new();
+    let authorship = if args.verbose {
+        Some(super::authorship::load(ctx))
+    } else {
+        None
+    };
     for &r in &revs {
-        if args.verbose {
-            text.push_str(&entry::verbose(&graph, r, ctx.paint));
+        if let Some(authorship) = &authorship {
+            // Branches only for heads: one ancestry query per branch is too much per revision.
+            let origin = migrate::git::head_origin(&graph, r, authorship, graph.is_head(r));
+            let entry = entry::verbose(&graph, r, ctx.paint);
+            text.push_str(&super::authorship::with_author_line(entry, &origin));
             text.push('\n');
         } else {
             let mut line = entry::line(&graph, r, ctx.paint);

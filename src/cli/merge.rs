@@ -9,7 +9,7 @@ use super::revision::{blank_revision, new_identity, write_new};
 #[derive(Debug, clap::Args)]
 pub struct MergeArgs {
     /// Revisions to merge (default: all heads).
-    #[arg(value_name = "REV")]
+    #[arg(value_name = "REV", id = "rev")]
     pub revisions: Vec<String>,
     /// Message (default: names the merged revisions).
     #[arg(short, long)]
@@ -68,10 +68,14 @@ pub fn run(ctx: &Context, args: MergeArgs) -> CmdResult {
         }
     }
     let id = new_identity(&graph, args.rev_id.as_deref(), &args.branch_labels)?;
-    let ids: Vec<&str> = parents.iter().map(|&p| graph.id(p)).collect();
-    let message = args
-        .message
-        .unwrap_or_else(|| format!("merge {}", ids.join(", ")));
+    let message = match args.message {
+        Some(m) => m,
+        None => {
+            let authorship = super::authorship::load(ctx);
+            let origins = super::authorship::origins(&graph, &parents, &authorship, false);
+            migrate::git::merge_message(&origins)
+        }
+    };
     let parent_ids = parents
         .iter()
         .map(|&p| graph.revision(p).id.clone())

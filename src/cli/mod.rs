@@ -1,6 +1,9 @@
 //! The command line: clap definitions and all output. One file per command, each with
 //! its `<Verb>Args` and one `run` function; shared options live in [`GlobalArgs`].
 
+mod audit;
+mod authorship;
+mod blame;
 mod check;
 mod context;
 mod current;
@@ -69,6 +72,10 @@ pub enum Command {
     Stamp(stamp::StampArgs),
     /// Show the database's current revisions.
     Current(current::CurrentArgs),
+    /// Who added each revision (from git), newest first.
+    Blame(blame::BlameArgs),
+    /// Query revision authorship: by author, date, branch label or graph range.
+    Audit(audit::AuditArgs),
 }
 
 /// Parses arguments, runs the command, prints errors; returns the process exit code.
@@ -92,6 +99,8 @@ pub fn main() -> ExitCode {
         Command::Downgrade(args) => downgrade::run(&ctx, args),
         Command::Stamp(args) => stamp::run(&ctx, args),
         Command::Current(args) => current::run(&ctx, args),
+        Command::Blame(args) => blame::run(&ctx, args),
+        Command::Audit(args) => audit::run(&ctx, args),
     };
     match result {
         Ok(code) => code,

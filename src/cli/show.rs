@@ -40,9 +40,12 @@ fn indent(text: &str, pad: &str) -> String {
 
 pub fn run(ctx: &Context, args: ShowArgs) -> CmdResult {
     let json = text_or_json(ctx, "show")?;
+    if args.revision.trim().is_empty() {
+        return Err(Failure::usage("name a revision to show"));
+    }
     let graph = ctx.load_graph()?;
     let ix = Resolver::new(&graph)
-        .revision(&args.revision)
+        .resolve_one(&args.revision)
         .map_err(|e| super::resolve_failure(e.into()))?
         .ok_or_else(|| Failure::new("'base' is not a revision; name one to show"))?;
     let rev = graph.revision(ix);

@@ -31,8 +31,12 @@ pub struct RevisionGraph {
     normalized_dependencies: Vec<Vec<Ix>>,
     children: Vec<Vec<Ix>>,
     dependents: Vec<Vec<Ix>>,
-    /// Effective branch labels of each revision (label numbers), after propagation.
-    labels: Vec<Vec<u32>>,
+    /// Label number of each label name.
+    label_number: HashMap<String, u32>,
+    /// Distinct sets of effective branch labels (sorted label numbers); set 0 is empty.
+    label_sets: Vec<Vec<u32>>,
+    /// Each revision's set of effective labels, after propagation.
+    label_set: Vec<u32>,
     heads: Vec<Ix>,
     real_heads: Vec<Ix>,
     bases: Vec<Ix>,
@@ -203,49 +207,116 @@ impl RevisionGraph {
             normalized_dependencies: vec![Vec::new(); n],
             children,
             dependents,
-            labels: vec![Vec::new(); n],
+            label_number: HashMap::new(),
+            label_sets: vec![Vec::new()],
+            label_set: vec![0; n],
             heads,
             real_heads,
             bases,
             real_bases,
         };
         graph.normalize_dependencies();
+        graph.label_number = graph
+            .label_names
+            .iter()
+            .enumerate()
+            .map(|(i, l)| (l.clone(), i as u32))
+            .collect();
         graph.propagate_labels();
         Ok(graph)
     }
 
     /// Drops each dependency already declared by a `down_revision` ancestor (Alembic's
-    /// `_normalized_down_revisions`). Only dependencies declared by more than one
-    /// revision need an ancestry walk, so this stays near-linear.
+    /// `_normalized_down_revisions`), and each that is also a parent (Alembic dedupes
+    /// those, alembic#843). Only a dependency declared by several revisions needs an
+    /// ancestry walk: one memoized walk per such dependency, pruned below the lowest of
+    /// its dependents by generation number, so this stays near-linear on real graphs.
     fn normalize_dependencies(&mut self) {
         let n = self.revisions.len();
-        for ix in 0..n {
-            let mut kept = Vec::with_capacity(self.dependencies[ix].len());
-            for &dep in &self.dependencies[ix] {
-                let declared_below = self.dependents[dep as usize].iter().any(|&other| {
-                    other as usize != ix && self.is_versioned_ancestor(other, ix as Ix)
+        let generation = self.generations();
+        let mut is_dependent = vec![false; n];
+        // memo[v] == (dep, found): v or one of its ancestors depends on `dep`.
+        let mut memo: Vec<(u32, bool)> = vec![(u32::MAX, false); n];
+        let mut dropped: Vec<(Ix, Ix)> = Vec::new();
+        let mut stack: Vec<(Ix, usize)> = Vec::new();
+        for dep in 0..n {
+            let dependents = &self.dependents[dep];
+            if dependents.len() < 2 {
+                continue;
+            }
+            let mark = dep as u32;
+            let lowest = dependents
+                .iter()
+                .map(|&d| generation[d as usize])
+                .min()
+                .unwrap_or(0);
+            for &d in dependents {
+                is_dependent[d as usize] = true;
+            }
+            for &x in dependents {
+                let below = self.parents[x as usize].iter().any(|&p| {
+                    if generation[p as usize] < lowest {
+                        return false;
+                    }
+                    if memo[p as usize].0 != mark {
+                        memo[p as usize] = (mark, is_dependent[p as usize]);
+                        stack.push((p, 0));
+                        while let Some(&mut (v, ref mut next)) = stack.last_mut() {
+                            let ps = &self.parents[v as usize];
+                            if memo[v as usize].1 || *next == ps.len() {
+                                let found = memo[v as usize].1;
+                                stack.pop();
+                                if let Some(&(u, _)) = stack.last() {
+                                    memo[u as usize].1 |= found;
+                                }
+                                continue;
+                            }
+                            let q = ps[*next];
+                            *next += 1;
+                            if generation[q as usize] < lowest {
+                                continue;
+                            }
+                            if memo[q as usize].0 == mark {
+                                memo[v as usize].1 |= memo[q as usize].1;
+                            } else {
+                                memo[q as usize] = (mark, is_dependent[q as usize]);
+                                stack.push((q, 0));
+                            }
+                        }
+                    }
+                    memo[p as usize].1
                 });
-                if !declared_below {
-                    kept.push(dep);
+                if below {
+                    dropped.push((x, dep as Ix));
                 }
             }
-            self.normalized_dependencies[ix] = kept;
+            for &d in dependents {
+                is_dependent[d as usize] = false;
+            }
+        }
+        dropped.sort_unstable();
+        for ix in 0..n {
+            self.normalized_dependencies[ix] = self.dependencies[ix]
+                .iter()
+                .copied()
+                .filter(|dep| !self.parents[ix].contains(dep))
+                .filter(|&dep| dropped.binary_search(&(ix as Ix, dep)).is_err())
+                .collect();
         }
     }
 
-    /// Whether `a` is a strict ancestor of `b` through `down_revision` edges only.
-    fn is_versioned_ancestor(&self, a: Ix, b: Ix) -> bool {
-        let mut seen = HashSet::new();
-        let mut stack: Vec<Ix> = self.parents[b as usize].clone();
-        while let Some(x) = stack.pop() {
-            if x == a {
-                return true;
-            }
-            if seen.insert(x) {
-                stack.extend_from_slice(&self.parents[x as usize]);
-            }
+    /// Generation numbers through `down_revision`: 0 for a base, else one more than the
+    /// highest parent. A strict ancestor always has a lower generation.
+    fn generations(&self) -> Vec<u32> {
+        let mut generation = vec![0u32; self.revisions.len()];
+        for x in self.parents_first() {
+            generation[x as usize] = self.parents[x as usize]
+                .iter()
+                .map(|&p| generation[p as usize] + 1)
+                .max()
+                .unwrap_or(0);
         }
-        false
+        generation
     }
 
     /// Gives every descendant of a labelled revision its label, and the plain chain
@@ -253,52 +324,100 @@ impl RevisionGraph {
     /// descendant its set iteration visited last; we take the deterministic reading:
     /// the walk continues below the labelled revision only when everything above it is
     /// one straight line, and stops at the first branch point or merge point.
+    ///
+    /// The labels reaching a revision are the union of its parents' plus its own, so
+    /// they are computed once in topological order, and a revision whose labels equal
+    /// a parent's shares that parent's set: linear in the graph plus the distinct sets,
+    /// not in (labels x descendants).
     fn propagate_labels(&mut self) {
-        let owners: Vec<(u32, Ix)> = self
-            .label_names
-            .iter()
-            .enumerate()
-            .map(|(li, name)| (li as u32, self.label_owner[name]))
-            .collect();
-        for (label, owner) in owners {
-            let mut stack = vec![owner];
-            let mut seen = HashSet::new();
-            while let Some(x) = stack.pop() {
-                if !seen.insert(x) {
-                    continue;
+        let n = self.revisions.len();
+        let order = self.parents_first();
+        let plain = |g: &Self, x: Ix| !(g.is_real_branch_point(x) || g.is_merge_point(x));
+        // straight[x]: the line from x up to its tip has no branch or merge point.
+        let mut straight = vec![false; n];
+        for &x in order.iter().rev() {
+            straight[x as usize] = plain(self, x)
+                && match self.children[x as usize].as_slice() {
+                    [] => true,
+                    [c] => straight[*c as usize],
+                    _ => false,
+                };
+        }
+        // bottom[x]: how far a label on x reaches down a plain chain.
+        let mut bottom: Vec<Ix> = (0..n as Ix).collect();
+        for &x in &order {
+            if let [down] = self.parents[x as usize].as_slice() {
+                if plain(self, *down) {
+                    bottom[x as usize] = bottom[*down as usize];
                 }
-                self.labels[x as usize].push(label);
-                stack.extend_from_slice(&self.children[x as usize]);
             }
-            // Is the line from `owner` up to its tip straight?
-            let mut x = owner;
-            let straight = loop {
-                if self.is_real_branch_point(x) || self.is_merge_point(x) {
-                    break false;
-                }
-                match self.children[x as usize].as_slice() {
-                    [] => break true,
-                    [next] => x = *next,
-                    _ => break false,
+        }
+        let mut own: Vec<Vec<u32>> = vec![Vec::new(); n];
+        for (label, name) in self.label_names.iter().enumerate() {
+            let owner = self.label_owner[name];
+            let anchor = if straight[owner as usize] {
+                bottom[owner as usize]
+            } else {
+                owner
+            };
+            own[anchor as usize].push(label as u32);
+        }
+        let mut sets: Vec<Vec<u32>> = vec![Vec::new()];
+        let mut set_of = vec![0u32; n];
+        for &x in &order {
+            let mut parent_sets: Vec<u32> = self.parents[x as usize]
+                .iter()
+                .map(|&p| set_of[p as usize])
+                .filter(|&s| s != 0)
+                .collect();
+            parent_sets.sort_unstable();
+            parent_sets.dedup();
+            let mine = &own[x as usize];
+            set_of[x as usize] = match (mine.is_empty(), parent_sets.as_slice()) {
+                (true, []) => 0,
+                (true, [one]) => *one,
+                _ => {
+                    let mut union: Vec<u32> = mine.clone();
+                    for &s in &parent_sets {
+                        union.extend_from_slice(&sets[s as usize]);
+                    }
+                    union.sort_unstable();
+                    union.dedup();
+                    let widest = parent_sets
+                        .iter()
+                        .copied()
+                        .max_by_key(|&s| sets[s as usize].len());
+                    match widest {
+                        Some(s) if sets[s as usize].len() == union.len() => s,
+                        _ => {
+                            sets.push(union);
+                            (sets.len() - 1) as u32
+                        }
+                    }
                 }
             };
-            if straight {
-                let mut x = owner;
-                while let [down] = self.parents[x as usize].as_slice() {
-                    let down = *down;
-                    if self.is_real_branch_point(down) || self.is_merge_point(down) {
-                        break;
-                    }
-                    if !self.labels[down as usize].contains(&label) {
-                        self.labels[down as usize].push(label);
-                    }
-                    x = down;
+        }
+        self.label_sets = sets;
+        self.label_set = set_of;
+    }
+
+    /// Revisions with every parent before its children (Kahn's order over `down_revision`).
+    fn parents_first(&self) -> Vec<Ix> {
+        let n = self.revisions.len();
+        let mut waiting: Vec<usize> = self.parents.iter().map(Vec::len).collect();
+        let mut order: Vec<Ix> = (0..n as Ix).filter(|&i| waiting[i as usize] == 0).collect();
+        let mut at = 0;
+        while at < order.len() {
+            let x = order[at];
+            at += 1;
+            for &c in &self.children[x as usize] {
+                waiting[c as usize] -= 1;
+                if waiting[c as usize] == 0 {
+                    order.push(c);
                 }
             }
         }
-        for labels in &mut self.labels {
-            labels.sort_unstable();
-        }
+        order
     }
 
     // ----- plain accessors -----
@@ -357,7 +476,7 @@ impl RevisionGraph {
         &self.dependencies[ix as usize]
     }
 
-    /// Dependencies not already declared by a `down_revision` ancestor.
+    /// Dependencies not already declared by a `down_revision` ancestor, nor parents.
     pub fn normalized_dependencies(&self, ix: Ix) -> &[Ix] {
         &self.normalized_dependencies[ix as usize]
     }
@@ -434,13 +553,17 @@ impl RevisionGraph {
     /// Effective branch labels of `ix` (declared here or inherited), sorted by name order
     /// of declaration.
     pub fn branch_labels(&self, ix: Ix) -> impl Iterator<Item = &str> {
-        self.labels[ix as usize]
+        self.label_sets[self.label_set[ix as usize] as usize]
             .iter()
             .map(|&l| self.label_names[l as usize].as_str())
     }
 
     pub fn has_label(&self, ix: Ix, label: &str) -> bool {
-        self.branch_labels(ix).any(|l| l == label)
+        self.label_number.get(label).is_some_and(|l| {
+            self.label_sets[self.label_set[ix as usize] as usize]
+                .binary_search(l)
+                .is_ok()
+        })
     }
 
     // ----- traversals -----

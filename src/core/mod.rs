@@ -11,6 +11,9 @@ pub mod problem;
 pub mod resolve;
 pub mod revision;
 
+#[cfg(test)]
+mod tests;
+
 pub use graph::{Ix, RevisionGraph};
 pub use plan::{Direction, Plan, PlanError, Step, VersionOp};
 pub use problem::{GraphProblems, Problem, ProblemKind};

@@ -5,7 +5,17 @@
 //! candidate among its ancestors; if so it jumps to the first such cursor. We keep the
 //! same cursor list and the same jumps, so the order is Alembic's, but answer "is the
 //! candidate still needed above?" with a counter of pending children, and "which cursor
-//! needs it first?" with a search over the pending region above the candidate only.
+//! needs it first?" by testing cursors in list order with a walk down from each:
+//!
+//! - a cursor that does not reach the candidate never will (cursors only move down,
+//!   and what is pending only shrinks), so each blocked candidate remembers where its
+//!   last answer was and never tests an earlier cursor again;
+//! - a walk never goes below the candidate's depth, and remembers the revisions that
+//!   can't reach the candidate.
+//!
+//! So a wide fan of branches over one branch point costs one short walk per branch, not
+//! one walk over every pending branch per branch, as a search up from the branch point
+//! would.
 
 use super::graph::{Ix, RevisionGraph};
 
@@ -28,6 +38,7 @@ pub fn topological_order(graph: &RevisionGraph, todo: &[bool], heads: &[Ix]) -> 
             }
         }
     }
+    let depth = depths(graph, todo, &needed_by);
     let mut cursors: Vec<Ix> = heads
         .iter()
         .copied()
@@ -35,43 +46,70 @@ pub fn topological_order(graph: &RevisionGraph, todo: &[bool], heads: &[Ix]) -> 
         .collect();
     cursors.sort_unstable();
     cursors.dedup();
+    // A key per cursor slot, increasing along the list: a replaced cursor keeps its
+    // slot's key, a new one gets a larger key.
+    let mut keys: Vec<u64> = (0..cursors.len() as u64).collect();
+    let mut next_key = cursors.len() as u64;
     let mut is_cursor = vec![false; n];
     for &c in &cursors {
         is_cursor[c as usize] = true;
     }
+    let mut search = Search {
+        graph,
+        depth: &depth,
+        first_key: vec![0; n],
+        cannot_reach: vec![u32::MAX; n],
+        visited: vec![0; n],
+        visit: 0,
+        stack: Vec::new(),
+        seen: Vec::new(),
+    };
     let mut out = Vec::with_capacity(total);
     let mut idx = 0usize;
-    let mut stamp = vec![0u32; n];
-    let mut generation = 0u32;
-    let mut queue = Vec::new();
 
-    while !cursors.is_empty() {
+    loop {
+        if cursors.is_empty() {
+            // Revisions the heads can't reach through `todo` (a `history` range whose
+            // lower bound cuts a dependency path; Alembic fails an assertion there):
+            // start again from the highest of them, so the order still respects every
+            // edge.
+            if out.len() == total {
+                break;
+            }
+            cursors = (0..n as Ix)
+                .filter(|&i| pending[i as usize] && needed_by[i as usize] == 0)
+                .collect();
+            keys = (next_key..next_key + cursors.len() as u64).collect();
+            next_key += cursors.len() as u64;
+            for &c in &cursors {
+                is_cursor[c as usize] = true;
+            }
+            idx = 0;
+        }
         let candidate = cursors[idx];
         if needed_by[candidate as usize] > 0 {
-            // Another cursor needs `candidate` first: find the first one in list order.
-            generation += 1;
-            queue.clear();
-            queue.push(candidate);
-            stamp[candidate as usize] = generation;
-            while let Some(x) = queue.pop() {
-                for y in graph.all_next(x) {
-                    if pending[y as usize] && stamp[y as usize] != generation {
-                        stamp[y as usize] = generation;
-                        queue.push(y);
-                    }
+            // Another cursor needs `candidate` first: jump to the first in list order.
+            let from = keys.partition_point(|&k| k < search.first_key[candidate as usize]);
+            let next = (from..cursors.len())
+                .find(|&j| j != idx && search.reaches(cursors[j], candidate, &pending));
+            if let Some(j) = next {
+                search.first_key[candidate as usize] = keys[j];
+                idx = j;
+                continue;
+            }
+            // What needs `candidate` is under no cursor (a range cut as above): walk it
+            // from its highest revisions first.
+            let region = search.pending_above(candidate, &pending);
+            idx = cursors.len();
+            for y in region {
+                if needed_by[y as usize] == 0 && !is_cursor[y as usize] {
+                    cursors.push(y);
+                    keys.push(next_key);
+                    next_key += 1;
+                    is_cursor[y as usize] = true;
                 }
             }
-            let next = cursors
-                .iter()
-                .position(|&c| c != candidate && stamp[c as usize] == generation);
-            match next {
-                Some(i) => {
-                    idx = i;
-                    continue;
-                }
-                // Unreachable for a well-formed todo set; emit rather than loop forever.
-                None => needed_by[candidate as usize] = 0,
-            }
+            continue;
         }
         if pending[candidate as usize] {
             pending[candidate as usize] = false;
@@ -86,28 +124,119 @@ pub fn topological_order(graph: &RevisionGraph, todo: &[bool], heads: &[Ix]) -> 
             .normalized_down(candidate)
             .filter(|&r| pending[r as usize] && !is_cursor[r as usize])
             .collect();
+        is_cursor[candidate as usize] = false;
         match to_add.split_first() {
             None => {
-                is_cursor[candidate as usize] = false;
                 cursors.remove(idx);
+                keys.remove(idx);
                 idx = idx.saturating_sub(1);
             }
             Some((&first, rest)) => {
-                is_cursor[candidate as usize] = false;
                 cursors[idx] = first;
                 is_cursor[first as usize] = true;
                 for &r in rest {
                     cursors.push(r);
+                    keys.push(next_key);
+                    next_key += 1;
                     is_cursor[r as usize] = true;
                 }
             }
         }
     }
-    // Anything not reachable from the heads (can't happen for plans) still comes out.
-    if out.len() < total {
-        let mut rest: Vec<Ix> = (0..n as Ix).filter(|&i| pending[i as usize]).collect();
-        rest.reverse();
-        out.extend(rest);
-    }
     out
+}
+
+/// Depth of each `todo` revision below the top of `todo`: every edge inside `todo` goes
+/// from a smaller depth to a larger one, so a walk down to a revision can stop at its
+/// depth.
+fn depths(graph: &RevisionGraph, todo: &[bool], needed_by: &[u32]) -> Vec<u32> {
+    let n = graph.len();
+    let mut depth = vec![0u32; n];
+    let mut waiting = needed_by.to_vec();
+    let mut ready: Vec<Ix> = (0..n as Ix)
+        .filter(|&i| todo[i as usize] && waiting[i as usize] == 0)
+        .collect();
+    while let Some(y) = ready.pop() {
+        let below = depth[y as usize] + 1;
+        for x in graph.normalized_down(y) {
+            if todo[x as usize] {
+                depth[x as usize] = depth[x as usize].max(below);
+                waiting[x as usize] -= 1;
+                if waiting[x as usize] == 0 {
+                    ready.push(x);
+                }
+            }
+        }
+    }
+    depth
+}
+
+/// "Does this cursor still need that candidate?" with memory across questions.
+struct Search<'a> {
+    graph: &'a RevisionGraph,
+    depth: &'a [u32],
+    /// Per blocked candidate: the key of the first cursor that may still need it.
+    first_key: Vec<u64>,
+    /// `cannot_reach[x] == c`: x can't reach candidate c through pending revisions.
+    cannot_reach: Vec<u32>,
+    visited: Vec<u32>,
+    visit: u32,
+    stack: Vec<Ix>,
+    seen: Vec<Ix>,
+}
+
+impl Search<'_> {
+    /// Whether `from` reaches `target` going down through pending revisions.
+    fn reaches(&mut self, from: Ix, target: Ix, pending: &[bool]) -> bool {
+        let limit = self.depth[target as usize];
+        if self.cannot_reach[from as usize] == target || self.depth[from as usize] >= limit {
+            return false;
+        }
+        self.visit += 1;
+        self.stack.clear();
+        self.seen.clear();
+        self.stack.push(from);
+        self.seen.push(from);
+        self.visited[from as usize] = self.visit;
+        while let Some(x) = self.stack.pop() {
+            for y in self.graph.normalized_down(x) {
+                if y == target {
+                    return true;
+                }
+                let yu = y as usize;
+                if pending[yu]
+                    && self.visited[yu] != self.visit
+                    && self.cannot_reach[yu] != target
+                    && self.depth[yu] < limit
+                {
+                    self.visited[yu] = self.visit;
+                    self.stack.push(y);
+                    self.seen.push(y);
+                }
+            }
+        }
+        for &x in &self.seen {
+            self.cannot_reach[x as usize] = target;
+        }
+        false
+    }
+
+    /// The pending revisions above `target`, in load order.
+    fn pending_above(&mut self, target: Ix, pending: &[bool]) -> Vec<Ix> {
+        self.visit += 1;
+        let mut region = Vec::new();
+        self.stack.clear();
+        self.stack.push(target);
+        while let Some(x) = self.stack.pop() {
+            for y in self.graph.all_next(x) {
+                if pending[y as usize] && self.visited[y as usize] != self.visit {
+                    self.visited[y as usize] = self.visit;
+                    self.stack.push(y);
+                    region.push(y);
+                }
+            }
+        }
+        region.sort_unstable();
+        region
+    }
 }

@@ -163,6 +163,7 @@ pub fn iterate_up(
         }
     }
     check_overlap(graph, &targets)?;
+    check_overlap(graph, &lower_revs)?;
     let required = graph.ancestors(&targets, true);
     if !implicit_base && lower_revs.iter().any(|&l| !required[l as usize]) {
         return Err(ResolveError::RangeNotAncestor {
@@ -288,9 +289,19 @@ pub fn upgrade_range(graph: &RevisionGraph, from: &str, to: &str) -> Result<Plan
     plan_from_order(graph, &applied, &order, Direction::Upgrade)
 }
 
-/// Alembic refuses targets of which one is an ancestor of another.
+/// Alembic refuses targets of which one is an ancestor of another. One walk finds
+/// whether any is; only then is the culprit named (the first target, in the order
+/// given, with another below it).
 fn check_overlap(graph: &RevisionGraph, targets: &[Ix]) -> Result<(), PlanError> {
     if targets.len() < 2 {
+        return Ok(());
+    }
+    let starts: Vec<Ix> = targets
+        .iter()
+        .flat_map(|&t| graph.normalized_down(t))
+        .collect();
+    let strictly_below = graph.ancestors(&starts, true);
+    if !targets.iter().any(|&t| strictly_below[t as usize]) {
         return Ok(());
     }
     for &t in targets {
@@ -330,7 +341,9 @@ pub fn history(graph: &RevisionGraph, lower: &str, upper: &str) -> Result<Vec<Ix
 }
 
 /// The plan for `stamp TARGET...`: version rows only, no SQL. With `purge`, every row is
-/// deleted first.
+/// deleted first. As Alembic's `_stamp_revs`: only rows that share lineage (dependencies
+/// included) with a target move; a target already a row, or a `base` with nothing to
+/// delete, makes no step.
 pub fn stamp(
     graph: &RevisionGraph,
     applied: &[Ix],
@@ -338,17 +351,21 @@ pub fn stamp(
     purge: bool,
 ) -> Result<Plan, PlanError> {
     let resolver = Resolver::new(graph);
-    let mut rows = Rows::new(graph, applied);
+    let mut rows = RowSet::new(graph, applied);
     let mut steps = Vec::new();
+    let fail = |revision: &str| {
+        let revision = revision.to_owned();
+        move |detail| PlanError::VersionRows {
+            revision: revision.clone(),
+            detail,
+        }
+    };
     if purge && !applied.is_empty() {
         let ops = applied
             .iter()
             .map(|&a| rows.delete(a))
             .collect::<Result<Vec<_>, _>>()
-            .map_err(|detail| PlanError::VersionRows {
-                revision: "(purge)".into(),
-                detail,
-            })?;
+            .map_err(fail("(purge)"))?;
         steps.push(Step {
             revision: None,
             direction: Direction::Stamp,
@@ -356,70 +373,77 @@ pub fn stamp(
         });
     }
     let heads = rows.current();
-    // Applied heads that share lineage (dependencies included) with any target.
+    // Rows that share lineage (dependencies included) with what a target names.
     let mut filtered: Vec<Ix> = Vec::new();
-    let mut dests: Vec<Option<Ix>> = Vec::new();
+    let mut dests: Vec<Ix> = Vec::new();
     for t in targets {
-        let revs = resolver.revisions(t)?;
-        for &r in &revs {
-            let lineage = {
-                let mut l = graph.ancestors(&[r], true);
-                for (x, d) in l.iter_mut().zip(graph.descendants(&[r], true)) {
-                    *x |= d;
-                }
-                l
-            };
-            for &h in &heads {
-                if lineage[h as usize] && !filtered.contains(&h) {
-                    filtered.push(h);
-                }
+        let anchors = resolver.lineage_anchors(t)?;
+        let related: Vec<Ix> = if anchors.is_empty() {
+            heads.clone()
+        } else {
+            let mut lineage = graph.ancestors(&anchors, true);
+            for (x, d) in lineage.iter_mut().zip(graph.descendants(&anchors, true)) {
+                *x |= d;
+            }
+            heads
+                .iter()
+                .copied()
+                .filter(|&h| lineage[h as usize])
+                .collect()
+        };
+        for h in related {
+            if !filtered.contains(&h) {
+                filtered.push(h);
             }
         }
-        if revs.is_empty() {
-            dests.push(None);
-        } else {
-            dests.extend(revs.into_iter().map(Some));
-        }
+        dests.extend(resolver.revisions(t)?);
     }
     if dests.is_empty() {
-        dests.push(None);
-    }
-    for dest in dests {
-        let mut ops = Vec::new();
-        let fail = |detail| PlanError::VersionRows {
-            revision: dest.map_or("base".into(), |d| graph.id(d).to_owned()),
-            detail,
-        };
-        match dest {
-            None => {
-                for &h in &filtered {
-                    if rows.contains(h) {
-                        ops.push(rows.delete(h).map_err(fail)?);
-                    }
-                }
-            }
-            Some(d) if filtered.contains(&d) => {}
-            Some(d) => {
-                let below = graph.ancestors(&[d], true);
-                let above = graph.descendants(&[d], true);
-                let related: Vec<Ix> = filtered
-                    .iter()
-                    .copied()
-                    .filter(|&h| (below[h as usize] || above[h as usize]) && rows.contains(h))
-                    .collect();
-                match related.split_last() {
-                    Some((&last, rest)) => {
-                        for &h in rest {
-                            ops.push(rows.delete(h).map_err(fail)?);
-                        }
-                        ops.push(rows.update(last, d).map_err(fail)?);
-                    }
-                    None => ops.push(rows.insert(d).map_err(fail)?),
-                }
+        // base: delete every related row, one step each.
+        for &h in &filtered {
+            if rows.contains(h) {
+                let op = rows.delete(h).map_err(fail("base"))?;
+                steps.push(Step {
+                    revision: None,
+                    direction: Direction::Stamp,
+                    version_ops: vec![op],
+                });
             }
         }
+    }
+    for d in dests {
+        if filtered.contains(&d) {
+            continue;
+        }
+        let fail = fail(graph.id(d));
+        let still: Vec<Ix> = filtered
+            .iter()
+            .copied()
+            .filter(|&h| rows.contains(h))
+            .collect();
+        let related: Vec<Ix> = if still.is_empty() {
+            still
+        } else {
+            let below = graph.ancestors(&[d], true);
+            let above = graph.descendants(&[d], true);
+            still
+                .into_iter()
+                .filter(|&h| below[h as usize] || above[h as usize])
+                .collect()
+        };
+        let mut ops = Vec::new();
+        match related.split_last() {
+            Some((&last, rest)) => {
+                for &h in rest {
+                    ops.push(rows.delete(h).map_err(&fail)?);
+                }
+                ops.push(rows.update(last, d).map_err(&fail)?);
+            }
+            None if rows.contains(d) => continue,
+            None => ops.push(rows.insert(d).map_err(&fail)?),
+        }
         steps.push(Step {
-            revision: dest,
+            revision: Some(d),
             direction: Direction::Stamp,
             version_ops: ops,
         });
@@ -432,7 +456,7 @@ pub fn stamp(
 }
 
 /// Turns an execution order into steps, deriving each step's version-row changes.
-fn plan_from_order(
+pub(crate) fn plan_from_order(
     graph: &RevisionGraph,
     applied: &[Ix],
     order: &[Ix],
@@ -460,52 +484,64 @@ fn plan_from_order(
     })
 }
 
-/// The version rows while a plan is simulated: Alembic's `HeadMaintainer`, with its
-/// set-order choices replaced by file order (see docs/plans.md).
-struct Rows<'g> {
+/// The version rows, in table order, with O(1) membership: what a stamp edits.
+struct RowSet<'g> {
     graph: &'g RevisionGraph,
-    rows: Vec<Ix>,
+    /// Rows in the order they were written; a deleted row leaves a hole.
+    slots: Vec<Option<Ix>>,
+    /// Slot of each revision that is a row, `u32::MAX` otherwise.
+    slot_of: Vec<u32>,
 }
 
-impl<'g> Rows<'g> {
-    fn new(graph: &'g RevisionGraph, applied: &[Ix]) -> Self {
-        let mut rows = applied.to_vec();
-        rows.dedup();
-        Self { graph, rows }
+impl<'g> RowSet<'g> {
+    fn new(graph: &'g RevisionGraph, rows: &[Ix]) -> Self {
+        let mut set = Self {
+            graph,
+            slots: Vec::with_capacity(rows.len()),
+            slot_of: vec![u32::MAX; graph.len()],
+        };
+        for &r in rows {
+            if !set.contains(r) {
+                set.slot_of[r as usize] = set.slots.len() as u32;
+                set.slots.push(Some(r));
+            }
+        }
+        set
     }
 
     fn current(&self) -> Vec<Ix> {
-        self.rows.clone()
+        self.slots.iter().flatten().copied().collect()
     }
 
     fn ids(&self) -> Vec<String> {
-        self.rows
+        self.slots
             .iter()
+            .flatten()
             .map(|&r| self.graph.id(r).to_owned())
             .collect()
     }
 
     fn contains(&self, ix: Ix) -> bool {
-        self.rows.contains(&ix)
+        self.slot_of[ix as usize] != u32::MAX
     }
 
     fn insert(&mut self, ix: Ix) -> Result<VersionOp, String> {
         if self.contains(ix) {
             return Err(format!("{} is already a version row", self.graph.id(ix)));
         }
-        self.rows.push(ix);
+        self.slot_of[ix as usize] = self.slots.len() as u32;
+        self.slots.push(Some(ix));
         Ok(VersionOp::Insert {
             version: self.graph.id(ix).to_owned(),
         })
     }
 
     fn delete(&mut self, ix: Ix) -> Result<VersionOp, String> {
-        let at = self
-            .rows
-            .iter()
-            .position(|&r| r == ix)
-            .ok_or_else(|| format!("{} is not a version row", self.graph.id(ix)))?;
-        self.rows.remove(at);
+        if !self.contains(ix) {
+            return Err(format!("{} is not a version row", self.graph.id(ix)));
+        }
+        let slot = std::mem::replace(&mut self.slot_of[ix as usize], u32::MAX);
+        self.slots[slot as usize] = None;
         Ok(VersionOp::Delete {
             version: self.graph.id(ix).to_owned(),
         })
@@ -515,119 +551,111 @@ impl<'g> Rows<'g> {
         if self.contains(to) {
             return Err(format!("{} is already a version row", self.graph.id(to)));
         }
-        let at = self
-            .rows
-            .iter()
-            .position(|&r| r == from)
-            .ok_or_else(|| format!("{} is not a version row", self.graph.id(from)))?;
-        self.rows[at] = to;
+        if !self.contains(from) {
+            return Err(format!("{} is not a version row", self.graph.id(from)));
+        }
+        let slot = std::mem::replace(&mut self.slot_of[from as usize], u32::MAX);
+        self.slots[slot as usize] = Some(to);
+        self.slot_of[to as usize] = slot;
         Ok(VersionOp::Update {
             from: self.graph.id(from).to_owned(),
             to: self.graph.id(to).to_owned(),
         })
     }
+}
 
-    /// Whether `x` is an ancestor (or one) of any row other than `except`.
-    fn below_other_rows(&self, except: &[Ix]) -> Vec<bool> {
-        let others: Vec<Ix> = self
-            .rows
-            .iter()
-            .copied()
-            .filter(|r| !except.contains(r))
-            .collect();
-        self.graph.ancestors(&others, true)
+/// The version rows while a plan is simulated: Alembic's `HeadMaintainer`, in O(1) per
+/// edge. The rows are the heads of the applied set (the applied revisions nothing
+/// applied sits on); a step's changes follow from the counts of applied revisions
+/// directly above each one. Where Alembic picks by set order, file order decides: a
+/// merge keeps the row of its last parent that is a row, an unmerge inserts its new
+/// rows in file order and moves the old row to the last (see docs/plans.md).
+struct Rows<'g> {
+    rows: RowSet<'g>,
+    applied: Vec<bool>,
+    /// How many applied revisions have this one among their normalized down revisions.
+    above: Vec<u32>,
+}
+
+impl<'g> Rows<'g> {
+    fn new(graph: &'g RevisionGraph, rows: &[Ix]) -> Self {
+        let applied = graph.ancestors(rows, true);
+        let mut above = vec![0u32; graph.len()];
+        for (y, _) in applied.iter().enumerate().filter(|(_, &a)| a) {
+            for x in graph.normalized_down(y as Ix) {
+                above[x as usize] += 1;
+            }
+        }
+        Self {
+            rows: RowSet::new(graph, rows),
+            applied,
+            above,
+        }
     }
 
-    /// Where a downgrade of `rev` (a row) moves its row: its down revisions that are not
-    /// implied by another row or by each other, in file order.
-    fn unmerge_targets(&self, rev: Ix, downrevs: &[Ix]) -> Vec<Ix> {
-        let has_others = self.rows.iter().any(|&r| r != rev);
-        if !has_others && downrevs.len() == 1 {
-            return downrevs.to_vec();
-        }
-        let implied = if has_others {
-            self.below_other_rows(&[rev])
-        } else {
-            let mut implied = vec![false; self.graph.len()];
-            for &d in downrevs {
-                for p in self.graph.normalized_down(d) {
-                    for (i, a) in self.graph.ancestors(&[p], true).into_iter().enumerate() {
-                        implied[i] |= a;
-                    }
-                }
-            }
-            implied
-        };
-        downrevs
-            .iter()
-            .copied()
-            .filter(|&d| !implied[d as usize])
-            .collect()
+    fn ids(&self) -> Vec<String> {
+        self.rows.ids()
     }
 
     /// The version-row changes after running `rev` (Alembic's `update_to_step`).
     fn step(&mut self, rev: Ix, upgrade: bool) -> Result<Vec<VersionOp>, String> {
-        let downrevs: Vec<Ix> = self.graph.normalized_down(rev).collect();
-        let is_row = self.contains(rev);
-        if !upgrade
-            && is_row
-            && (downrevs.is_empty() || self.unmerge_targets(rev, &downrevs).is_empty())
-        {
-            return Ok(vec![self.delete(rev)?]);
-        }
-        let down_rows: Vec<Ix> = downrevs
-            .iter()
-            .copied()
-            .filter(|d| self.contains(*d))
-            .collect();
-        if upgrade && down_rows.is_empty() {
-            return Ok(vec![self.insert(rev)?]);
-        }
-        if upgrade && downrevs.len() > 1 && down_rows.len() > 1 {
-            // Merge: keep one of the parents' rows (the last in file order) and move it
-            // to `rev`; delete the others. Parents implied by other rows keep theirs.
-            let implied = self.below_other_rows(&downrevs);
-            let from: Vec<Ix> = down_rows
-                .into_iter()
-                .filter(|&d| !implied[d as usize])
+        let graph = self.rows.graph;
+        let id = |x: Ix| graph.id(x).to_owned();
+        let mut ops = Vec::new();
+        if upgrade {
+            if self.applied[rev as usize] {
+                return Err(format!("{} is already applied", id(rev)));
+            }
+            if let Some(d) = graph
+                .normalized_down(rev)
+                .find(|&d| !self.applied[d as usize])
+            {
+                return Err(format!("its down revision {} is not applied", id(d)));
+            }
+            // The rows of its down revisions become one row: `rev`'s (rules 2, 3, 5).
+            let down_rows: Vec<Ix> = graph
+                .normalized_down(rev)
+                .filter(|&d| self.rows.contains(d))
                 .collect();
-            let Some((&last, rest)) = from.split_last() else {
-                return Ok(vec![self.insert(rev)?]);
-            };
-            let mut ops = Vec::new();
-            for &d in rest {
-                ops.push(self.delete(d)?);
+            self.applied[rev as usize] = true;
+            for d in graph.normalized_down(rev) {
+                self.above[d as usize] += 1;
             }
-            ops.push(self.update(last, rev)?);
-            return Ok(ops);
-        }
-        if !upgrade && is_row && downrevs.len() > 1 {
-            // Unmerge: the row moves to the last target, the others are inserted.
-            let targets = self.unmerge_targets(rev, &downrevs);
-            let (&last, rest) = targets.split_last().expect("checked non-empty above");
-            let mut ops = Vec::new();
-            for &t in rest {
-                ops.push(self.insert(t)?);
-            }
-            ops.push(self.update(rev, last)?);
-            return Ok(ops);
-        }
-        let down = match downrevs.as_slice() {
-            [one] => *one,
-            _ => match down_rows.as_slice() {
-                [one] => *one,
-                _ => {
-                    return Err(format!(
-                        "can't move the row of {}: its down revision is ambiguous",
-                        self.graph.id(rev)
-                    ))
+            match down_rows.split_last() {
+                None => ops.push(self.rows.insert(rev)?),
+                Some((&last, rest)) => {
+                    for &d in rest {
+                        ops.push(self.rows.delete(d)?);
+                    }
+                    ops.push(self.rows.update(last, rev)?);
                 }
-            },
-        };
-        Ok(vec![if upgrade {
-            self.update(down, rev)?
+            }
         } else {
-            self.update(rev, down)?
-        }])
+            if !self.rows.contains(rev) {
+                return Err(format!(
+                    "{} is not a version row (something applied still needs it)",
+                    id(rev)
+                ));
+            }
+            // Its down revisions that nothing else applied sits on get rows (rules 1, 4, 5).
+            self.applied[rev as usize] = false;
+            let mut freed = Vec::new();
+            for d in graph.normalized_down(rev) {
+                self.above[d as usize] -= 1;
+                if self.above[d as usize] == 0 && !self.rows.contains(d) {
+                    freed.push(d);
+                }
+            }
+            match freed.split_last() {
+                None => ops.push(self.rows.delete(rev)?),
+                Some((&last, rest)) => {
+                    for &d in rest {
+                        ops.push(self.rows.insert(d)?);
+                    }
+                    ops.push(self.rows.update(rev, last)?);
+                }
+            }
+        }
+        Ok(ops)
     }
 }

@@ -139,7 +139,8 @@ impl<'g> Resolver<'g> {
             None => {
                 let mut matches: Vec<(&str, Ix)> = g.keys_with_prefix(ident).collect();
                 if let Some(b) = branch_rev {
-                    matches.retain(|&(_, ix)| g.shares_lineage(ix, b));
+                    let lineage = self.lineage(&[b]);
+                    matches.retain(|&(_, ix)| lineage[ix as usize]);
                 }
                 matches.dedup_by_key(|m| m.1);
                 match matches.as_slice() {
@@ -200,14 +201,53 @@ impl<'g> Resolver<'g> {
             })
     }
 
-    /// Keeps the revisions that share lineage with `against` (a label or revision).
+    /// Keeps the revisions that share lineage (are ancestors or descendants through
+    /// `down_revision`) with what `against` names, as Alembic's `filter_for_lineage`: a
+    /// label or revision, or `label@rev`, `heads`, `label@head`, ...; `base` names
+    /// nothing and keeps everything. Linear in the graph size, whatever `revs` holds.
     pub fn filter_for_lineage(&self, revs: &[Ix], against: &str) -> Result<Vec<Ix>, ResolveError> {
-        let anchor = self.resolve_branch(against)?;
+        let anchors = self.lineage_anchors(against)?;
+        if anchors.is_empty() {
+            return Ok(revs.to_vec());
+        }
+        let lineage = self.lineage(&anchors);
         Ok(revs
             .iter()
             .copied()
-            .filter(|&r| self.graph.shares_lineage(r, anchor))
+            .filter(|&r| lineage[r as usize])
             .collect())
+    }
+
+    /// The revisions `against` names for a lineage test (Alembic's `shares` list: the
+    /// branch's revision, then what the identifier resolves to).
+    pub fn lineage_anchors(&self, against: &str) -> Result<Vec<Ix>, ResolveError> {
+        let (label, id) = match against.split_once('@') {
+            Some((l, id)) => (Some(l), id),
+            None => (None, against),
+        };
+        let mut anchors = Vec::new();
+        if let Some(l) = label {
+            anchors.push(self.resolve_branch(l)?);
+        }
+        match id {
+            "heads" | "head" | "base" | "" => anchors.extend(self.revisions(against)?),
+            _ if label.is_none() => anchors.push(self.resolve_branch(id)?),
+            _ => anchors.push(self.revision_for_ident(id, label)?),
+        }
+        Ok(anchors)
+    }
+
+    /// Marks every revision that is an ancestor or descendant of one of `anchors`
+    /// through `down_revision` (the anchors included).
+    fn lineage(&self, anchors: &[Ix]) -> Vec<bool> {
+        let mut lineage = self.graph.ancestors(anchors, false);
+        for (l, d) in lineage
+            .iter_mut()
+            .zip(self.graph.descendants(anchors, false))
+        {
+            *l |= d;
+        }
+        lineage
     }
 
     /// The current head, of all heads or of one branch.
@@ -279,6 +319,29 @@ impl<'g> Resolver<'g> {
                 argument: input.to_owned(),
                 heads: self.ids(many),
             }),
+        }
+    }
+
+    /// One revision from any identifier, relative forms with a symbol included
+    /// (`head-1`, `ae10+2`, `auth@head-1`); `None` is base.
+    pub fn resolve_one(&self, input: &str) -> Result<Option<Ix>, ResolveError> {
+        let Some(rel) = parse_relative(input) else {
+            return self.revision(input);
+        };
+        let Some(symbol) = rel.symbol else {
+            return self.revision(input);
+        };
+        let (start, label) = if rel.steps > 0 {
+            (
+                self.revision(symbol)?.map_or(Pos::Nothing, Pos::Rev),
+                rel.label,
+            )
+        } else {
+            (self.start_of(symbol, rel.label)?, None)
+        };
+        match self.walk(start, rel.steps, label, true)? {
+            Some(p) => Ok(p.rev()),
+            None => Err(ResolveError::WalkedTooFar),
         }
     }
 
@@ -435,7 +498,11 @@ impl<'g> Resolver<'g> {
                             .filter(|&i| applied[i as usize])
                             .collect();
                         on_branch = self.filter_for_lineage(&all, l)?;
-                        on_branch.retain(|&a| !self.graph.all_next(a).any(|n| applied[n as usize]));
+                        // Alembic's `_filter_into_branch_heads`: drop what has an
+                        // applied child; dependents don't count.
+                        on_branch.retain(|&a| {
+                            !self.graph.children(a).iter().any(|&n| applied[n as usize])
+                        });
                     }
                     match on_branch.as_slice() {
                         [one] => (Pos::Rev(*one), true, label),

@@ -21,6 +21,17 @@ pub struct RevisionId(String);
 impl RevisionId {
     /// Checks `text` and wraps it; the error says what is wrong with it.
     pub fn parse(text: &str) -> Result<Self, String> {
+        Self::parse_ref(text)?;
+        Ok(Self(text.to_owned()))
+    }
+
+    /// Like [`RevisionId::parse`], reusing the string.
+    pub fn from_string(text: String) -> Result<Self, String> {
+        Self::parse_ref(&text)?;
+        Ok(Self(text))
+    }
+
+    fn parse_ref(text: &str) -> Result<(), String> {
         validate_name(text, "revision id")?;
         if text.len() > MAX_ID_LEN {
             return Err(format!(
@@ -28,7 +39,7 @@ impl RevisionId {
                 text.len()
             ));
         }
-        Ok(Self(text.to_owned()))
+        Ok(())
     }
 
     pub fn as_str(&self) -> &str {

@@ -541,6 +541,28 @@ impl Runner<'_> {
             break;
         }
         progress.end();
+        if !self.check_dirty && outcome.steps.is_empty() {
+            // A stamp that changes no row still confirms where the database is, and that
+            // is what clears a failed step: record it.
+            let ctx = &self.options.context;
+            let entry = LogEntry {
+                revision: if rows.is_empty() {
+                    "base".to_owned()
+                } else {
+                    rows.join(",")
+                },
+                direction: Direction::Stamp,
+                started_at: Utc::now(),
+                duration_ms: 0,
+                success: Some(true),
+                checksum: None,
+                applied_by: self.applied_by.clone(),
+                tool_version: ctx.tool_version.clone(),
+                git_commit: ctx.git_commit.clone(),
+                error: None,
+            };
+            self.db.append_log(&entry).await?;
+        }
         outcome.rows_after = rows;
         Ok(outcome)
     }

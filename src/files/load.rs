@@ -4,6 +4,7 @@ use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
 
+use super::cache::{FileKey, ParseCache};
 use super::format::RevisionFile;
 use crate::core::{Origin, Problem, ProblemKind, Revision, RevisionGraph};
 
@@ -23,40 +24,72 @@ pub enum LoadError {
 /// Revision files under `dir`, in load order: in each directory, files by name, then
 /// subdirectories by name. Hidden entries (starting with `.`) are skipped.
 pub fn revision_paths(dir: &Path) -> Result<Vec<PathBuf>, LoadError> {
+    Ok(revision_files(dir)?.into_iter().map(|(p, _)| p).collect())
+}
+
+/// Like [`revision_paths`], each with its name relative to `dir`.
+fn revision_files(dir: &Path) -> Result<Vec<(PathBuf, String)>, LoadError> {
     if !dir.is_dir() {
         return Err(LoadError::Missing(dir.to_path_buf()));
     }
-    let walker = walkdir::WalkDir::new(dir)
-        .sort_by(|a, b| {
-            let a_dir = a.file_type().is_dir();
-            let b_dir = b.file_type().is_dir();
-            a_dir
-                .cmp(&b_dir)
-                .then_with(|| a.file_name().cmp(b.file_name()))
-        })
-        .into_iter()
-        .filter_entry(|e| e.depth() == 0 || !e.file_name().to_string_lossy().starts_with('.'));
-    let mut paths = Vec::new();
-    for entry in walker {
-        let entry = entry.map_err(|e| LoadError::Unreadable {
-            path: e.path().unwrap_or(dir).to_path_buf(),
-            source: e.into(),
-        })?;
-        if entry.file_type().is_file() {
-            let name = entry.file_name().to_string_lossy();
-            if name.ends_with(".yaml") || name.ends_with(".yml") {
-                paths.push(entry.into_path());
-            }
+    let mut files = Vec::new();
+    list_dir(dir, "", &mut files)?;
+    Ok(files)
+}
+
+fn list_dir(dir: &Path, prefix: &str, out: &mut Vec<(PathBuf, String)>) -> Result<(), LoadError> {
+    let unreadable = |source| LoadError::Unreadable {
+        path: dir.to_path_buf(),
+        source,
+    };
+    let mut files = Vec::new();
+    let mut subdirs = Vec::new();
+    for entry in std::fs::read_dir(dir).map_err(unreadable)? {
+        let entry = entry.map_err(unreadable)?;
+        let name = entry.file_name();
+        let bytes = name.as_encoded_bytes();
+        if bytes.starts_with(b".") {
+            continue;
+        }
+        let file_type = entry.file_type().map_err(unreadable)?;
+        let file_type = if file_type.is_symlink() {
+            std::fs::metadata(entry.path())
+                .map_err(unreadable)?
+                .file_type()
+        } else {
+            file_type
+        };
+        if file_type.is_dir() {
+            subdirs.push(name);
+        } else if file_type.is_file() && (bytes.ends_with(b".yaml") || bytes.ends_with(b".yml")) {
+            files.push(name);
         }
     }
-    Ok(paths)
+    files.sort_unstable();
+    subdirs.sort_unstable();
+    out.extend(files.into_iter().map(|f| {
+        let name = format!("{prefix}{}", f.to_string_lossy());
+        (dir.join(f), name)
+    }));
+    for sub in subdirs {
+        let prefix = format!("{prefix}{}/", sub.to_string_lossy());
+        list_dir(&dir.join(sub), &prefix, out)?;
+    }
+    Ok(())
 }
 
 /// Reads and parses every revision file under `dir`. Files that fail are reported as
-/// problems; the others are returned in load order.
+/// problems; the others are returned in load order. Unchanged files come from the
+/// parse cache (see [`super::cache`]).
 pub fn load_revisions(dir: &Path) -> Result<(Vec<Revision>, Vec<Problem>), LoadError> {
-    let paths = revision_paths(dir)?;
-    let results: Vec<Result<Revision, Problem>> = paths.par_iter().map(|p| load_file(p)).collect();
+    let files = revision_files(dir)?;
+    let mut cache = ParseCache::open(dir);
+    let results: Vec<Result<Revision, Problem>> = if cache.is_enabled() {
+        load_with_cache(files, &mut cache)
+    } else {
+        let paths: Vec<PathBuf> = files.into_iter().map(|(p, _)| p).collect();
+        paths.par_iter().map(|p| load_file(p)).collect()
+    };
     let mut revisions = Vec::with_capacity(results.len());
     let mut problems = Vec::new();
     for r in results {
@@ -66,6 +99,41 @@ pub fn load_revisions(dir: &Path) -> Result<(Vec<Revision>, Vec<Problem>), LoadE
         }
     }
     Ok((revisions, problems))
+}
+
+fn load_with_cache(
+    files: Vec<(PathBuf, String)>,
+    cache: &mut ParseCache,
+) -> Vec<Result<Revision, Problem>> {
+    let (paths, names): (Vec<PathBuf>, Vec<String>) = files.into_iter().unzip();
+    let keys: Vec<Option<FileKey>> = paths.par_iter().map(|p| FileKey::of(p)).collect();
+    let mut slots: Vec<Option<Result<Revision, Problem>>> = Vec::with_capacity(paths.len());
+    let mut misses = Vec::new();
+    for (i, path) in paths.iter().enumerate() {
+        let hit = keys[i].and_then(|k| cache.take(&names[i], k, path));
+        if hit.is_none() {
+            misses.push(i);
+        }
+        slots.push(hit.map(Ok));
+    }
+    let dirty = !misses.is_empty() || cache.has_leftovers();
+    let parsed: Vec<(usize, Result<Revision, Problem>)> = misses
+        .par_iter()
+        .map(|&i| (i, load_file(&paths[i])))
+        .collect();
+    for (i, r) in parsed {
+        slots[i] = Some(r);
+    }
+    let results: Vec<Result<Revision, Problem>> = slots.into_iter().flatten().collect();
+    if dirty {
+        let items: Vec<(String, FileKey, &Revision)> = results
+            .iter()
+            .enumerate()
+            .filter_map(|(i, r)| Some((names[i].clone(), keys[i]?, r.as_ref().ok()?)))
+            .collect();
+        cache.store(&items);
+    }
+    results
 }
 
 /// Loads `dir` and builds the graph; every file and graph problem is returned together.

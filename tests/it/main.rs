@@ -2,8 +2,18 @@
 
 mod support;
 
+mod autogen_bench;
+mod autogen_cli;
+mod autogen_models;
+mod autogen_props;
+mod autogen_steps;
+mod autogen_support;
+mod cli_graph;
 mod db_cli;
 mod db_library;
+mod git_authorship;
+mod git_fixture;
+mod git_library;
 
 mod server_smoke {
     use super::support::{Server, TestDb};

@@ -11,8 +11,49 @@ pub fn migrate(dir: &Path) -> assert_cmd::Command {
         .env("GIT_CONFIG_GLOBAL", "/dev/null")
         .env("GIT_CONFIG_NOSYSTEM", "1")
         .env("NO_COLOR", "1")
+        .env("XDG_CACHE_HOME", dir.join(".test-cache"))
         .env_remove("DATABASE_URL");
     cmd
+}
+
+/// A temporary project with the given revision files (name, YAML) in `revisions/`.
+pub fn project(files: &[(&str, &str)]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let revs = dir.path().join("revisions");
+    std::fs::create_dir_all(&revs).expect("revisions dir");
+    for (name, text) in files {
+        let path = revs.join(name);
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).expect("subdir");
+        }
+        std::fs::write(path, text).expect("write revision");
+    }
+    dir
+}
+
+/// A minimal revision file.
+pub fn rev(id: &str, down: &str, message: &str) -> String {
+    format!("revision: {id}\ndown_revision: {down}\nmessage: {message}\nupgrade: SELECT 1;\ndowngrade: SELECT 1;\n")
+}
+
+/// Runs and returns (exit code, stdout, stderr).
+pub fn run(dir: &Path, args: &[&str]) -> (i32, String, String) {
+    let out = migrate(dir).args(args).output().expect("migrate runs");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// Runs with `--format json` and parses stdout.
+pub fn json(dir: &Path, args: &[&str]) -> (i32, serde_json::Value) {
+    let mut all = args.to_vec();
+    all.extend(["--format", "json"]);
+    let (code, out, err) = run(dir, &all);
+    let value = serde_json::from_str(&out)
+        .unwrap_or_else(|e| panic!("stdout is not JSON ({e}): {out}\nstderr: {err}"));
+    (code, value)
 }
 
 /// Which database server a test needs.

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Autogenerate benchmark: introspection + diff of a 500-table PostgreSQL schema
+# (10 columns, 3 indexes, 2 foreign keys each), beside Alembic's compare_metadata on
+# the same schema. Prints a markdown section. Needs PostgreSQL at 127.0.0.1:5432
+# (user postgres, trust) and python3; Alembic comes from PyPI into a venv in target/.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+
+PG_ADMIN=${MIGRATE_TEST_POSTGRES:-postgres://postgres@127.0.0.1:5432/postgres}
+DB=migrate_bench_autogen
+export MIGRATE_BENCH_PG_URL="${PG_ADMIN%/*}/$DB"
+export MIGRATE_BENCH_TABLES=${MIGRATE_BENCH_TABLES:-500}
+export MIGRATE_BENCH_RUNS=${MIGRATE_BENCH_RUNS:-5}
+
+psql "$PG_ADMIN" -qX -c "DROP DATABASE IF EXISTS $DB WITH (FORCE)" -c "CREATE DATABASE $DB" >/dev/null
+trap 'psql "$PG_ADMIN" -qX -c "DROP DATABASE IF EXISTS $DB WITH (FORCE)" >/dev/null 2>&1 || true' EXIT
+
+echo "## Autogenerate"
+echo
+echo "PostgreSQL, $MIGRATE_BENCH_TABLES tables × (10 columns, 3 indexes, 2 foreign keys); median of $MIGRATE_BENCH_RUNS runs, seconds. Target: ≤ 2 s."
+echo
+echo "| tool | median (s) | of which introspection (s) | best (s) |"
+echo "| --- | ---: | ---: | ---: |"
+# The Rust side creates the schema (with our renderer) on its first run, then times.
+cargo test -q --release --test it autogen_bench -- --ignored --nocapture --test-threads=1 2>/dev/null \
+  | grep '^| migrate'
+
+VENV=target/bench-venv
+if [ ! -x "$VENV/bin/python" ]; then
+  python3 -m venv "$VENV"
+  "$VENV/bin/pip" install -q alembic sqlalchemy psycopg2-binary
+fi
+"$VENV/bin/python" tests/bench/autogen_alembic.py

@@ -1,0 +1,106 @@
+//! The autogenerate benchmark's Rust side, run by `tests/bench/autogen.sh`:
+//! `MIGRATE_BENCH_PG_URL=... cargo test --release --test it autogen_bench -- --ignored`.
+//!
+//! Builds a 500-table schema (10 columns, 3 indexes, 2 foreign keys each) in the
+//! given PostgreSQL database with our own renderer, then times introspection + diff.
+
+use std::time::{Duration, Instant};
+
+use migrate::core::Dialect;
+use migrate::schema::introspect::{postgres, IntrospectOptions};
+use migrate::schema::model::parse_models;
+use migrate::schema::{diff, render_migration};
+use sqlx::Connection;
+
+/// The benchmark schema as models.yaml text; tests/bench/autogen_alembic.py declares
+/// the same tables with SQLAlchemy.
+pub fn bench_models(tables: usize) -> String {
+    let mut y = String::from("tables:\n");
+    for i in 0..tables {
+        let a = if i >= 1 { i - 1 } else { tables - 1 };
+        let b = if i >= 2 { i - 2 } else { tables - 2 + i };
+        y.push_str(&format!(
+            "  t{i}:
+    columns:
+      id: {{type: bigint, primary_key: true, autoincrement: true}}
+      ref_a: {{type: bigint}}
+      ref_b: {{type: bigint}}
+      name: {{type: string(100), nullable: false}}
+      code: {{type: string(20), nullable: false}}
+      amount: {{type: \"numeric(12,2)\", nullable: false, default: 0}}
+      active: {{type: boolean, nullable: false, default: true}}
+      note: {{type: text}}
+      created_at: {{type: timestamptz, nullable: false, default: now}}
+      payload: {{type: json}}
+    indexes:
+      - {{name: ix_t{i}_name, columns: [name]}}
+      - {{name: ix_t{i}_code_created, columns: [code, created_at]}}
+      - {{name: ux_t{i}_code, columns: [code], unique: true}}
+    foreign_keys:
+      - {{name: fk_t{i}_ref_a, columns: [ref_a], references: t{a}(id)}}
+      - {{name: fk_t{i}_ref_b, columns: [ref_b], references: t{b}(id), on_delete: set null}}
+"
+        ));
+    }
+    y
+}
+
+#[tokio::test]
+#[ignore = "benchmark: run by tests/bench/autogen.sh"]
+async fn autogen_bench() {
+    let url = std::env::var("MIGRATE_BENCH_PG_URL").expect("MIGRATE_BENCH_PG_URL is set");
+    let tables: usize = std::env::var("MIGRATE_BENCH_TABLES")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(500);
+    let runs: usize = std::env::var("MIGRATE_BENCH_RUNS")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(5);
+    let text = bench_models(tables);
+    let model = parse_models(&text, std::path::Path::new("bench-models.yaml")).expect("valid");
+    let mut conn = sqlx::PgConnection::connect(&url).await.expect("connects");
+    let opts = IntrospectOptions::default();
+    let existing = postgres::introspect(&mut conn, &opts)
+        .await
+        .expect("introspects");
+    if existing.tables.is_empty() {
+        let m = render_migration(Dialect::Postgres, &existing, &model);
+        sqlx::raw_sql(sqlx::AssertSqlSafe(m.upgrade))
+            .execute(&mut conn)
+            .await
+            .expect("the schema is created");
+    }
+    let mut times: Vec<Duration> = Vec::new();
+    let mut intro_times: Vec<Duration> = Vec::new();
+    for _ in 0..runs {
+        let start = Instant::now();
+        let db = postgres::introspect(&mut conn, &opts)
+            .await
+            .expect("introspects");
+        let mid = Instant::now();
+        let d = diff(
+            &db.normalized_for(Dialect::Postgres),
+            &model.normalized_for(Dialect::Postgres),
+        );
+        let end = Instant::now();
+        assert_eq!(db.tables.len(), tables);
+        assert!(
+            d.is_empty(),
+            "the schema matches its model: {:?}",
+            d.changes.first()
+        );
+        times.push(end - start);
+        intro_times.push(mid - start);
+    }
+    times.sort();
+    intro_times.sort();
+    let median = times[times.len() / 2];
+    let intro = intro_times[intro_times.len() / 2];
+    println!(
+        "| migrate (Rust): introspect + diff, {tables} tables | {:.3} | {:.3} | {:.3} |",
+        median.as_secs_f64(),
+        intro.as_secs_f64(),
+        times[0].as_secs_f64()
+    );
+}
