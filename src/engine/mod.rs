@@ -15,7 +15,7 @@ use chrono::Utc;
 
 use crate::core::{Dialect, Direction, Plan, RevisionGraph, Step, VersionOp};
 use crate::db::split::{split_statements, Statement};
-use crate::db::{checksum, Database, DbError, LogEntry, LogRow};
+use crate::db::{checksum, Database, DbError, LogEntry, LogRow, LogWrite};
 
 /// Makes the plan for the given version rows. The CLI wraps the core's plan functions;
 /// tests may hand-build plans.
@@ -419,6 +419,7 @@ async fn run_inner(
         options,
         applied_by: String::new(),
         check_dirty,
+        lazy_begin: false,
     }
     .run_locked(planner, progress)
     .await;
@@ -434,6 +435,8 @@ struct Runner<'a> {
     options: &'a RunOptions,
     applied_by: String,
     check_dirty: bool,
+    /// A `BEGIN` still to be sent in front of the next statement (PostgreSQL).
+    lazy_begin: bool,
 }
 
 impl Runner<'_> {
@@ -508,7 +511,10 @@ impl Runner<'_> {
             let total = prepared.len();
             for (index, p) in prepared.iter().enumerate() {
                 let per_step_tx = !all && p.transactional;
-                if per_step_tx {
+                if per_step_tx && self.db.dialect() == Dialect::Postgres {
+                    // Sent together with the step's first statement: one round trip less.
+                    self.lazy_begin = true;
+                } else if per_step_tx {
                     self.db.begin(true).await?;
                     if sqlite {
                         // The write lock is ours only from here: re-read the rows and plan
@@ -672,7 +678,12 @@ impl Runner<'_> {
     async fn run_statements(&mut self, p: &Prepared<'_>) -> Result<(), EngineError> {
         let total = p.statements.len();
         for st in &p.statements {
-            if let Err(e) = self.db.execute_raw(&st.text).await {
+            let run = if std::mem::take(&mut self.lazy_begin) {
+                self.db.execute_raw(&format!("BEGIN;\n{}", st.text)).await
+            } else {
+                self.db.execute_raw(&st.text).await
+            };
+            if let Err(e) = run {
                 return Err(EngineError::Statement(Box::new(StatementFailure {
                     revision: p.id.clone(),
                     file: p.file.clone(),
@@ -699,11 +710,30 @@ impl Runner<'_> {
             // The SQL ran outside a transaction; the bookkeeping gets one of its own.
             self.db.begin(true).await?;
         }
+        let batched = self.db.dialect() != Dialect::Sqlite;
+        let prefix = std::mem::take(&mut self.lazy_begin).then_some("BEGIN");
         let r = async {
+            let ms = clock.elapsed().as_millis() as i64;
+            if batched {
+                // Version rows and log row in one round trip; the row counts are checked.
+                let log = match pending {
+                    Some(id) => LogWrite::Finish {
+                        id,
+                        success: true,
+                        duration_ms: ms,
+                        error: None,
+                    },
+                    None => {
+                        entry.duration_ms = ms;
+                        LogWrite::Insert(entry)
+                    }
+                };
+                return self.db.record_step(&p.step.version_ops, log, prefix).await;
+            }
+            // SQLite: one statement at a time (its change counts don't add up across a batch).
             for op in &p.step.version_ops {
                 self.db.apply_version_op(op).await?;
             }
-            let ms = clock.elapsed().as_millis() as i64;
             match pending {
                 Some(id) => self.db.finish_log(id, true, ms, None).await?,
                 None => {
