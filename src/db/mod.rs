@@ -439,6 +439,33 @@ impl Database {
         Ok(rows)
     }
 
+    /// `BEGIN IMMEDIATE` and the version rows in one call (SQLite, tables known to exist):
+    /// the rows as they are under the write lock.
+    pub async fn begin_locked_read_versions(&mut self) -> Result<Vec<String>, DbError> {
+        let sql = format!("{};\n{}", self.sql.begin_locking, self.sql.select_versions);
+        let q = sqlx::raw_sql(AssertSqlSafe(sql));
+        let r: Result<Vec<String>, sqlx::Error> = on_conn!(&mut self.conn, c => {
+            async {
+                let rows = q.fetch_all(c).await?;
+                rows.iter().map(|r| r.try_get::<String, _>(0)).collect()
+            }
+            .await
+        });
+        match r {
+            Ok(mut rows) => {
+                rows.sort();
+                Ok(rows)
+            }
+            Err(e) if self.dialect == Dialect::Sqlite && is_sqlite_busy(&e) => {
+                Err(DbError::LockTimeout {
+                    url: self.url.clone(),
+                    seconds: self.lock_timeout.as_secs(),
+                })
+            }
+            Err(e) => Err(self.query_error("starting a transaction", e)),
+        }
+    }
+
     /// Makes one version-table change; an UPDATE or DELETE must hit exactly one row.
     pub async fn apply_version_op(&mut self, op: &VersionOp) -> Result<(), DbError> {
         let table = self.tables.version.clone();

@@ -514,24 +514,23 @@ impl Runner<'_> {
                 if per_step_tx && self.db.dialect() == Dialect::Postgres {
                     // Sent together with the step's first statement: one round trip less.
                     self.lazy_begin = true;
+                } else if per_step_tx && sqlite {
+                    // The write lock is ours only from here: re-read the rows and plan
+                    // again if another process moved them since.
+                    let now = match self.db.begin_locked_read_versions().await {
+                        Ok(now) => now,
+                        Err(e) => {
+                            let _ = self.db.rollback().await;
+                            return Err(e.into());
+                        }
+                    };
+                    if now != rows {
+                        self.db.commit().await?;
+                        rows = now;
+                        continue 'plan;
+                    }
                 } else if per_step_tx {
                     self.db.begin(true).await?;
-                    if sqlite {
-                        // The write lock is ours only from here: re-read the rows and plan
-                        // again if another process moved them since.
-                        let now = match self.db.read_versions().await {
-                            Ok(now) => now,
-                            Err(e) => {
-                                let _ = self.db.rollback().await;
-                                return Err(e.into());
-                            }
-                        };
-                        if now != rows {
-                            self.db.commit().await?;
-                            rows = now;
-                            continue 'plan;
-                        }
-                    }
                 }
                 progress.step_started(index, total, &p.label);
                 let took = self.run_step(p, per_step_tx, all).await?;
@@ -710,7 +709,7 @@ impl Runner<'_> {
             // The SQL ran outside a transaction; the bookkeeping gets one of its own.
             self.db.begin(true).await?;
         }
-        let batched = self.db.dialect() != Dialect::Sqlite;
+        let batched = true;
         let prefix = std::mem::take(&mut self.lazy_begin).then_some("BEGIN");
         let r = async {
             let ms = clock.elapsed().as_millis() as i64;
@@ -730,7 +729,6 @@ impl Runner<'_> {
                 };
                 return self.db.record_step(&p.step.version_ops, log, prefix).await;
             }
-            // SQLite: one statement at a time (its change counts don't add up across a batch).
             for op in &p.step.version_ops {
                 self.db.apply_version_op(op).await?;
             }
