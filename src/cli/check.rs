@@ -59,18 +59,24 @@ pub fn graph_problems(ctx: &Context) -> Result<(Option<RevisionGraph>, Vec<Probl
 
 pub fn run(ctx: &Context, args: CheckArgs) -> CmdResult {
     let json = text_or_json(ctx, "check")?;
-    let (graph, problems) = graph_problems(ctx)?;
-    if problems.is_empty() {
-        if let Some(graph) = &graph {
-            if args.offline {
-                return compare_models(ctx, json, graph, Against::Replay);
+    let (graph, mut problems) = graph_problems(ctx)?;
+    let mut models = None;
+    if let Some(graph) = &graph {
+        if args.offline {
+            // No server: the models against the schema the revisions build.
+            if problems.is_empty() {
+                models = model_check(ctx, graph, Against::Replay)?;
             }
-            if autogen_cli::models_exist(ctx) {
-                return compare_models(ctx, json, graph, Against::Database);
+        } else {
+            if let Some(more) = super::database::database_problems(ctx, graph)? {
+                problems.extend(more);
+            }
+            if problems.is_empty() && autogen_cli::models_exist(ctx) {
+                models = model_check(ctx, graph, Against::Database)?;
             }
         }
     }
-    report(ctx, json, graph.as_ref(), &problems)
+    report_all(ctx, json, graph.as_ref(), &problems, models.as_ref())
 }
 
 /// What the models are compared with.
@@ -82,9 +88,21 @@ enum Against {
     Database,
 }
 
+/// The models compared with a schema: what differs, and what was compared.
+struct ModelCheck {
+    path: std::path::PathBuf,
+    what: String,
+    changes: Vec<Change>,
+    summary: Vec<String>,
+}
+
 /// Compares the models file with the schema the revisions build (`--offline`) or with
-/// the database at head; exit 1 listing each difference.
-fn compare_models(ctx: &Context, json: bool, graph: &RevisionGraph, against: Against) -> CmdResult {
+/// the database at head. `None` when there is no database to compare with.
+fn model_check(
+    ctx: &Context,
+    graph: &RevisionGraph,
+    against: Against,
+) -> Result<Option<ModelCheck>, Failure> {
     let (path, models) = autogen_cli::models(ctx)?;
     let (dialect, built, what) = match against {
         Against::Replay => {
@@ -104,7 +122,7 @@ fn compare_models(ctx: &Context, json: bool, graph: &RevisionGraph, against: Aga
                 eprintln!(
                     "note: the database does not exist; models not compared (`migrate check --offline` needs no database)"
                 );
-                return report(ctx, json, Some(graph), &[]);
+                return Ok(None);
             };
             autogen_cli::require_at_head(graph, &live.rows)?;
             (
@@ -115,30 +133,57 @@ fn compare_models(ctx: &Context, json: bool, graph: &RevisionGraph, against: Aga
         }
     };
     let m = render_migration(dialect, &built, &models);
+    let summary = autogen::summary(&m);
+    Ok(Some(ModelCheck {
+        path,
+        what,
+        changes: m.changes,
+        summary,
+    }))
+}
+
+/// Prints problems and model differences together; exit 1 if there is any.
+fn report_all(
+    ctx: &Context,
+    json: bool,
+    graph: Option<&RevisionGraph>,
+    problems: &[Problem],
+    models: Option<&ModelCheck>,
+) -> CmdResult {
+    let Some(m) = models else {
+        return report(ctx, json, graph, problems);
+    };
+    let ok = problems.is_empty() && m.changes.is_empty();
     if json {
         print_json(&CheckJson {
-            ok: m.is_empty(),
-            problems: &[],
+            ok,
+            problems,
             model_differences: Some(&m.changes),
         })?;
-    } else if m.is_empty() {
+    } else if ok {
         write_stdout(&format!(
-            "OK: {} revision(s); {what} matches {}\n",
-            graph.len(),
-            path.display()
+            "OK: {} revision(s); {} matches {}\n",
+            graph.map_or(0, RevisionGraph::len),
+            m.what,
+            m.path.display()
         ))?;
     } else {
-        let mut text = format!("{} differs from {what}:\n", path.display());
-        for line in autogen::summary(&m) {
-            text.push_str(&format!("  {line}\n"));
+        if !problems.is_empty() {
+            report(ctx, false, graph, problems)?;
         }
-        write_stdout(&text)?;
-        eprintln!(
-            "hint: run `migrate revision --autogenerate -m \"...\"` against a database at head"
-        );
-        eprintln!("{} difference(s) found", m.changes.len());
+        if !m.changes.is_empty() {
+            let mut text = format!("{} differs from {}:\n", m.path.display(), m.what);
+            for line in &m.summary {
+                text.push_str(&format!("  {line}\n"));
+            }
+            write_stdout(&text)?;
+            eprintln!(
+                "hint: run `migrate revision --autogenerate -m \"...\"` against a database at head"
+            );
+            eprintln!("{} difference(s) found", m.changes.len());
+        }
     }
-    Ok(if m.is_empty() {
+    Ok(if ok {
         std::process::ExitCode::SUCCESS
     } else {
         std::process::ExitCode::from(EXIT_PROBLEM)

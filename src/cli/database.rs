@@ -4,7 +4,7 @@
 use std::io::IsTerminal;
 use std::time::Duration;
 
-use migrate::core::{Ix, RevisionGraph};
+use migrate::core::{Ix, Problem, ProblemKind, RevisionGraph};
 use migrate::db::{self, ConnectOptions, Database, DatabaseUrl, Tables, UrlInputs};
 use migrate::engine::{Progress, RunContext, RunOptions, TransactionMode};
 
@@ -157,4 +157,126 @@ impl Progress for StderrProgress {
             b.finish_and_clear();
         }
     }
+}
+
+/// The version rows of the configured database, for read-only commands: empty when the
+/// SQLite file or the version table doesn't exist (nothing is created).
+pub fn current_rows(ctx: &Context) -> Result<Vec<String>, Failure> {
+    let url = database_url(ctx)?;
+    runtime()?.block_on(async {
+        match connect(ctx, &url, false, db::DEFAULT_LOCK_TIMEOUT).await? {
+            Some(mut conn) => {
+                let rows = conn
+                    .read_versions()
+                    .await
+                    .map_err(|e| Failure::new(e.to_string()))?;
+                conn.close().await;
+                Ok(rows)
+            }
+            None => Ok(Vec::new()),
+        }
+    })
+}
+
+/// What `check` adds with a reachable database: applied revisions whose file changed
+/// since (checksum mismatch), applied revisions with no file, and a step left failed.
+/// `Ok(None)` when there is no database to look at (a missing SQLite file) or it can't be
+/// reached (said on stderr; the graph checks still count).
+pub fn database_problems(
+    ctx: &Context,
+    graph: &RevisionGraph,
+) -> Result<Option<Vec<Problem>>, Failure> {
+    let url = database_url(ctx)?;
+    let dialect = url.dialect();
+    let read = runtime()?.block_on(async {
+        let Some(mut conn) = connect(ctx, &url, false, db::DEFAULT_LOCK_TIMEOUT).await? else {
+            return Ok::<_, Failure>(None);
+        };
+        let read = async {
+            let rows = conn.read_versions().await?;
+            let sums = conn.applied_checksums().await?;
+            let last = conn.last_log().await?;
+            Ok::<_, db::DbError>((rows, sums, last))
+        }
+        .await;
+        conn.close().await;
+        read.map(Some).map_err(|e| Failure::new(e.to_string()))
+    });
+    let (rows, sums, last) = match read {
+        Ok(Some(r)) => r,
+        Ok(None) => return Ok(None),
+        Err(Failure::Error { message, .. }) => {
+            eprintln!("note: skipped the database checks: {message}");
+            return Ok(None);
+        }
+        Err(other) => return Err(other),
+    };
+    let mut problems = Vec::new();
+    let mut applied_ix = Vec::new();
+    for r in &rows {
+        match graph.find(r) {
+            Some(ix) => applied_ix.push(ix),
+            None => problems.push(
+                Problem::new(
+                    ProblemKind::MissingFile,
+                    format!(
+                        "the database is at revision {r}, which has no file in {}",
+                        ctx.revisions_dir.display()
+                    ),
+                )
+                .revisions([r.clone()]),
+            ),
+        }
+    }
+    let mut applied = graph.ancestors(&applied_ix, true);
+    for &ix in &applied_ix {
+        applied[ix as usize] = true;
+    }
+    for (revision, sum) in sums {
+        let (Some(ix), Some(sum)) = (graph.find(&revision), sum) else {
+            continue;
+        };
+        if !applied[ix as usize] {
+            continue;
+        }
+        let rev = graph.revision(ix);
+        let now = rev
+            .upgrade
+            .as_ref()
+            .and_then(|s| s.for_dialect(dialect))
+            .map(db::checksum);
+        if now.as_deref() != Some(sum.as_str()) {
+            problems.push(
+                Problem::new(
+                    ProblemKind::ChecksumMismatch,
+                    format!(
+                        "revision {revision} changed since it was applied to {url} (its {dialect} upgrade SQL no longer matches the checksum in the log)"
+                    ),
+                )
+                .at(rev.origin.path.clone(), rev.origin.revision_line)
+                .revisions([revision.clone()]),
+            );
+        }
+    }
+    if let Some(last) = last {
+        if last.success != Some(true) && last.direction != "stamp" {
+            let path = graph
+                .find(&last.revision)
+                .and_then(|ix| graph.revision(ix).origin.path.clone());
+            problems.push(
+                Problem::new(
+                    ProblemKind::FailedRevision,
+                    format!(
+                        "the last {} of revision {} did not complete{}",
+                        last.direction,
+                        last.revision,
+                        last.error.map(|e| format!(": {e}")).unwrap_or_default()
+                    ),
+                )
+                .at(path, None)
+                .revisions([last.revision.clone()]),
+            );
+        }
+    }
+    Ok(Some(problems))
 }

@@ -19,6 +19,17 @@ pub struct HistoryArgs {
     /// Show each revision in full.
     #[arg(short, long)]
     pub verbose: bool,
+    /// Mark the revisions the database is at (its version rows) with `(current)`.
+    #[arg(short = 'i', long)]
+    pub indicate_current: bool,
+}
+
+/// A history entry with the database's view, for `--indicate-current --format json`.
+#[derive(serde::Serialize)]
+struct CurrentEntry {
+    #[serde(flatten)]
+    entry: Entry,
+    is_current: bool,
 }
 
 /// Splits `START:END` with Alembic's defaults (`base`, `heads`).
@@ -55,7 +66,23 @@ pub fn run(ctx: &Context, args: HistoryArgs) -> CmdResult {
         )),
         other => super::resolve_failure(other),
     })?;
+    let current: Vec<String> = if args.indicate_current {
+        super::database::current_rows(ctx)?
+    } else {
+        Vec::new()
+    };
+    let is_current = |r| current.iter().any(|c| c == graph.id(r));
     if json {
+        if args.indicate_current {
+            let out: Vec<CurrentEntry> = revs
+                .iter()
+                .map(|&r| CurrentEntry {
+                    entry: Entry::new(&graph, r),
+                    is_current: is_current(r),
+                })
+                .collect();
+            return print_json(&out);
+        }
         let out: Vec<Entry> = revs.iter().map(|&r| Entry::new(&graph, r)).collect();
         return print_json(&out);
     }
@@ -73,7 +100,14 @@ pub fn run(ctx: &Context, args: HistoryArgs) -> CmdResult {
             text.push_str(&super::authorship::with_author_line(entry, &origin));
             text.push('\n');
         } else {
-            text.push_str(&entry::line(&graph, r, ctx.paint));
+            let mut line = entry::line(&graph, r, ctx.paint);
+            if is_current(r) {
+                // Alembic puts the flag after the others, before the message.
+                let tail = graph.revision(r).message.len() + 2;
+                let at = line.len().saturating_sub(tail);
+                line.insert_str(at, &ctx.paint.flag(" (current)"));
+            }
+            text.push_str(&line);
             text.push('\n');
         }
     }

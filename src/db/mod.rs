@@ -439,6 +439,33 @@ impl Database {
         Ok(rows)
     }
 
+    /// `BEGIN IMMEDIATE` and the version rows in one call (SQLite, tables known to exist):
+    /// the rows as they are under the write lock.
+    pub async fn begin_locked_read_versions(&mut self) -> Result<Vec<String>, DbError> {
+        let sql = format!("{};\n{}", self.sql.begin_locking, self.sql.select_versions);
+        let q = sqlx::raw_sql(AssertSqlSafe(sql));
+        let r: Result<Vec<String>, sqlx::Error> = on_conn!(&mut self.conn, c => {
+            async {
+                let rows = q.fetch_all(c).await?;
+                rows.iter().map(|r| r.try_get::<String, _>(0)).collect()
+            }
+            .await
+        });
+        match r {
+            Ok(mut rows) => {
+                rows.sort();
+                Ok(rows)
+            }
+            Err(e) if self.dialect == Dialect::Sqlite && is_sqlite_busy(&e) => {
+                Err(DbError::LockTimeout {
+                    url: self.url.clone(),
+                    seconds: self.lock_timeout.as_secs(),
+                })
+            }
+            Err(e) => Err(self.query_error("starting a transaction", e)),
+        }
+    }
+
     /// Makes one version-table change; an UPDATE or DELETE must hit exactly one row.
     pub async fn apply_version_op(&mut self, op: &VersionOp) -> Result<(), DbError> {
         let table = self.tables.version.clone();
@@ -472,6 +499,84 @@ impl Database {
                 action,
                 table,
                 found,
+            });
+        }
+        Ok(())
+    }
+
+    /// Makes a step's version-table changes and writes its log row in ONE round trip
+    /// (after `prefix`, e.g. a `BEGIN`, when given); every change must hit exactly one row.
+    /// The caller's transaction is not committed here, so a mismatch rolls everything back.
+    pub async fn record_step(
+        &mut self,
+        ops: &[VersionOp],
+        log: LogWrite<'_>,
+        prefix: Option<&str>,
+    ) -> Result<(), DbError> {
+        let d = self.dialect;
+        let mut sql = String::new();
+        if let Some(p) = prefix {
+            sql.push_str(p);
+            sql.push_str(";\n");
+        }
+        for op in ops {
+            sql.push_str(&version_op_sql(op, &self.tables.version, d));
+            sql.push_str(";\n");
+        }
+        match log {
+            LogWrite::Insert(e) => {
+                let started = match d {
+                    Dialect::Mysql => e.started_at.format("%Y-%m-%d %H:%M:%S%.6f").to_string(),
+                    _ => e.started_at.to_rfc3339(),
+                };
+                sql.push_str(&format!(
+                    "INSERT INTO {} ({LOG_COLUMNS}) VALUES ({}, {}, {}, {}, {}, {}, {}, {}, {}, {})",
+                    self.tables.log,
+                    literal(&e.revision, d),
+                    literal(e.direction.name(), d),
+                    literal(&started, d),
+                    e.duration_ms,
+                    bool_literal(e.success, d),
+                    opt_literal(e.checksum.as_deref(), d),
+                    literal(&e.applied_by, d),
+                    literal(&e.tool_version, d),
+                    opt_literal(e.git_commit.as_deref(), d),
+                    opt_literal(e.error.as_deref(), d),
+                ));
+            }
+            LogWrite::Finish {
+                id,
+                success,
+                duration_ms,
+                error,
+            } => {
+                sql.push_str(&format!(
+                    "UPDATE {} SET success = {}, duration_ms = {duration_ms}, error = {} WHERE id = {id}",
+                    self.tables.log,
+                    bool_literal(Some(success), d),
+                    opt_literal(error.as_deref(), d),
+                ));
+            }
+        }
+        let q = sqlx::raw_sql(AssertSqlSafe(sql));
+        let r: Result<u64, sqlx::Error> =
+            on_conn!(&mut self.conn, c => q.execute(c).await.map(|r| r.rows_affected()));
+        let found = r.map_err(|e| self.query_error("recording the step", e))?;
+        let expected = ops.len() as u64 + 1;
+        if found != expected {
+            let action = ops
+                .iter()
+                .map(|op| match op {
+                    VersionOp::Insert { version } => format!("inserting '{version}'"),
+                    VersionOp::Delete { version } => format!("deleting '{version}'"),
+                    VersionOp::Update { from, to } => format!("updating '{from}' to '{to}'"),
+                })
+                .collect::<Vec<_>>()
+                .join(", ");
+            return Err(DbError::RowCount {
+                action,
+                table: self.tables.version.clone(),
+                found: found.saturating_sub(1),
             });
         }
         Ok(())
@@ -657,6 +762,66 @@ fn is_sqlite_busy(e: &sqlx::Error) -> bool {
 fn lock_key(version_table: &str) -> String {
     let digest = Sha256::digest(format!("migrate:{version_table}").as_bytes());
     digest.iter().take(8).map(|b| format!("{b:02x}")).collect()
+}
+
+/// A SQL string literal for `dialect` (MySQL also escapes backslashes).
+pub fn literal(text: &str, dialect: Dialect) -> String {
+    let mut s = text.replace('\'', "''");
+    if dialect == Dialect::Mysql {
+        s = s.replace('\\', "\\\\");
+    }
+    format!("'{s}'")
+}
+
+fn opt_literal(text: Option<&str>, dialect: Dialect) -> String {
+    text.map_or_else(|| "NULL".to_owned(), |t| literal(t, dialect))
+}
+
+fn bool_literal(b: Option<bool>, dialect: Dialect) -> &'static str {
+    match (b, dialect) {
+        (None, _) => "NULL",
+        (Some(true), Dialect::Sqlite) => "1",
+        (Some(false), Dialect::Sqlite) => "0",
+        (Some(true), _) => "TRUE",
+        (Some(false), _) => "FALSE",
+    }
+}
+
+/// One version-table change as a SQL statement with literals.
+pub fn version_op_sql(op: &VersionOp, table: &str, d: Dialect) -> String {
+    match op {
+        VersionOp::Insert { version } => {
+            format!(
+                "INSERT INTO {table} (version_num) VALUES ({})",
+                literal(version, d)
+            )
+        }
+        VersionOp::Delete { version } => {
+            format!(
+                "DELETE FROM {table} WHERE version_num = {}",
+                literal(version, d)
+            )
+        }
+        VersionOp::Update { from, to } => format!(
+            "UPDATE {table} SET version_num = {} WHERE version_num = {}",
+            literal(to, d),
+            literal(from, d)
+        ),
+    }
+}
+
+/// How a step's log row is written by [`Database::record_step`].
+#[derive(Debug, Clone)]
+pub enum LogWrite<'a> {
+    /// Append this row.
+    Insert(&'a LogEntry),
+    /// Complete the row written before the step ran.
+    Finish {
+        id: i64,
+        success: bool,
+        duration_ms: i64,
+        error: Option<String>,
+    },
 }
 
 /// SHA-256 (hex) of SQL text with CRLF line endings normalised to LF.

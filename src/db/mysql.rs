@@ -5,14 +5,23 @@
 
 use std::time::Duration;
 
-use sqlx::mysql::MySqlConnection;
+use std::str::FromStr;
+
+use sqlx::mysql::{MySqlConnectOptions, MySqlConnection};
 use sqlx::Connection;
 
 use super::url::DatabaseUrl;
 use super::{BookSql, Tables, LOG_COLUMNS};
 
+/// Connects with the server's own session defaults (sqlx would otherwise add
+/// `PIPES_AS_CONCAT` to `sql_mode` and set the time zone to UTC), so a revision behaves
+/// online as it does in the `mysql`/`mariadb` client and in `--sql` scripts.
 pub async fn connect(url: &DatabaseUrl) -> Result<MySqlConnection, sqlx::Error> {
-    MySqlConnection::connect(url.expose()).await
+    let options = MySqlConnectOptions::from_str(url.expose())?
+        .pipes_as_concat(false)
+        .no_engine_substitution(false)
+        .timezone(None);
+    MySqlConnection::connect_with(&options).await
 }
 
 fn short(table: &str) -> &str {

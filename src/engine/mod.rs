@@ -15,7 +15,7 @@ use chrono::Utc;
 
 use crate::core::{Dialect, Direction, Plan, RevisionGraph, Step, VersionOp};
 use crate::db::split::{split_statements, Statement};
-use crate::db::{checksum, Database, DbError, LogEntry, LogRow};
+use crate::db::{checksum, Database, DbError, LogEntry, LogRow, LogWrite};
 
 /// Makes the plan for the given version rows. The CLI wraps the core's plan functions;
 /// tests may hand-build plans.
@@ -419,6 +419,7 @@ async fn run_inner(
         options,
         applied_by: String::new(),
         check_dirty,
+        lazy_begin: false,
     }
     .run_locked(planner, progress)
     .await;
@@ -434,6 +435,8 @@ struct Runner<'a> {
     options: &'a RunOptions,
     applied_by: String,
     check_dirty: bool,
+    /// A `BEGIN` still to be sent in front of the next statement (PostgreSQL).
+    lazy_begin: bool,
 }
 
 impl Runner<'_> {
@@ -508,24 +511,26 @@ impl Runner<'_> {
             let total = prepared.len();
             for (index, p) in prepared.iter().enumerate() {
                 let per_step_tx = !all && p.transactional;
-                if per_step_tx {
-                    self.db.begin(true).await?;
-                    if sqlite {
-                        // The write lock is ours only from here: re-read the rows and plan
-                        // again if another process moved them since.
-                        let now = match self.db.read_versions().await {
-                            Ok(now) => now,
-                            Err(e) => {
-                                let _ = self.db.rollback().await;
-                                return Err(e.into());
-                            }
-                        };
-                        if now != rows {
-                            self.db.commit().await?;
-                            rows = now;
-                            continue 'plan;
+                if per_step_tx && self.db.dialect() == Dialect::Postgres {
+                    // Sent together with the step's first statement: one round trip less.
+                    self.lazy_begin = true;
+                } else if per_step_tx && sqlite {
+                    // The write lock is ours only from here: re-read the rows and plan
+                    // again if another process moved them since.
+                    let now = match self.db.begin_locked_read_versions().await {
+                        Ok(now) => now,
+                        Err(e) => {
+                            let _ = self.db.rollback().await;
+                            return Err(e.into());
                         }
+                    };
+                    if now != rows {
+                        self.db.commit().await?;
+                        rows = now;
+                        continue 'plan;
                     }
+                } else if per_step_tx {
+                    self.db.begin(true).await?;
                 }
                 progress.step_started(index, total, &p.label);
                 let took = self.run_step(p, per_step_tx, all).await?;
@@ -541,6 +546,28 @@ impl Runner<'_> {
             break;
         }
         progress.end();
+        if !self.check_dirty && outcome.steps.is_empty() {
+            // A stamp that changes no row still confirms where the database is, and that
+            // is what clears a failed step: record it.
+            let ctx = &self.options.context;
+            let entry = LogEntry {
+                revision: if rows.is_empty() {
+                    "base".to_owned()
+                } else {
+                    rows.join(",")
+                },
+                direction: Direction::Stamp,
+                started_at: Utc::now(),
+                duration_ms: 0,
+                success: Some(true),
+                checksum: None,
+                applied_by: self.applied_by.clone(),
+                tool_version: ctx.tool_version.clone(),
+                git_commit: ctx.git_commit.clone(),
+                error: None,
+            };
+            self.db.append_log(&entry).await?;
+        }
         outcome.rows_after = rows;
         Ok(outcome)
     }
@@ -650,7 +677,12 @@ impl Runner<'_> {
     async fn run_statements(&mut self, p: &Prepared<'_>) -> Result<(), EngineError> {
         let total = p.statements.len();
         for st in &p.statements {
-            if let Err(e) = self.db.execute_raw(&st.text).await {
+            let run = if std::mem::take(&mut self.lazy_begin) {
+                self.db.execute_raw(&format!("BEGIN;\n{}", st.text)).await
+            } else {
+                self.db.execute_raw(&st.text).await
+            };
+            if let Err(e) = run {
                 return Err(EngineError::Statement(Box::new(StatementFailure {
                     revision: p.id.clone(),
                     file: p.file.clone(),
@@ -677,11 +709,29 @@ impl Runner<'_> {
             // The SQL ran outside a transaction; the bookkeeping gets one of its own.
             self.db.begin(true).await?;
         }
+        let batched = true;
+        let prefix = std::mem::take(&mut self.lazy_begin).then_some("BEGIN");
         let r = async {
+            let ms = clock.elapsed().as_millis() as i64;
+            if batched {
+                // Version rows and log row in one round trip; the row counts are checked.
+                let log = match pending {
+                    Some(id) => LogWrite::Finish {
+                        id,
+                        success: true,
+                        duration_ms: ms,
+                        error: None,
+                    },
+                    None => {
+                        entry.duration_ms = ms;
+                        LogWrite::Insert(entry)
+                    }
+                };
+                return self.db.record_step(&p.step.version_ops, log, prefix).await;
+            }
             for op in &p.step.version_ops {
                 self.db.apply_version_op(op).await?;
             }
-            let ms = clock.elapsed().as_millis() as i64;
             match pending {
                 Some(id) => self.db.finish_log(id, true, ms, None).await?,
                 None => {

@@ -2,9 +2,11 @@
 //! rendered without a connection. It walks the same [`Plan`] and uses the same statement
 //! splitting and SQL selection as the executor.
 
-use crate::core::{Dialect, Plan, RevisionGraph, VersionOp};
+use crate::core::{Dialect, Plan, RevisionGraph};
 use crate::db::split::split_statements;
-use crate::db::{checksum, mysql, postgres, sqlite, Tables, LOG_COLUMNS};
+use crate::db::{
+    checksum, literal, mysql, postgres, sqlite, version_op_sql as version_sql, Tables, LOG_COLUMNS,
+};
 
 use super::{prepare, EngineError};
 
@@ -15,36 +17,6 @@ pub struct OfflineOptions {
     pub tables: Tables,
     /// Emit `CREATE TABLE` for the version and log tables (the range starts at base).
     pub create_tables: bool,
-}
-
-fn literal(text: &str, dialect: Dialect) -> String {
-    let mut s = text.replace('\'', "''");
-    if dialect == Dialect::Mysql {
-        s = s.replace('\\', "\\\\");
-    }
-    format!("'{s}'")
-}
-
-fn version_sql(op: &VersionOp, table: &str, d: Dialect) -> String {
-    match op {
-        VersionOp::Insert { version } => {
-            format!(
-                "INSERT INTO {table} (version_num) VALUES ({})",
-                literal(version, d)
-            )
-        }
-        VersionOp::Delete { version } => {
-            format!(
-                "DELETE FROM {table} WHERE version_num = {}",
-                literal(version, d)
-            )
-        }
-        VersionOp::Update { from, to } => format!(
-            "UPDATE {table} SET version_num = {} WHERE version_num = {}",
-            literal(to, d),
-            literal(from, d)
-        ),
-    }
 }
 
 /// Renders the plan as one SQL script for `options.dialect`.

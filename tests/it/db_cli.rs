@@ -809,3 +809,150 @@ fn sqlite_journal_mode_is_left_alone() {
     let mode = t.query_strings("SELECT journal_mode FROM pragma_journal_mode");
     assert_eq!(mode, ["delete"]);
 }
+
+#[test]
+fn check_current_and_history_see_the_database() {
+    let t = Target::new(Kind::Sqlite).expect("sqlite");
+    let dir = project(&[
+        ("h1.yaml", "revision: h1\nmessage: one\nupgrade: CREATE TABLE h1 (x INTEGER);\ndowngrade: DROP TABLE h1;\n"),
+        ("h2.yaml", "revision: h2\ndown_revision: h1\nmessage: two\nupgrade: CREATE TABLE h2 (x INTEGER);\ndowngrade: DROP TABLE h2;\n"),
+    ]);
+    let d = dir.path();
+    run_ok(d, &t.url, &["upgrade", "h1"]);
+    let hist = run_ok(d, &t.url, &["history", "--indicate-current"]);
+    assert!(hist.contains("-> h1 (current), one"), "{hist}");
+    assert!(!hist.contains("h2 (head) (current)"), "{hist}");
+    let json = run_ok(d, &t.url, &["--format", "json", "history", "-i"]);
+    let v: Value = serde_json::from_str(&json).expect("json");
+    assert_eq!(v[1]["revision"], "h1");
+    assert_eq!(v[1]["is_current"], true);
+    assert_eq!(v[0]["is_current"], false);
+    run_ok(d, &t.url, &["check"]);
+
+    // The applied file changes, and a row's file disappears: both reported, exit 1.
+    std::fs::write(
+        d.join("revisions/h1.yaml"),
+        "revision: h1\nmessage: one\nupgrade: CREATE TABLE h1 (x INTEGER, y TEXT);\ndowngrade: DROP TABLE h1;\n",
+    )
+    .expect("edited");
+    let out = t.client("INSERT INTO migrate_version VALUES ('gone');");
+    assert!(out.status.success());
+    let out = migrate(d)
+        .args(["--database-url", &t.url, "--format", "json", "check"])
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(1));
+    let v: Value = serde_json::from_slice(&out.stdout).expect("json");
+    let kinds: Vec<&str> = v["problems"]
+        .as_array()
+        .expect("problems")
+        .iter()
+        .map(|p| p["kind"].as_str().expect("kind"))
+        .collect();
+    assert_eq!(kinds, ["missing_file", "checksum_mismatch"]);
+    assert_eq!(v["problems"][1]["path"], "revisions/h1.yaml");
+
+    // `current` shows the row with no file, flagged, with the others.
+    let json = run_ok(d, &t.url, &["--format", "json", "current"]);
+    let v: Value = serde_json::from_str(&json).expect("json");
+    assert_eq!(v[0]["revision"], "gone");
+    assert_eq!(v[0]["missing_file"], true);
+    assert_eq!(v[1]["revision"], "h1");
+    assert_eq!(v[1]["message"], "one");
+    // Upgrading from a row with no file is refused with the fix.
+    let (code, err) = run_fail(d, &t.url, &["upgrade", "head"]);
+    assert_eq!(code, 1);
+    assert!(err.contains("revision gone, which has no file"), "{err}");
+    // stamp --purge clears it.
+    run_ok(d, &t.url, &["stamp", "--purge", "h1"]);
+    assert_eq!(t.versions(), ["h1"]);
+    assert!(t
+        .query_strings("SELECT direction FROM migrate_log ORDER BY id")
+        .contains(&"stamp".to_owned()));
+}
+
+fn transaction_all_rolls_back_the_whole_plan(t: Target) {
+    let dir = project(&[
+        ("a1.yaml", "revision: a1\nmessage: one\nupgrade: CREATE TABLE a1 (x INTEGER);\ndowngrade: DROP TABLE a1;\n"),
+        ("a2.yaml", "revision: a2\ndown_revision: a1\nmessage: two\nupgrade: |\n  CREATE TABLE a2 (x INTEGER);\n  SELECT * FROM missing_table;\ndowngrade: DROP TABLE a2;\n"),
+    ]);
+    let (code, err) = run_fail(
+        dir.path(),
+        &t.url,
+        &["upgrade", "head", "--transaction", "all"],
+    );
+    assert_eq!(code, 1);
+    assert!(
+        err.contains("revision a2") && err.contains("statement 2"),
+        "{err}"
+    );
+    assert_eq!(
+        t.schema(),
+        Vec::<String>::new(),
+        "nothing of a1 or a2 stays"
+    );
+}
+
+#[test]
+fn transaction_all_rolls_back_the_whole_plan_sqlite() {
+    transaction_all_rolls_back_the_whole_plan(Target::new(Kind::Sqlite).expect("sqlite"));
+}
+
+#[test]
+fn transaction_all_rolls_back_the_whole_plan_postgres() {
+    if let Some(t) = Target::new(Kind::Postgres) {
+        transaction_all_rolls_back_the_whole_plan(t);
+    }
+}
+
+#[test]
+fn non_transactional_revision_runs_create_index_concurrently_on_postgres() {
+    let Some(t) = Target::new(Kind::Postgres) else {
+        return;
+    };
+    let dir = project(&[
+        ("n1.yaml", "revision: n1\nmessage: table\nupgrade: CREATE TABLE n1 (x INTEGER);\ndowngrade: DROP TABLE n1;\n"),
+        ("n2.yaml", "revision: n2\ndown_revision: n1\nmessage: index\ntransactional: false\nupgrade: CREATE INDEX CONCURRENTLY ix_n1_x ON n1 (x);\ndowngrade: DROP INDEX CONCURRENTLY ix_n1_x;\n"),
+    ]);
+    run_ok(dir.path(), &t.url, &["upgrade", "head"]);
+    assert!(t.schema().contains(&"index n1.ix_n1_x".to_owned()));
+    assert_eq!(t.versions(), ["n2"]);
+    let (code, err) = run_fail(
+        dir.path(),
+        &t.url,
+        &["downgrade", "base", "--transaction", "all"],
+    );
+    assert_eq!(code, 1);
+    assert!(err.contains("transactional: false"), "{err}");
+    run_ok(dir.path(), &t.url, &["downgrade", "base"]);
+    assert!(t.versions().is_empty());
+}
+
+#[test]
+fn version_table_alembic_version_takes_over_an_alembic_database() {
+    let t = Target::new(Kind::Sqlite).expect("sqlite");
+    let dir = project(&[
+        ("a1.yaml", "revision: a1\nmessage: one\nupgrade: CREATE TABLE a1 (x INTEGER);\ndowngrade: DROP TABLE a1;\n"),
+        ("a2.yaml", "revision: a2\ndown_revision: a1\nmessage: two\nupgrade: CREATE TABLE a2 (x INTEGER);\ndowngrade: DROP TABLE a2;\n"),
+    ]);
+    std::fs::write(
+        dir.path().join("migrate.yaml"),
+        "version_table: alembic_version\n",
+    )
+    .expect("config");
+    // What Alembic leaves behind after applying a1.
+    let out = t.client(
+        "CREATE TABLE alembic_version (version_num VARCHAR(32) NOT NULL, CONSTRAINT alembic_version_pkc PRIMARY KEY (version_num));\
+         INSERT INTO alembic_version VALUES ('a1'); CREATE TABLE a1 (x INTEGER);",
+    );
+    assert!(out.status.success());
+    run_ok(dir.path(), &t.url, &["upgrade", "head"]);
+    assert_eq!(
+        t.query_strings("SELECT version_num FROM alembic_version"),
+        ["a2"]
+    );
+    assert_eq!(t.log(), ["a2 upgrade"], "only a2 ran");
+    assert!(t
+        .query_strings("SELECT name FROM sqlite_master WHERE name = 'migrate_version'")
+        .is_empty());
+}

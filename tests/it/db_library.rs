@@ -66,3 +66,74 @@ async fn a_service_upgrades_its_postgres_pool_at_start_up() {
     drop(db);
     pool.close().await;
 }
+
+/// A hand-built plan whose version-row change can't apply (the row isn't there): the
+/// step fails on the exactly-one-row check and, where DDL is transactional, leaves
+/// nothing behind.
+async fn row_count_check(url: &str, transactional_ddl: bool) {
+    use migrate::core::{Direction, Plan, Revision, RevisionGraph, Sql, Step, VersionOp};
+    use migrate::db::{ConnectOptions, DatabaseUrl};
+    use migrate::engine::{
+        EngineError, PlanFailure, RunContext, RunOptions, Silent, TransactionMode,
+    };
+
+    let mut rev = Revision::new("hb1", &[]).expect("revision");
+    rev.upgrade = Some(Sql::All("CREATE TABLE hb1 (x INTEGER);".into()));
+    let graph = RevisionGraph::build(vec![rev]).expect("graph");
+    let planner = |_rows: &[String]| -> Result<Plan, PlanFailure> {
+        Ok(Plan {
+            steps: vec![Step {
+                revision: Some(0),
+                direction: Direction::Upgrade,
+                version_ops: vec![VersionOp::Update {
+                    from: "not_there".into(),
+                    to: "hb1".into(),
+                }],
+            }],
+            rows_before: vec![],
+            rows_after: vec!["hb1".into()],
+        })
+    };
+    let url = DatabaseUrl::parse(url).expect("url");
+    let mut db = Database::connect(&url, ConnectOptions::default())
+        .await
+        .expect("connect")
+        .expect("database");
+    let options = RunOptions {
+        transaction: TransactionMode::PerRevision,
+        context: RunContext {
+            os_identity: "test@host".into(),
+            tool_version: "0".into(),
+            git_commit: None,
+        },
+    };
+    let err = engine::run(&mut db, &graph, &planner, &options, &mut Silent)
+        .await
+        .expect_err("the update matches no row");
+    let text = err.to_string();
+    assert!(matches!(err, EngineError::Bookkeeping { .. }), "{text}");
+    assert!(
+        text.contains("expected to match one row when updating 'not_there' to 'hb1'")
+            && text.contains("0 found"),
+        "{text}"
+    );
+    assert!(db.read_versions().await.expect("rows").is_empty());
+    let table_left = db.execute_raw("SELECT x FROM hb1").await.is_ok();
+    assert_eq!(table_left, !transactional_ddl, "{text}");
+}
+
+#[tokio::test]
+async fn hand_built_plan_fails_the_one_row_check_on_every_backend() {
+    let dir = tempfile::tempdir().expect("dir");
+    row_count_check(
+        &format!("sqlite://{}", dir.path().join("hb.db").display()),
+        true,
+    )
+    .await;
+    if let Some(db) = TestDb::new(Server::Postgres) {
+        row_count_check(&db.url, true).await;
+    }
+    if let Some(db) = TestDb::new(Server::Mysql) {
+        row_count_check(&db.url, false).await;
+    }
+}
