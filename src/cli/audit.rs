@@ -2,7 +2,7 @@
 //! when, on which branch label or graph range.
 
 use migrate::core::{plan, Ix, PlanError, ResolveError};
-use migrate::git::{AppliedStep, AuditFilter, BlameEntry};
+use migrate::git::{AuditFilter, BlameEntry};
 
 use super::authorship;
 use super::context::Context;
@@ -89,7 +89,7 @@ pub fn run(ctx: &Context, args: AuditArgs) -> CmdResult {
 /// `--applied`: each audit-log step of the selected revisions, with who wrote them.
 fn print_applied(ctx: &Context, rows: &[BlameEntry], keep_unknown: bool) -> CmdResult {
     let url = super::database::database_url(ctx)?;
-    let logged = super::database::runtime()?.block_on(async {
+    let steps = super::database::runtime()?.block_on(async {
         match super::database::connect(ctx, &url, false, migrate::db::DEFAULT_LOCK_TIMEOUT).await? {
             Some(mut conn) => {
                 let steps = conn
@@ -102,17 +102,6 @@ fn print_applied(ctx: &Context, rows: &[BlameEntry], keep_unknown: bool) -> CmdR
             None => Ok(Vec::new()),
         }
     })?;
-    let steps: Vec<AppliedStep> = logged
-        .into_iter()
-        .map(|s| AppliedStep {
-            revision: s.revision,
-            direction: s.direction,
-            started_at: s.started_at,
-            success: s.success,
-            applied_by: s.applied_by,
-            git_commit: s.git_commit,
-        })
-        .collect();
     let joined = migrate::git::join_applied(rows, &steps, &url.to_string(), keep_unknown);
     match ctx.format {
         Format::Json => print_json(&joined),

@@ -4,6 +4,7 @@
 //! about the graph is a plain function over in-memory data, so it is tested with tiny
 //! literal graphs and stays fast at 100,000 revisions.
 
+pub mod audit;
 pub mod graph;
 pub mod order;
 pub mod plan;
@@ -14,6 +15,7 @@ pub mod revision;
 #[cfg(test)]
 mod tests;
 
+pub use audit::AppliedStep;
 pub use graph::{Ix, RevisionGraph};
 pub use plan::{Direction, Plan, PlanError, Step, VersionOp};
 pub use problem::{GraphProblems, Problem, ProblemKind};

@@ -4,21 +4,9 @@ use chrono::{DateTime, NaiveDateTime, Utc};
 use sqlx::{AssertSqlSafe, Row};
 
 use super::{Conn, Database, DbError};
+use crate::core::AppliedStep;
 
-/// One audit-log step as read back.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct LoggedStep {
-    pub revision: String,
-    /// `upgrade`, `downgrade` or `stamp`.
-    pub direction: String,
-    pub started_at: DateTime<Utc>,
-    /// `None` for a step still running (or killed) outside a transaction.
-    pub success: Option<bool>,
-    pub applied_by: String,
-    pub git_commit: Option<String>,
-}
-
-fn step<R: Row>(row: &R, started_at: DateTime<Utc>) -> Result<LoggedStep, sqlx::Error>
+fn step<R: Row>(row: &R, started_at: DateTime<Utc>) -> Result<AppliedStep, sqlx::Error>
 where
     for<'c> &'c str: sqlx::ColumnIndex<R>,
     for<'r> String: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
@@ -26,7 +14,7 @@ where
     for<'r> Option<bool>: sqlx::Decode<'r, R::Database>,
     bool: sqlx::Type<R::Database>,
 {
-    Ok(LoggedStep {
+    Ok(AppliedStep {
         revision: row.try_get("revision")?,
         direction: row.try_get("direction")?,
         started_at,
@@ -38,7 +26,7 @@ where
 
 impl Database {
     /// Every audit-log row, newest first; empty when there is no log table yet.
-    pub async fn read_log(&mut self) -> Result<Vec<LoggedStep>, DbError> {
+    pub async fn read_log(&mut self) -> Result<Vec<AppliedStep>, DbError> {
         let log = self.tables.log.clone();
         if !self.table_exists(&log).await? {
             return Ok(Vec::new());
@@ -48,7 +36,7 @@ impl Database {
              FROM {log} ORDER BY id DESC"
         );
         let q = AssertSqlSafe(sql);
-        let r: Result<Vec<LoggedStep>, sqlx::Error> = match &mut self.conn {
+        let r: Result<Vec<AppliedStep>, sqlx::Error> = match &mut self.conn {
             Conn::Sqlite(h) => {
                 let rows = sqlx::query(q).fetch_all(h.get()).await;
                 rows.and_then(|rows| {

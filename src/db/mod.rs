@@ -13,8 +13,6 @@ pub mod split;
 pub mod sqlite;
 pub mod url;
 
-pub use audit_log::LoggedStep;
-
 use std::path::Path;
 use std::time::Duration;
 

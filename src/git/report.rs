@@ -207,19 +207,7 @@ pub fn merge_message(heads: &[HeadOrigin]) -> String {
     }
 }
 
-/// One step of the database's audit log (`migrate_log`), as `audit --applied` joins it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct AppliedStep {
-    pub revision: String,
-    /// `upgrade`, `downgrade` or `stamp`.
-    pub direction: String,
-    pub started_at: DateTime<Utc>,
-    pub success: Option<bool>,
-    /// OS user@host and database user.
-    pub applied_by: String,
-    /// The commit checked out where it was applied from.
-    pub git_commit: Option<String>,
-}
+pub use crate::core::AppliedStep;
 
 /// Who wrote a revision and who applied it where and when: one row per log step.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
