@@ -1,12 +1,12 @@
 //! `migrate audit`: questions over revision authorship — who wrote which revisions,
 //! when, on which branch label or graph range.
 
-use migrate::core::{plan, Ix, PlanError, ResolveError};
+use migrate::core::Ix;
 use migrate::git::{AuditFilter, BlameEntry};
 
 use super::authorship;
 use super::context::Context;
-use super::history::split_range;
+use super::history::RangeArg;
 use super::output::{print_json, write_stdout, CmdResult, Failure, Format};
 
 #[derive(Debug, clap::Args)]
@@ -23,14 +23,9 @@ pub struct AuditArgs {
     /// Only revisions on this branch label.
     #[arg(long, value_name = "LABEL")]
     pub branch: Option<String>,
-    /// Only revisions in this graph range START:END (either side may be empty).
-    #[arg(
-        short = 'r',
-        long = "rev-range",
-        value_name = "START:END",
-        allow_hyphen_values = true
-    )]
-    pub range: Option<String>,
+    /// Only revisions in this graph range.
+    #[command(flatten)]
+    pub range: RangeArg,
     /// Join the database's audit log: who applied each revision, where and when.
     #[arg(long)]
     pub applied: bool,
@@ -53,17 +48,9 @@ pub fn run(ctx: &Context, args: AuditArgs) -> CmdResult {
             .map_err(|e| Failure::usage(format!("--until: {e}")))?,
     };
     let (graph, authorship) = authorship::load_with_graph(ctx)?;
-    let mut selected: Vec<Ix> = match &args.range {
+    let mut selected: Vec<Ix> = match &args.range.range {
         None => (0..graph.len() as Ix).collect(),
-        Some(_) => {
-            let (lower, upper) = split_range(args.range.as_deref())?;
-            plan::history(&graph, &lower, &upper).map_err(|e| match e {
-                PlanError::Resolve(ResolveError::RangeNotAncestor { .. }) => Failure::new(format!(
-                    "Requested range {lower}:{upper} does not refer to ancestor/descendant revisions along the same branch"
-                )),
-                other => super::resolve_failure(other),
-            })?
-        }
+        Some(_) => args.range.revisions(&graph)?,
     };
     if let Some(label) = &args.branch {
         if graph.label_owner(label).is_none() {
@@ -80,7 +67,7 @@ pub fn run(ctx: &Context, args: AuditArgs) -> CmdResult {
             && args.since.is_none()
             && args.until.is_none()
             && args.branch.is_none()
-            && args.range.is_none();
+            && args.range.range.is_none();
         return print_applied(ctx, &rows, unfiltered);
     }
     super::blame::print_rows(ctx.format, &rows)

@@ -1,13 +1,14 @@
 //! `migrate history`: revisions newest first, over the whole graph or a range.
 
-use migrate::core::{plan, PlanError, ResolveError};
+use migrate::core::{plan, Ix, PlanError, ResolveError, RevisionGraph};
 
 use super::context::Context;
 use super::entry::{self, Entry};
 use super::output::{print_json, text_or_json, write_lines, CmdResult, Failure};
 
-#[derive(Debug, clap::Args)]
-pub struct HistoryArgs {
+/// `-r START:END`, shared by `history` and `audit`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct RangeArg {
     /// Range START:END (either side may be empty: `ae10:`, `:head`, `base:auth@head`).
     #[arg(
         short = 'r',
@@ -16,6 +17,26 @@ pub struct HistoryArgs {
         allow_hyphen_values = true
     )]
     pub range: Option<String>,
+}
+
+impl RangeArg {
+    /// The revisions in the range, newest first, with Alembic's error for a range whose
+    /// ends are not on one line.
+    pub fn revisions(&self, graph: &RevisionGraph) -> Result<Vec<Ix>, Failure> {
+        let (lower, upper) = split_range(self.range.as_deref())?;
+        plan::history(graph, &lower, &upper).map_err(|e| match e {
+            PlanError::Resolve(ResolveError::RangeNotAncestor { .. }) => Failure::new(format!(
+                "Requested range {lower}:{upper} does not refer to ancestor/descendant revisions along the same branch"
+            )),
+            other => super::resolve_failure(other),
+        })
+    }
+}
+
+#[derive(Debug, clap::Args)]
+pub struct HistoryArgs {
+    #[command(flatten)]
+    pub range: RangeArg,
     /// Show each revision in full.
     #[arg(short, long)]
     pub verbose: bool,
@@ -59,13 +80,7 @@ pub fn split_range(range: Option<&str>) -> Result<(String, String), Failure> {
 pub fn run(ctx: &Context, args: HistoryArgs) -> CmdResult {
     let json = text_or_json(ctx, "history")?;
     let graph = ctx.load_graph()?;
-    let (lower, upper) = split_range(args.range.as_deref())?;
-    let revs = plan::history(&graph, &lower, &upper).map_err(|e| match e {
-        PlanError::Resolve(ResolveError::RangeNotAncestor { .. }) => Failure::new(format!(
-            "Requested range {lower}:{upper} does not refer to ancestor/descendant revisions along the same branch"
-        )),
-        other => super::resolve_failure(other),
-    })?;
+    let revs = args.range.revisions(&graph)?;
     let current: Vec<String> = if args.indicate_current {
         super::database::current_rows(ctx)?
     } else {
