@@ -2,12 +2,12 @@
 //! when, on which branch label or graph range.
 
 use migrate::core::{plan, Ix, PlanError, ResolveError};
-use migrate::git::{AuditFilter, BlameEntry};
+use migrate::git::{AppliedStep, AuditFilter, BlameEntry};
 
 use super::authorship;
 use super::context::Context;
 use super::history::split_range;
-use super::output::{CmdResult, Failure};
+use super::output::{print_json, write_stdout, CmdResult, Failure, Format};
 
 #[derive(Debug, clap::Args)]
 pub struct AuditArgs {
@@ -52,12 +52,7 @@ pub fn run(ctx: &Context, args: AuditArgs) -> CmdResult {
             .transpose()
             .map_err(|e| Failure::usage(format!("--until: {e}")))?,
     };
-    if args.applied {
-        return Err(Failure::new(
-            "`audit --applied` needs the database audit log (migrate_log), which this build does not have yet",
-        ));
-    }
-    let graph = ctx.load_graph()?;
+    let (graph, authorship) = authorship::load_with_graph(ctx)?;
     let mut selected: Vec<Ix> = match &args.range {
         None => (0..graph.len() as Ix).collect(),
         Some(_) => {
@@ -76,10 +71,96 @@ pub fn run(ctx: &Context, args: AuditArgs) -> CmdResult {
         }
         selected.retain(|&ix| graph.has_label(ix, label));
     }
-    let authorship = authorship::load(ctx);
     let rows: Vec<BlameEntry> = BlameEntry::for_revisions(&graph, &selected, &authorship)
         .into_iter()
         .filter(|r| filter.matches(r))
         .collect();
+    if args.applied {
+        let unfiltered = args.author.is_none()
+            && args.since.is_none()
+            && args.until.is_none()
+            && args.branch.is_none()
+            && args.range.is_none();
+        return print_applied(ctx, &rows, unfiltered);
+    }
     super::blame::print_rows(ctx.format, &rows)
+}
+
+/// `--applied`: each audit-log step of the selected revisions, with who wrote them.
+fn print_applied(ctx: &Context, rows: &[BlameEntry], keep_unknown: bool) -> CmdResult {
+    let url = super::database::database_url(ctx)?;
+    let logged = super::database::runtime()?.block_on(async {
+        match super::database::connect(ctx, &url, false, migrate::db::DEFAULT_LOCK_TIMEOUT).await? {
+            Some(mut conn) => {
+                let steps = conn
+                    .read_log()
+                    .await
+                    .map_err(|e| Failure::new(e.to_string()));
+                conn.close().await;
+                steps
+            }
+            None => Ok(Vec::new()),
+        }
+    })?;
+    let steps: Vec<AppliedStep> = logged
+        .into_iter()
+        .map(|s| AppliedStep {
+            revision: s.revision,
+            direction: s.direction,
+            started_at: s.started_at,
+            success: s.success,
+            applied_by: s.applied_by,
+            git_commit: s.git_commit,
+        })
+        .collect();
+    let joined = migrate::git::join_applied(rows, &steps, &url.to_string(), keep_unknown);
+    match ctx.format {
+        Format::Json => print_json(&joined),
+        Format::Csv => {
+            let mut w = csv::Writer::from_writer(Vec::new());
+            for row in &joined {
+                w.serialize(row)
+                    .map_err(|e| Failure::new(format!("can't write CSV: {e}")))?;
+            }
+            let bytes = w
+                .into_inner()
+                .map_err(|e| Failure::new(format!("can't write CSV: {e}")))?;
+            write_stdout(&String::from_utf8_lossy(&bytes))
+        }
+        Format::Text => {
+            let mut text = String::new();
+            for r in &joined {
+                let outcome = match r.success {
+                    Some(true) => "ok",
+                    Some(false) => "FAILED",
+                    None => "unfinished",
+                };
+                let author = r.author_name.as_deref().unwrap_or("author unknown");
+                let from = r
+                    .applied_from_commit
+                    .as_deref()
+                    .map_or("no commit".to_owned(), |c| c.chars().take(10).collect());
+                let note = if r.on_main_line {
+                    ""
+                } else {
+                    "  [not committed on this branch]"
+                };
+                text.push_str(&format!(
+                    "{}  {:<9} {:<10} {}  by {} from {}  (written by {}){}\n",
+                    r.applied_at,
+                    r.direction,
+                    outcome,
+                    r.revision,
+                    r.applied_by,
+                    from,
+                    author,
+                    note
+                ));
+            }
+            if joined.is_empty() {
+                eprintln!("no audit-log entries in {url}");
+            }
+            write_stdout(&text)
+        }
+    }
 }

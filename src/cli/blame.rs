@@ -15,7 +15,7 @@ pub struct BlameArgs {
 }
 
 pub fn run(ctx: &Context, args: BlameArgs) -> CmdResult {
-    let graph = ctx.load_graph()?;
+    let (graph, authorship) = authorship::load_with_graph(ctx)?;
     let selected: Vec<Ix> = if args.revisions.is_empty() {
         (0..graph.len() as Ix).collect()
     } else {
@@ -33,7 +33,6 @@ pub fn run(ctx: &Context, args: BlameArgs) -> CmdResult {
         }
         out
     };
-    let authorship = authorship::load(ctx);
     let rows = BlameEntry::for_revisions(&graph, &selected, &authorship);
     print_rows(ctx.format, &rows)
 }

@@ -5,11 +5,10 @@ use migrate::files;
 use serde::Serialize;
 
 use migrate::core::Dialect;
-use migrate::schema::introspect::IntrospectOptions;
-use migrate::schema::model::load_models;
 use migrate::schema::{autogen, render_migration, Change};
 
-use super::context::{relative_to, Context};
+use super::autogen as autogen_cli;
+use super::context::Context;
 use super::output::{print_json, text_or_json, write_stdout, CmdResult, Failure, EXIT_PROBLEM};
 
 #[derive(Debug, clap::Args)]
@@ -61,73 +60,130 @@ pub fn graph_problems(ctx: &Context) -> Result<(Option<RevisionGraph>, Vec<Probl
 pub fn run(ctx: &Context, args: CheckArgs) -> CmdResult {
     let json = text_or_json(ctx, "check")?;
     let (graph, mut problems) = graph_problems(ctx)?;
-    if args.offline && problems.is_empty() {
-        if let Some(graph) = &graph {
-            return offline_models(ctx, json, graph);
-        }
-    }
+    let mut models = None;
     if let Some(graph) = &graph {
-        if let Some(more) = super::database::database_problems(ctx, graph)? {
-            problems.extend(more);
+        if args.offline {
+            // No server: the models against the schema the revisions build.
+            if problems.is_empty() {
+                models = model_check(ctx, graph, Against::Replay)?;
+            }
+        } else {
+            if let Some(more) = super::database::database_problems(ctx, graph)? {
+                problems.extend(more);
+            }
+            if problems.is_empty() && autogen_cli::models_exist(ctx) {
+                models = model_check(ctx, graph, Against::Database)?;
+            }
         }
     }
-    report(ctx, json, graph.as_ref(), &problems)
+    report_all(ctx, json, graph.as_ref(), &problems, models.as_ref())
 }
 
-/// `check --offline`: replays the revisions into a scratch SQLite database and
-/// compares the schema they build with the models file.
-fn offline_models(ctx: &Context, json: bool, graph: &RevisionGraph) -> CmdResult {
-    let settings = &ctx.config.settings;
-    let path = autogen::models_path(&ctx.config.dir, settings.models.as_deref());
-    let path = relative_to(&path, &ctx.cwd);
-    let models = load_models(&path).map_err(|e| Failure::new(e.to_string()))?;
-    let opts = IntrospectOptions {
-        ignore_tables: vec![
-            settings
-                .version_table
-                .clone()
-                .unwrap_or_else(|| "migrate_version".into()),
-            settings
-                .log_table
-                .clone()
-                .unwrap_or_else(|| "migrate_log".into()),
-        ],
+/// What the models are compared with.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Against {
+    /// The revisions replayed into a scratch SQLite database (`--offline`).
+    Replay,
+    /// The configured database, which must be at head.
+    Database,
+}
+
+/// The models compared with a schema: what differs, and what was compared.
+struct ModelCheck {
+    path: std::path::PathBuf,
+    what: String,
+    changes: Vec<Change>,
+    summary: Vec<String>,
+}
+
+/// Compares the models file with the schema the revisions build (`--offline`) or with
+/// the database at head. `None` when there is no database to compare with.
+fn model_check(
+    ctx: &Context,
+    graph: &RevisionGraph,
+    against: Against,
+) -> Result<Option<ModelCheck>, Failure> {
+    let (path, models) = autogen_cli::models(ctx)?;
+    let (dialect, built, what) = match against {
+        Against::Replay => {
+            let opts = autogen_cli::introspect_options(ctx)?;
+            let runtime = super::database::runtime()?;
+            let built = runtime
+                .block_on(autogen::replay_sqlite(graph, &opts))
+                .map_err(|e| Failure::new(e.to_string()))?;
+            (
+                Dialect::Sqlite,
+                built,
+                "the schema the revisions build (replayed on SQLite)".to_owned(),
+            )
+        }
+        Against::Database => {
+            let Some(live) = autogen_cli::read_database(ctx)? else {
+                eprintln!(
+                    "note: the database does not exist; models not compared (`migrate check --offline` needs no database)"
+                );
+                return Ok(None);
+            };
+            autogen_cli::require_at_head(graph, &live.rows)?;
+            (
+                live.dialect,
+                live.schema,
+                format!("the {} database at head", live.dialect),
+            )
+        }
     };
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| Failure::new(format!("can't start the async runtime: {e}")))?;
-    let built = runtime
-        .block_on(autogen::replay_sqlite(graph, &opts))
-        .map_err(|e| Failure::new(e.to_string()))?;
-    let m = render_migration(Dialect::Sqlite, &built, &models);
+    let m = render_migration(dialect, &built, &models);
+    let summary = autogen::summary(&m);
+    Ok(Some(ModelCheck {
+        path,
+        what,
+        changes: m.changes,
+        summary,
+    }))
+}
+
+/// Prints problems and model differences together; exit 1 if there is any.
+fn report_all(
+    ctx: &Context,
+    json: bool,
+    graph: Option<&RevisionGraph>,
+    problems: &[Problem],
+    models: Option<&ModelCheck>,
+) -> CmdResult {
+    let Some(m) = models else {
+        return report(ctx, json, graph, problems);
+    };
+    let ok = problems.is_empty() && m.changes.is_empty();
     if json {
         print_json(&CheckJson {
-            ok: m.is_empty(),
-            problems: &[],
+            ok,
+            problems,
             model_differences: Some(&m.changes),
         })?;
-    } else if m.is_empty() {
+    } else if ok {
         write_stdout(&format!(
-            "OK: {} revision(s); the schema they build matches {}\n",
-            graph.len(),
-            path.display()
+            "OK: {} revision(s); {} matches {}\n",
+            graph.map_or(0, RevisionGraph::len),
+            m.what,
+            m.path.display()
         ))?;
     } else {
-        let mut text = format!(
-            "{} differs from the schema the revisions build (replayed on SQLite):\n",
-            path.display()
-        );
-        for line in autogen::summary(&m) {
-            text.push_str(&format!("  {line}\n"));
+        if !problems.is_empty() {
+            report(ctx, false, graph, problems)?;
         }
-        write_stdout(&text)?;
-        eprintln!(
-            "hint: run `migrate revision --autogenerate -m \"...\"` against a database at head"
-        );
-        eprintln!("{} difference(s) found", m.changes.len());
+        if !m.changes.is_empty() {
+            let mut text = format!("{} differs from {}:\n", m.path.display(), m.what);
+            for line in &m.summary {
+                text.push_str(&format!("  {line}\n"));
+            }
+            write_stdout(&text)?;
+            eprintln!(
+                "hint: run `migrate revision --autogenerate -m \"...\"` against a database at head"
+            );
+            eprintln!("{} difference(s) found", m.changes.len());
+        }
     }
-    Ok(if m.is_empty() {
+    Ok(if ok {
         std::process::ExitCode::SUCCESS
     } else {
         std::process::ExitCode::from(EXIT_PROBLEM)

@@ -88,6 +88,12 @@ pub fn run(ctx: &Context, args: CurrentArgs) -> CmdResult {
             "warning: {missing} applied revision(s) have no file in {}",
             ctx.revisions_dir.display()
         );
+        super::authorship::explain_missing(
+            ctx,
+            out.iter()
+                .filter(|r| r.missing_file)
+                .map(|r| r.revision.as_str()),
+        );
     }
     if json {
         print_json(&out)?;

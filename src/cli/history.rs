@@ -4,7 +4,7 @@ use migrate::core::{plan, PlanError, ResolveError};
 
 use super::context::Context;
 use super::entry::{self, Entry};
-use super::output::{print_json, text_or_json, write_stdout, CmdResult, Failure};
+use super::output::{print_json, text_or_json, write_lines, CmdResult, Failure};
 
 #[derive(Debug, clap::Args)]
 pub struct HistoryArgs {
@@ -86,19 +86,20 @@ pub fn run(ctx: &Context, args: HistoryArgs) -> CmdResult {
         let out: Vec<Entry> = revs.iter().map(|&r| Entry::new(&graph, r)).collect();
         return print_json(&out);
     }
-    let mut text = String::new();
     let authorship = if args.verbose {
         Some(super::authorship::load(ctx))
     } else {
         None
     };
-    for &r in &revs {
+    // Streamed line by line: 100,000 revisions are never one string in memory.
+    write_lines(revs.iter().map(|&r| {
         if let Some(authorship) = &authorship {
             // Branches only for heads: one ancestry query per branch is too much per revision.
             let origin = migrate::git::head_origin(&graph, r, authorship, graph.is_head(r));
             let entry = entry::verbose(&graph, r, ctx.paint);
-            text.push_str(&super::authorship::with_author_line(entry, &origin));
+            let mut text = super::authorship::with_author_line(entry, &origin);
             text.push('\n');
+            text
         } else {
             let mut line = entry::line(&graph, r, ctx.paint);
             if is_current(r) {
@@ -107,9 +108,8 @@ pub fn run(ctx: &Context, args: HistoryArgs) -> CmdResult {
                 let at = line.len().saturating_sub(tail);
                 line.insert_str(at, &ctx.paint.flag(" (current)"));
             }
-            text.push_str(&line);
-            text.push('\n');
+            line.push('\n');
+            line
         }
-    }
-    write_stdout(&text)
+    }))
 }

@@ -3,6 +3,7 @@
 
 mod audit;
 mod authorship;
+mod autogen;
 mod blame;
 mod check;
 mod context;

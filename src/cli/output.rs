@@ -140,6 +140,20 @@ pub fn write_stdout(text: &str) -> CmdResult {
     }
 }
 
+/// Writes lines to stdout as they come, buffered; a closed pipe ends quietly.
+pub fn write_lines<I: IntoIterator<Item = String>>(lines: I) -> CmdResult {
+    let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
+    let result = lines
+        .into_iter()
+        .try_for_each(|l| out.write_all(l.as_bytes()))
+        .and_then(|()| out.flush());
+    match result {
+        Ok(()) => Ok(ExitCode::SUCCESS),
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(ExitCode::SUCCESS),
+        Err(e) => Err(Failure::new(format!("can't write output: {e}"))),
+    }
+}
+
 /// Refuses a format a command does not produce.
 pub fn text_or_json(ctx: &Context, command: &str) -> Result<bool, Failure> {
     match ctx.format {

@@ -4,6 +4,7 @@ use chrono::{SubsecRound, Utc};
 use migrate::core::revision::validate_name;
 use migrate::core::{Ix, ResolveError, Resolver, Revision, RevisionGraph, RevisionId, Sql};
 use migrate::files;
+use migrate::schema::autogen;
 
 use super::context::{relative_to, Context};
 use super::output::{print_json, write_stdout, CmdResult, Failure, Format};
@@ -28,6 +29,10 @@ pub struct RevisionArgs {
     /// Use this id instead of a random one.
     #[arg(long = "rev-id", value_name = "ID")]
     pub rev_id: Option<String>,
+    /// Fill the revision with the SQL that turns the database (at head) into the
+    /// models file's schema; writes nothing when there is no difference.
+    #[arg(long)]
+    pub autogenerate: bool,
 }
 
 /// Checks a new revision's id and labels against the graph.
@@ -146,5 +151,43 @@ pub fn run(ctx: &Context, args: RevisionArgs) -> CmdResult {
     let mut rev = blank_revision(id, parents, &args.message);
     rev.branch_labels = args.branch_labels;
     rev.depends_on = depends_on;
+    if args.autogenerate {
+        let (_, models) = super::autogen::models(ctx)?;
+        let live = match super::autogen::read_database(ctx)? {
+            Some(live) => live,
+            None => super::autogen::LiveState {
+                dialect: migrate::core::Dialect::Sqlite,
+                schema: Default::default(),
+                rows: Vec::new(),
+            },
+        };
+        super::autogen::require_at_head(&graph, &live.rows)?;
+        let rendered = autogen::render_all(live.dialect, &live.schema, &models);
+        if rendered[0].is_empty() {
+            eprintln!("No changes detected");
+            if ctx.format == Format::Json {
+                return print_json(&serde_json::json!({"revision": null, "changes": []}));
+            }
+            return Ok(std::process::ExitCode::SUCCESS);
+        }
+        for line in autogen::summary(&rendered[0]) {
+            eprintln!("{line}");
+        }
+        autogen::fill_revision(&mut rev, &rendered);
+        if ctx.format == Format::Json {
+            let path = files::write_revision(&ctx.revisions_dir, &rev).map_err(|e| {
+                Failure::new(format!(
+                    "can't write a revision into {}: {e}",
+                    ctx.revisions_dir.display()
+                ))
+            })?;
+            return print_json(&serde_json::json!({
+                "revision": rev.id,
+                "path": relative_to(&path, &ctx.cwd),
+                "changes": rendered[0].changes,
+                "suspected_renames": rendered[0].suspected_renames,
+            }));
+        }
+    }
     write_new(ctx, &rev)
 }

@@ -87,8 +87,20 @@ fn plan_failure(inner: PlanFailure) -> Failure {
 
 /// upgrade and downgrade: online, `--dry-run` or `--sql`.
 pub fn migrate_to(ctx: &Context, direction: Direction, target: &str, mode: &ModeArgs) -> CmdResult {
-    let json = text_or_json(ctx, direction.name())?;
+    text_or_json(ctx, direction.name())?;
     let graph = ctx.load_graph()?;
+    migrate_with(ctx, graph, direction, target, mode)
+}
+
+/// [`migrate_to`] over a graph already built (e.g. with revisions read from git).
+pub fn migrate_with(
+    ctx: &Context,
+    graph: RevisionGraph,
+    direction: Direction,
+    target: &str,
+    mode: &ModeArgs,
+) -> CmdResult {
+    let json = text_or_json(ctx, direction.name())?;
     if mode.sql {
         return offline_script(ctx, &graph, direction, target, mode);
     }

@@ -15,7 +15,9 @@
 //!
 //! So a wide fan of branches over one branch point costs one short walk per branch, not
 //! one walk over every pending branch per branch, as a search up from the branch point
-//! would.
+//! would. Still superlinear: graphs that keep branching from far back and merging (a
+//! braid of ~40 lines, `gen_graph.py mixed`) test many cursors per blocked branch point;
+//! 100,000 such revisions take ~0.8 s (10,000: ~10 ms).
 
 use super::graph::{Ix, RevisionGraph};
 

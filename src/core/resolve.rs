@@ -287,7 +287,11 @@ impl<'g> Resolver<'g> {
             "base" | "" => Ok(Vec::new()),
             _ => {
                 if let Some(n) = id.strip_prefix('-').and_then(|d| d.parse::<u64>().ok()) {
-                    // `label@-N`: walk down from the (label's) heads.
+                    // `label@-N`: walk down from the (label's) heads. An unknown label is
+                    // an error, not an empty answer (which would read as base).
+                    if let Some(b) = branch {
+                        self.resolve_branch(b)?;
+                    }
                     let heads: Vec<Ix> = g
                         .real_heads()
                         .iter()

@@ -6,11 +6,14 @@
 //! connection options, table DDL, placeholders and the lock. Everything else here is
 //! written once and dispatched over the [`Conn`] enum.
 
+mod audit_log;
 pub mod mysql;
 pub mod postgres;
 pub mod split;
 pub mod sqlite;
 pub mod url;
+
+pub use audit_log::LoggedStep;
 
 use std::path::Path;
 use std::time::Duration;

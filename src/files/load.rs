@@ -21,6 +21,10 @@ pub enum LoadError {
     },
 }
 
+/// The models file's name: at the top of the revisions directory it is the declarative
+/// schema (see docs/models.md), not a revision.
+pub const MODELS_FILE: &str = "models.yaml";
+
 /// Revision files under `dir`, in load order: in each directory, files by name, then
 /// subdirectories by name. Hidden entries (starting with `.`) are skipped.
 pub fn revision_paths(dir: &Path) -> Result<Vec<PathBuf>, LoadError> {
@@ -34,6 +38,7 @@ fn revision_files(dir: &Path) -> Result<Vec<(PathBuf, String)>, LoadError> {
     }
     let mut files = Vec::new();
     list_dir(dir, "", &mut files)?;
+    files.retain(|(_, name)| name != MODELS_FILE);
     Ok(files)
 }
 

@@ -14,6 +14,7 @@ use std::path::Path;
 use git2::{Delta, DiffFindOptions, DiffOptions, Oid, Repository, Sort, Tree};
 use rayon::prelude::*;
 
+use super::rawtree::{self, RawChange, TreeCache};
 use super::{cache, join_git, Authorship, CommitInfo, FileStatus, GitRepo, LoadOptions};
 
 /// What authorship knows at one commit, before `.mailmap` is applied.
@@ -40,6 +41,11 @@ type CommitChanges = Option<(CommitInfo, Vec<Change>)>;
 const PARALLEL_FROM: usize = 64;
 
 pub(super) fn compute(repo: GitRepo, options: LoadOptions) -> Authorship {
+    // libgit2 re-hashes every object it reads (SHA-1 with collision detection): three
+    // quarters of the history pass on a large directory, and much of `status`. `git`
+    // doesn't verify on read either; objects are checked when they enter the
+    // repository (fetch, fsck). Authorship only reads.
+    git2::opts::strict_hash_verification(false);
     let mut warnings = Vec::new();
     let shallow = read_shallow(repo.repo.path(), repo.repo.commondir());
     let head = repo
@@ -100,12 +106,7 @@ pub(super) fn compute(repo: GitRepo, options: LoadOptions) -> Authorship {
         }
     };
 
-    let mailmap = repo.mailmap();
-    let commits = state
-        .commits
-        .iter()
-        .map(|c| super::apply_mailmap(mailmap.as_ref(), c))
-        .collect();
+    let commits = map_authors(&repo, state.commits);
     Authorship {
         repo: Some(repo),
         files: state.files,
@@ -114,6 +115,35 @@ pub(super) fn compute(repo: GitRepo, options: LoadOptions) -> Authorship {
         shallow,
         warnings,
     }
+}
+
+/// Maps every commit's author through `.mailmap`, resolving each identity once.
+fn map_authors(repo: &GitRepo, mut commits: Vec<CommitInfo>) -> Vec<CommitInfo> {
+    let Some(mailmap) = repo.mailmap() else {
+        return commits;
+    };
+    let mut seen: HashMap<(String, String), (String, String)> = HashMap::new();
+    for c in &mut commits {
+        let key = (
+            std::mem::take(&mut c.author_name),
+            std::mem::take(&mut c.author_email),
+        );
+        let (name, email) = seen
+            .entry(key)
+            .or_insert_with_key(|(name, email)| {
+                let raw = CommitInfo {
+                    author_name: name.clone(),
+                    author_email: email.clone(),
+                    ..CommitInfo::default()
+                };
+                let mapped = super::apply_mailmap(Some(&mailmap), &raw);
+                (mapped.author_name, mapped.author_email)
+            })
+            .clone();
+        c.author_name = name;
+        c.author_email = email;
+    }
+    commits
 }
 
 /// Reads the commits of HEAD not reachable from `hide`, oldest first, and applies them.
@@ -133,20 +163,33 @@ fn walk(
     let prefix = repo.dir_prefix.as_str();
 
     let per_commit: Vec<Result<CommitChanges, git2::Error>> = if oids.len() < PARALLEL_FROM {
+        let odb = repo.repo.odb()?;
+        let mut cache = TreeCache::new();
         oids.iter()
-            .map(|&oid| commit_changes(&repo.repo, oid, prefix))
+            .map(|&oid| commit_changes(&repo.repo, &odb, &mut cache, oid, prefix))
             .collect()
     } else {
+        // Contiguous chunks, so a commit's parent tree is usually still in the cache.
         let git_dir = repo.repo.path().to_path_buf();
-        oids.par_iter()
-            .map_init(
-                || Repository::open(&git_dir),
-                |r, &oid| match r {
-                    Ok(r) => commit_changes(r, oid, prefix),
-                    Err(e) => Err(git2::Error::from_str(e.message())),
-                },
-            )
-            .collect()
+        let chunk = oids.len().div_ceil(rayon::current_num_threads() * 4).max(1);
+        let parts: Vec<Vec<Result<CommitChanges, git2::Error>>> = oids
+            .par_chunks(chunk)
+            .map(|part| {
+                let repo = match Repository::open(&git_dir) {
+                    Ok(r) => r,
+                    Err(e) => return vec![Err(e)],
+                };
+                let odb = match repo.odb() {
+                    Ok(o) => o,
+                    Err(e) => return vec![Err(e)],
+                };
+                let mut cache = TreeCache::new();
+                part.iter()
+                    .map(|&oid| commit_changes(&repo, &odb, &mut cache, oid, prefix))
+                    .collect()
+            })
+            .collect();
+        parts.into_iter().flatten().collect()
     };
 
     for result in per_commit {
@@ -195,8 +238,49 @@ pub(super) fn dir_tree<'r>(repo: &'r Repository, tree: Tree<'r>, prefix: &str) -
 
 /// The changes `oid` made inside the revisions directory, with its author; `None`
 /// when it changed nothing there (or only brought in what a merged parent had).
-fn commit_changes(repo: &Repository, oid: Oid, prefix: &str) -> Result<CommitChanges, git2::Error> {
+fn commit_changes<'o>(
+    repo: &Repository,
+    odb: &'o git2::Odb<'_>,
+    cache: &mut TreeCache<'o>,
+    oid: Oid,
+    prefix: &str,
+) -> Result<CommitChanges, git2::Error> {
     let commit = repo.find_commit(oid)?;
+    let new_id = dir_tree_id(repo, commit.tree_id(), prefix)?;
+    let mut parent_ids = Vec::with_capacity(commit.parent_count());
+    for parent in commit.parents() {
+        parent_ids.push(dir_tree_id(repo, parent.tree_id(), prefix)?);
+    }
+    match parent_ids.split_first() {
+        Some((first, _)) if *first == new_id => return Ok(None),
+        Some((_, others)) if others.contains(&new_id) => return Ok(None),
+        None if new_id.is_none() => return Ok(None),
+        _ => {}
+    }
+    // The common case, one parent (or none): the raw tree diff, exact renames paired.
+    if parent_ids.len() <= 1 {
+        let base = if prefix.is_empty() {
+            String::new()
+        } else {
+            format!("{prefix}/")
+        };
+        let mut raw = Vec::new();
+        rawtree::diff(
+            odb,
+            cache,
+            parent_ids.first().copied().flatten(),
+            new_id,
+            &base,
+            &mut raw,
+        )?;
+        if let Some(changes) = pair_exact_renames(raw) {
+            if changes.is_empty() {
+                return Ok(None);
+            }
+            return Ok(Some((CommitInfo::from_commit(&commit), changes)));
+        }
+    }
+    // Merges, and adds with deletes that may be edited renames: libgit2's diff.
     let new = dir_tree(repo, commit.tree()?, prefix);
     let mut parent_trees = Vec::with_capacity(commit.parent_count());
     for parent in commit.parents() {
@@ -267,6 +351,50 @@ fn commit_changes(repo: &Repository, oid: Oid, prefix: &str) -> Result<CommitCha
         return Ok(None);
     }
     Ok(Some((CommitInfo::from_commit(&commit), changes)))
+}
+
+/// The revisions directory's tree id under root tree `root`, if it exists there.
+fn dir_tree_id(repo: &Repository, root: Oid, prefix: &str) -> Result<Option<Oid>, git2::Error> {
+    if prefix.is_empty() {
+        return Ok(Some(root));
+    }
+    let tree = repo.find_tree(root)?;
+    Ok(match tree.get_path(Path::new(prefix)) {
+        Ok(e) if e.kind() == Some(git2::ObjectType::Tree) => Some(e.id()),
+        _ => None,
+    })
+}
+
+/// Turns raw changes into path changes, pairing a delete and an add of the same blob
+/// as a rename. `None` when adds and deletes remain unpaired: they may be renames with
+/// edits, which need similarity detection.
+fn pair_exact_renames(raw: Vec<RawChange>) -> Option<Vec<Change>> {
+    let mut deleted: HashMap<Oid, Vec<String>> = HashMap::new();
+    let mut out = Vec::new();
+    let mut adds = Vec::new();
+    for c in raw {
+        match c {
+            RawChange::Deleted { path, oid } => deleted.entry(oid).or_default().push(path),
+            RawChange::Added { path, oid } => adds.push((path, oid)),
+            RawChange::Modified { path } => out.push(Change::Modified(path)),
+        }
+    }
+    let mut unpaired_adds = false;
+    for (path, oid) in adds {
+        match deleted.get_mut(&oid).and_then(Vec::pop) {
+            Some(from) => out.push(Change::Renamed { from, to: path }),
+            None => {
+                unpaired_adds = true;
+                out.push(Change::Added(path));
+            }
+        }
+    }
+    let rest: Vec<String> = deleted.into_values().flatten().collect();
+    if unpaired_adds && !rest.is_empty() {
+        return None;
+    }
+    out.extend(rest.into_iter().map(Change::Deleted));
+    Some(out)
 }
 
 /// Working-tree differences from HEAD inside the revisions directory: new files are

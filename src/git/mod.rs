@@ -14,6 +14,7 @@
 mod cache;
 mod history;
 mod locate;
+mod rawtree;
 mod report;
 
 use std::collections::HashMap;
@@ -24,11 +25,12 @@ use serde::{Deserialize, Serialize};
 
 pub use locate::{BranchRef, FoundRevision};
 pub use report::{
-    author_matches, head_origin, merge_message, AuditFilter, BlameEntry, HeadOrigin, PatternError,
+    author_matches, head_origin, join_applied, merge_message, AppliedRow, AppliedStep, AuditFilter,
+    BlameEntry, HeadOrigin, PatternError,
 };
 
 /// One commit as authorship reports it (name and email already mapped through `.mailmap`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CommitInfo {
     /// Full hexadecimal commit id.
     pub id: String,
@@ -157,13 +159,16 @@ pub struct GitRepo {
     dir_prefix: String,
     /// The revisions directory as given, made absolute (not canonicalised).
     dir_given: PathBuf,
+    /// The working directory when the repository was opened, for relative paths.
+    cwd: PathBuf,
 }
 
 impl GitRepo {
     /// Opens the repository holding `revisions_dir`, searching upward; `None` when there
     /// is none (or it is bare).
     pub fn discover(revisions_dir: &Path) -> Option<GitRepo> {
-        let dir_given = absolute(revisions_dir);
+        let cwd = std::env::current_dir().unwrap_or_default();
+        let dir_given = absolute(&cwd, revisions_dir);
         // The directory may not exist yet: search from its nearest existing ancestor.
         let mut start = dir_given.clone();
         while !start.is_dir() {
@@ -187,6 +192,7 @@ impl GitRepo {
             workdir,
             dir_prefix,
             dir_given,
+            cwd,
         })
     }
 
@@ -212,7 +218,7 @@ impl GitRepo {
 
     /// Repository-relative `/`-separated path of a file in the working tree, if inside it.
     pub fn relative_path(&self, file: &Path) -> Option<String> {
-        let abs = absolute(file);
+        let abs = absolute(&self.cwd, file);
         if let Ok(rel) = abs.strip_prefix(&self.dir_given) {
             return Some(join_git(&self.dir_prefix, &git_path(rel)));
         }
@@ -392,14 +398,12 @@ impl Authorship {
     }
 }
 
-/// `path` made absolute against the current directory, `.` and `..` removed lexically.
-fn absolute(path: &Path) -> PathBuf {
+/// `path` made absolute against `cwd`, `.` and `..` removed lexically.
+fn absolute(cwd: &Path, path: &Path) -> PathBuf {
     let joined = if path.is_absolute() {
         path.to_path_buf()
     } else {
-        std::env::current_dir()
-            .map(|d| d.join(path))
-            .unwrap_or_else(|_| path.to_path_buf())
+        cwd.join(path)
     };
     let mut out = PathBuf::new();
     for c in joined.components() {
@@ -449,7 +453,7 @@ mod tests {
     #[test]
     fn absolute_removes_dot_components() {
         assert_eq!(
-            absolute(Path::new("/a/b/../c/./d")),
+            absolute(Path::new("/x"), Path::new("/a/b/../c/./d")),
             PathBuf::from("/a/c/d")
         );
     }

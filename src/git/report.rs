@@ -207,6 +207,82 @@ pub fn merge_message(heads: &[HeadOrigin]) -> String {
     }
 }
 
+/// One step of the database's audit log (`migrate_log`), as `audit --applied` joins it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AppliedStep {
+    pub revision: String,
+    /// `upgrade`, `downgrade` or `stamp`.
+    pub direction: String,
+    pub started_at: DateTime<Utc>,
+    pub success: Option<bool>,
+    /// OS user@host and database user.
+    pub applied_by: String,
+    /// The commit checked out where it was applied from.
+    pub git_commit: Option<String>,
+}
+
+/// Who wrote a revision and who applied it where and when: one row per log step.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AppliedRow {
+    pub revision: String,
+    pub message: Option<String>,
+    pub author_name: Option<String>,
+    pub author_email: Option<String>,
+    pub authored_at: Option<String>,
+    pub commit: Option<String>,
+    pub status: FileStatus,
+    pub direction: String,
+    pub applied_at: String,
+    pub applied_by: String,
+    pub applied_from_commit: Option<String>,
+    pub success: Option<bool>,
+    /// The (password-redacted) database URL.
+    pub database: String,
+    /// False when the revision's file was never committed on the checked-out branch
+    /// (uncommitted, unknown, or not in this checkout at all).
+    pub on_main_line: bool,
+}
+
+/// Joins authorship rows with audit-log steps, newest step first. Steps of revisions
+/// outside `entries` are kept only when `keep_unknown` (no revision filter was given):
+/// they are revisions applied from elsewhere, not on this branch.
+pub fn join_applied(
+    entries: &[BlameEntry],
+    steps: &[AppliedStep],
+    database: &str,
+    keep_unknown: bool,
+) -> Vec<AppliedRow> {
+    let by_id: std::collections::HashMap<&str, &BlameEntry> =
+        entries.iter().map(|e| (e.revision.as_str(), e)).collect();
+    let mut rows: Vec<AppliedRow> = steps
+        .iter()
+        .filter_map(|s| {
+            let e = by_id.get(s.revision.as_str()).copied();
+            if e.is_none() && !keep_unknown {
+                return None;
+            }
+            Some(AppliedRow {
+                revision: s.revision.clone(),
+                message: e.map(|e| e.message.clone()),
+                author_name: e.and_then(|e| e.author_name.clone()),
+                author_email: e.and_then(|e| e.author_email.clone()),
+                authored_at: e.and_then(|e| e.authored_at.clone()),
+                commit: e.and_then(|e| e.commit.clone()),
+                status: e.map_or(FileStatus::Unknown, |e| e.status),
+                direction: s.direction.clone(),
+                applied_at: s.started_at.to_rfc3339(),
+                applied_by: s.applied_by.clone(),
+                applied_from_commit: s.git_commit.clone(),
+                success: s.success,
+                database: database.to_owned(),
+                on_main_line: e.is_some_and(|e| e.commit.is_some()),
+            })
+        })
+        .collect();
+    rows.sort_by(|a, b| b.applied_at.cmp(&a.applied_at));
+    rows
+}
+
 /// A bad `--author`, `--since` or `--until` value.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum PatternError {
@@ -319,6 +395,70 @@ mod tests {
             status: FileStatus::Committed,
             branches: vec![],
         }
+    }
+
+    fn entry(rev: &str, commit: Option<&str>) -> BlameEntry {
+        BlameEntry {
+            revision: rev.into(),
+            path: None,
+            author_name: commit.map(|_| "Ada".to_owned()),
+            author_email: None,
+            authored_at: None,
+            commit: commit.map(Into::into),
+            summary: None,
+            last_commit: None,
+            last_author_name: None,
+            last_authored_at: None,
+            status: if commit.is_some() {
+                FileStatus::Committed
+            } else {
+                FileStatus::Uncommitted
+            },
+            message: format!("{rev} message"),
+            history_incomplete: false,
+            authored: None,
+        }
+    }
+
+    fn step(rev: &str, hour: u32) -> AppliedStep {
+        AppliedStep {
+            revision: rev.into(),
+            direction: "upgrade".into(),
+            started_at: Utc.with_ymd_and_hms(2026, 2, 1, hour, 0, 0).unwrap(),
+            success: Some(true),
+            applied_by: "ci@runner (postgres)".into(),
+            git_commit: Some("c0ffee".into()),
+        }
+    }
+
+    #[test]
+    fn applied_steps_join_authorship_newest_first_and_flag_the_main_line() {
+        let entries = [entry("a1", Some("abc")), entry("b2", None)];
+        let steps = [step("a1", 8), step("b2", 9), step("zz", 10)];
+        let rows = join_applied(&entries, &steps, "postgres://db/app", true);
+        let got: Vec<(&str, bool, Option<&str>)> = rows
+            .iter()
+            .map(|r| {
+                (
+                    r.revision.as_str(),
+                    r.on_main_line,
+                    r.author_name.as_deref(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("zz", false, None),
+                ("b2", false, None),
+                ("a1", true, Some("Ada"))
+            ]
+        );
+        assert_eq!(rows[2].applied_at, "2026-02-01T08:00:00+00:00");
+        assert_eq!(rows[2].applied_from_commit.as_deref(), Some("c0ffee"));
+        assert_eq!(rows[0].status, FileStatus::Unknown);
+        let filtered = join_applied(&entries, &steps, "postgres://db/app", false);
+        assert_eq!(filtered.len(), 2);
     }
 
     #[test]

@@ -7,15 +7,24 @@ use std::path::{Path, PathBuf};
 
 use sqlx::Connection;
 
+use super::diff::Change;
 use super::introspect::{self, IntrospectError, IntrospectOptions};
 use super::model::Schema;
 use super::render::{render_migration, RenderedMigration};
 use crate::core::{plan, Dialect, Direction, Revision, RevisionGraph, Sql};
 
-/// The models file: the config's `models` setting, else `models.yaml`, relative to
-/// the project directory.
-pub fn models_path(project_dir: &Path, setting: Option<&Path>) -> PathBuf {
-    project_dir.join(setting.unwrap_or(Path::new("models.yaml")))
+/// The models file: the config's `models` setting (relative to the project directory),
+/// else `models.yaml` in the project directory, else `models.yaml` at the top of the
+/// revisions directory (which the revision loader never reads as a revision).
+pub fn models_path(project_dir: &Path, revisions_dir: &Path, setting: Option<&Path>) -> PathBuf {
+    if let Some(setting) = setting {
+        return project_dir.join(setting);
+    }
+    let beside_config = project_dir.join(crate::files::load::MODELS_FILE);
+    if beside_config.exists() {
+        return beside_config;
+    }
+    revisions_dir.join(crate::files::load::MODELS_FILE)
 }
 
 /// A borrowed connection to any backend.
@@ -54,7 +63,7 @@ pub enum ReplayError {
     Plan(#[from] crate::core::PlanError),
     #[error("can't open a scratch SQLite database: {0}")]
     Scratch(sqlx::Error),
-    #[error("revision {revision} ({location}) fails on a scratch SQLite database: {message}")]
+    #[error("revision {revision} ({location}) fails on the scratch database: {message}")]
     Statement {
         revision: String,
         location: String,
@@ -73,49 +82,120 @@ pub async fn replay_sqlite(
     let mut conn = sqlx::SqliteConnection::connect("sqlite::memory:")
         .await
         .map_err(ReplayError::Scratch)?;
-    if graph.is_empty() {
-        return Ok(introspect::sqlite::introspect(&mut conn, opts).await?);
-    }
-    let plan = plan::upgrade(graph, &[], "heads")?;
-    plan.check_runnable(graph, Dialect::Sqlite)?;
-    for step in &plan.steps {
-        let (Some(ix), Direction::Upgrade) = (step.revision, step.direction) else {
-            continue;
-        };
-        let rev = graph.revision(ix);
-        let Some(sql) = rev
-            .upgrade
-            .as_ref()
-            .and_then(|s| s.for_dialect(Dialect::Sqlite))
-        else {
-            continue;
-        };
-        if sql.trim().is_empty() {
-            continue;
-        }
-        sqlx::raw_sql(sqlx::AssertSqlSafe(sql.to_owned()))
-            .execute(&mut conn)
-            .await
-            .map_err(|e| ReplayError::Statement {
+    let mut live = LiveConn::Sqlite(&mut conn);
+    replay(&mut live, graph, opts).await
+}
+
+/// Runs every revision's upgrade for the connection's dialect, base to heads, on an
+/// empty database (no version table is written), and reads the schema they leave.
+pub async fn replay(
+    conn: &mut LiveConn<'_>,
+    graph: &RevisionGraph,
+    opts: &IntrospectOptions,
+) -> Result<Schema, ReplayError> {
+    let dialect = conn.dialect();
+    if !graph.is_empty() {
+        let plan = plan::upgrade(graph, &[], "heads")?;
+        plan.check_runnable(graph, dialect)?;
+        for step in &plan.steps {
+            let (Some(ix), Direction::Upgrade) = (step.revision, step.direction) else {
+                continue;
+            };
+            let rev = graph.revision(ix);
+            let Some(sql) = rev.upgrade.as_ref().and_then(|s| s.for_dialect(dialect)) else {
+                continue;
+            };
+            if sql.trim().is_empty() {
+                continue;
+            }
+            let q = sqlx::raw_sql(sqlx::AssertSqlSafe(sql.to_owned()));
+            let result = match conn {
+                LiveConn::Sqlite(c) => q.execute(&mut **c).await.map(drop),
+                LiveConn::Postgres(c) => q.execute(&mut **c).await.map(drop),
+                LiveConn::Mysql(c) => q.execute(&mut **c).await.map(drop),
+            };
+            result.map_err(|e| ReplayError::Statement {
                 revision: rev.id.to_string(),
                 location: rev.location(rev.origin.revision_line),
                 message: e.to_string(),
             })?;
+        }
     }
-    Ok(introspect::sqlite::introspect(&mut conn, opts).await?)
+    Ok(conn.introspect(opts).await?)
 }
 
 /// Renders the migration from `db` (read from a database of dialect `primary`) to
 /// `models` for every dialect, the database's own first: revisions stay runnable on
 /// all three backends, and `check --offline` can replay them on SQLite.
+///
+/// The other dialects don't start from `db` itself, which has lost what the primary
+/// backend does not keep (SQLite's `bigint` autoincrement key reads back as
+/// `integer`, MariaDB's unique constraints as unique indexes, SQLite keeps no
+/// constraint names): they start from the models with the primary's changes undone,
+/// so what was equal stays equal and only the detected changes are rendered.
 pub fn render_all(primary: Dialect, db: &Schema, models: &Schema) -> Vec<RenderedMigration> {
-    let mut out = vec![render_migration(primary, db, models)];
+    let first = render_migration(primary, db, models);
+    let mut out = Vec::new();
     for d in Dialect::ALL {
         if d != primary {
-            out.push(render_migration(d, db, models));
+            let before = undo_changes(&models.normalized_for(d), db, &first.changes);
+            out.push(render_migration(d, &before, models));
         }
     }
+    out.insert(0, first);
     out
+}
+
+/// `models` with `changes` (found from `db` to `models`) undone, objects the changes
+/// bring back taken from `db`.
+fn undo_changes(models: &Schema, db: &Schema, changes: &[Change]) -> Schema {
+    let mut s = models.clone();
+    for c in changes {
+        let name = c.table();
+        if let Change::AddTable { .. } = c {
+            s.tables.remove(name);
+            continue;
+        }
+        if let Change::DropTable { .. } = c {
+            if let Some(t) = db.tables.get(name) {
+                s.tables.insert(name.to_owned(), t.clone());
+            }
+            continue;
+        }
+        let Some(t) = s.tables.get_mut(name) else {
+            continue;
+        };
+        match c {
+            Change::AddColumn { column, .. } => t.columns.retain(|x| x.name != column.name),
+            Change::DropColumn { column, .. } => t.columns.push(column.clone()),
+            Change::AlterColumn { from, .. } => {
+                for x in &mut t.columns {
+                    if x.name == from.name {
+                        *x = from.clone();
+                    }
+                }
+            }
+            Change::AlterPrimaryKey { from, .. } => {
+                t.primary_key = from.clone();
+                t.primary_key_name = db.tables.get(name).and_then(|d| d.primary_key_name.clone());
+            }
+            Change::AddIndex { index, .. } => {
+                t.indexes.retain(|x| x.name != index.name);
+                t.uniques.retain(|x| x.name != index.name);
+            }
+            Change::DropIndex { index, .. } => t.indexes.push(index.clone()),
+            Change::AddUnique { unique, .. } => t.uniques.retain(|x| x.columns != unique.columns),
+            Change::DropUnique { unique, .. } => t.uniques.push(unique.clone()),
+            Change::AddForeignKey { foreign_key, .. } => {
+                t.foreign_keys.retain(|x| x.name != foreign_key.name)
+            }
+            Change::DropForeignKey { foreign_key, .. } => t.foreign_keys.push(foreign_key.clone()),
+            Change::AddCheck { check, .. } => t.checks.retain(|x| x.name != check.name),
+            Change::DropCheck { check, .. } => t.checks.push(check.clone()),
+            Change::AddTable { .. } | Change::DropTable { .. } => {}
+        }
+    }
+    s
 }
 
 /// Fills `rev` (made by `migrate revision`) with autogenerated SQL, one script per
@@ -150,4 +230,48 @@ pub fn summary(m: &RenderedMigration) -> Vec<String> {
         ));
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::schema::model::parse_models;
+
+    #[test]
+    fn other_dialects_render_only_what_the_primary_found() {
+        let models = parse_models(
+            "tables:
+  users:
+    columns:
+      id: {type: bigint, primary_key: true, autoincrement: true}
+      email: {type: string(50), unique: true}
+      full_name: string(50)
+",
+            Path::new("m.yaml"),
+        )
+        .expect("valid");
+        for d in Dialect::ALL {
+            // What the database reports for the previous state (on SQLite: an integer
+            // key and an unnamed unique; on MariaDB: a unique index).
+            let mut db = models.normalized_for(d);
+            let users = db.tables.get_mut("users").expect("users");
+            users.columns[2].name = "name".into();
+            if let Some(u) = users.uniques.first_mut() {
+                u.name = "sqlite_autoindex_users_1".into();
+            }
+            let all = render_all(d, &db, &models);
+            for m in &all {
+                let found: Vec<String> = m.changes.iter().map(ToString::to_string).collect();
+                assert_eq!(
+                    found,
+                    [
+                        "added column 'users.full_name' (string(50))",
+                        "removed column 'users.name'"
+                    ],
+                    "primary {d}, rendered for {}",
+                    m.dialect
+                );
+            }
+        }
+    }
 }

@@ -294,6 +294,31 @@ fn dependency_order<'a>(schema: &'a Schema, names: &BTreeSet<&'a str>) -> Vec<&'
     out
 }
 
+/// A foreign key that stays and that, on MariaDB, would be left without an index
+/// when `dropped` goes: no primary key or index kept on both sides starts with its
+/// columns.
+fn mysql_key_needing<'a>(
+    from: Option<&'a Table>,
+    to: Option<&Table>,
+    dropped: &Index,
+) -> Option<&'a ForeignKey> {
+    let (from, to) = (from?, to?);
+    let covers = |cols: &[String], k: &ForeignKey| cols.starts_with(&k.columns);
+    from.foreign_keys.iter().find(|k| {
+        to.foreign_keys
+            .iter()
+            .any(|x| x.signature() == k.signature())
+            && covers(&dropped.columns, k)
+            && !covers(&from.primary_key, k)
+            && !covers(&to.primary_key, k)
+            && !from
+                .indexes
+                .iter()
+                .filter(|i| i.name != dropped.name && to.indexes.contains(i))
+                .any(|i| covers(&i.columns, k))
+    })
+}
+
 /// Whether SQLite's `ALTER TABLE ADD COLUMN` can add `col` as it is.
 fn sqlite_can_add(t: &Table, col: &Column) -> bool {
     let constant_default = matches!(
@@ -366,7 +391,8 @@ pub fn render_sql(dialect: Dialect, from: &Schema, to: &Schema, d: &SchemaDiff) 
     let untouched = |t: &str| !added.contains(t) && !dropped.contains(t) && !rebuilt.contains(t);
 
     let mut out: Vec<String> = Vec::new();
-    // 1. Foreign keys, constraints and indexes that go away.
+    // 1. Foreign keys that go away (first: MariaDB won't drop an index a key needs),
+    //    then constraints and indexes.
     for c in &d.changes {
         if !untouched(c.table()) {
             continue;
@@ -390,12 +416,35 @@ pub fn render_sql(dialect: Dialect, from: &Schema, to: &Schema, d: &SchemaDiff) 
                     ));
                 }
             }
+            _ => {}
+        }
+    }
+    for c in &d.changes {
+        if !untouched(c.table()) {
+            continue;
+        }
+        let t = q(c.table());
+        match (c, dialect) {
             (Change::DropUnique { unique, .. }, Dialect::Postgres | Dialect::Mysql) => out.push(
                 format!("ALTER TABLE {t} DROP CONSTRAINT {};", q(&unique.name)),
             ),
             (Change::DropCheck { check, .. }, Dialect::Postgres | Dialect::Mysql) => out.push(
                 format!("ALTER TABLE {t} DROP CONSTRAINT {};", q(&check.name)),
             ),
+            (Change::DropIndex { index, .. }, Dialect::Mysql) => {
+                match mysql_key_needing(from.tables.get(c.table()), to.tables.get(c.table()), index)
+                {
+                    // Give the key an index of its own (named after it, as MariaDB
+                    // names the ones it makes) in the same statement.
+                    Some(k) => out.push(format!(
+                        "ALTER TABLE {t} ADD INDEX {} ({}), DROP INDEX {};",
+                        q(&k.name),
+                        quote_list(dialect, &k.columns),
+                        q(&index.name)
+                    )),
+                    None => out.push(drop_index(dialect, c.table(), index)),
+                }
+            }
             (Change::DropIndex { index, .. }, _) => out.push(drop_index(dialect, c.table(), index)),
             _ => {}
         }
@@ -713,6 +762,32 @@ mod tests {
             "{}",
             m.upgrade
         );
+    }
+
+    #[test]
+    fn mariadb_keeps_an_index_for_a_foreign_key_whose_index_goes() {
+        let with = "tables:
+  a:
+    columns:
+      id: {type: integer, primary_key: true}
+  b:
+    columns:
+      id: {type: integer, primary_key: true}
+      k: integer
+    indexes:
+      - {name: ix_b_k, columns: [k]}
+    foreign_keys:
+      - {columns: [k], references: a(id)}
+";
+        let a = schema(with);
+        let b = schema(&with.replace("    indexes:\n      - {name: ix_b_k, columns: [k]}\n", ""));
+        let m = render_migration(Dialect::Mysql, &a, &b);
+        assert_eq!(
+            m.upgrade,
+            "ALTER TABLE `b` ADD INDEX `fk_b_k_a` (`k`), DROP INDEX `ix_b_k`;\n"
+        );
+        let pg = render_migration(Dialect::Postgres, &a, &b);
+        assert_eq!(pg.upgrade, "DROP INDEX \"ix_b_k\";\n");
     }
 
     #[test]

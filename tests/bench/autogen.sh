@@ -6,6 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
+export PGOPTIONS="-c client_min_messages=warning"
 PG_ADMIN=${MIGRATE_TEST_POSTGRES:-postgres://postgres@127.0.0.1:5432/postgres}
 DB=migrate_bench_autogen
 export MIGRATE_BENCH_PG_URL="${PG_ADMIN%/*}/$DB"
@@ -22,8 +23,14 @@ echo
 echo "| tool | median (s) | of which introspection (s) | best (s) |"
 echo "| --- | ---: | ---: | ---: |"
 # The Rust side creates the schema (with our renderer) on its first run, then times.
-cargo test -q --release --test it autogen_bench -- --ignored --nocapture --test-threads=1 2>/dev/null \
-  | grep '^| migrate'
+LOG=target/bench-autogen.log
+if ! cargo test -q --release --test it autogen_bench -- --ignored --nocapture --test-threads=1 \
+  >"$LOG" 2>&1; then
+  echo "the Rust side failed; see $LOG:" >&2
+  tail -20 "$LOG" >&2
+  exit 1
+fi
+grep '^| migrate' "$LOG"
 
 VENV=target/bench-venv
 if [ ! -x "$VENV/bin/python" ]; then

@@ -75,7 +75,9 @@ def build(n, shape, seed):
                 parents = rnd.sample(heads, k)
             elif r < 0.10 and len(ids) > 10:
                 parents = [ids[rnd.randrange(len(ids) // 2, len(ids))]]
-                if rnd.random() < 0.2:
+                # About one label per 5,000 revisions: teams label long-lived
+                # branches, and a label spreads to every descendant.
+                if rnd.random() < 0.002:
                     labels = ["lbl%d" % label_no]
                     label_no += 1
             else:

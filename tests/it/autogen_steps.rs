@@ -10,7 +10,7 @@ use migrate::schema::{diff, render_migration, Schema};
 use super::autogen_support::{Fresh, Live};
 
 /// The models after each step; each differs from the one before by one kind of edit.
-const STEPS: &[(&str, &str)] = &[
+pub const STEPS: &[(&str, &str)] = &[
     (
         "add tables",
         "tables:
@@ -410,6 +410,36 @@ const CONSTRAINT_STEPS: &[&str] = &[
       id: {type: integer, nullable: false}
       k: {type: integer, nullable: false}
     primary_key: [id, k]
+    foreign_keys:
+      - {columns: [k], references: a(id), on_delete: cascade, on_update: restrict}
+",
+    "tables:
+  a:
+    columns:
+      id: {type: integer, primary_key: true}
+      x: {type: integer, default: 5}
+      y: string(10)
+      u: uuid
+      j: json
+      bin: bytes
+      d: {type: date}
+      t: time
+      f: float
+      g: {type: double, default: 1.5}
+      tz: {type: timestamptz, default: now}
+      s: {type: smallint, default: -3}
+      label: {type: string(20), default: \"it's\"}
+    unique_constraints:
+      - {columns: [x, y]}
+    checks:
+      - {name: ck_a_x, expr: x > 0}
+  b:
+    columns:
+      id: {type: integer, nullable: false}
+      k: {type: integer, nullable: false}
+    primary_key: [id, k]
+    indexes:
+      - {name: ix_b_k, columns: [k]}
     foreign_keys:
       - {columns: [k], references: a(id), on_delete: cascade, on_update: restrict}
 ",

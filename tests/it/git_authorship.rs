@@ -424,3 +424,64 @@ fn audit_filters_by_author_date_label_and_range() {
     assert_eq!(out.status.code(), Some(1));
     assert_eq!(stderr(&out), "error: No such branch: 'nope'\n");
 }
+
+/// The database was upgraded on branch `feature`, then `main` was checked out: the
+/// revision file is gone from the working tree but git still has it.
+#[test]
+fn a_revision_applied_from_another_branch_is_explained_and_downgraded_from_git() {
+    let fx = GitFixture::new();
+    fx.add_revision("r1", None, "first");
+    fx.commit(ADA, day(0, 9), "Add r1");
+    fx.branch("feature");
+    fx.checkout("feature");
+    fx.add_revision("feat1", Some("r1"), "add api keys");
+    let added = fx.commit(GRACE, day(1, 9), "API keys");
+    let dbdir = tempfile::tempdir().expect("temp dir");
+    let url = format!("sqlite://{}", dbdir.path().join("app.db").display());
+    let up = migrate(fx.path())
+        .args(["--database-url", &url, "upgrade", "head"])
+        .output()
+        .expect("runs");
+    assert!(up.status.success(), "{}", stderr(&up));
+    fx.checkout("main");
+
+    let short = &added.to_string()[..12];
+    let out = migrate(fx.path())
+        .args(["--database-url", &url, "current"])
+        .output()
+        .expect("runs");
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(stdout(&out), "feat1 (no revision file)\n");
+    assert_eq!(
+        stderr(&out),
+        format!(
+            "warning: 1 applied revision(s) have no file in revisions\n\
+             note: revision feat1 is not in this checkout; git has it in commit {short} on branch feature (revisions/feat1_add_api_keys.yaml), added by Grace Hopper <grace@example.com>\n\
+             hint: `migrate downgrade <target> --from-git` can run their downgrade SQL from git\n"
+        )
+    );
+
+    // Without --from-git the downgrade can't plan; with it, the SQL comes from git.
+    let out = migrate(fx.path())
+        .args(["--database-url", &url, "downgrade", "r1"])
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(1));
+    let out = migrate(fx.path())
+        .args(["--database-url", &url, "downgrade", "r1", "--from-git"])
+        .output()
+        .expect("runs");
+    assert!(out.status.success(), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(
+        err.starts_with(&format!(
+            "revision feat1 is not in this checkout; git has it in commit {short} on branch feature (revisions/feat1_add_api_keys.yaml), added by Grace Hopper <grace@example.com>\n  its downgrade SQL (sqlite):\n    DROP TABLE t_feat1;\n"
+        )),
+        "{err}"
+    );
+    let out = migrate(fx.path())
+        .args(["--database-url", &url, "current"])
+        .output()
+        .expect("runs");
+    assert_eq!(stdout(&out), "r1 (head), first\n");
+}

@@ -195,3 +195,65 @@ fn a_staged_rename_keeps_its_authorship_and_is_modified() {
     assert_eq!(f.status, FileStatus::Modified);
     assert_eq!(f.added.map(|c| c.id), Some(c1.to_string()));
 }
+
+/// Seventy commits (enough for the parallel pass) over nested directories, then an
+/// edited move (which needs similarity detection), a delete and a change.
+#[test]
+fn a_long_history_with_nested_dirs_edited_moves_and_deletes() {
+    let fx = GitFixture::new();
+    let revisions = fx.file("revisions");
+    let who = [ADA, GRACE, ALAN];
+    let mut commits = Vec::new();
+    let path = |i: usize| format!("revisions/batch{}/r{i}.yaml", i % 3);
+    let yaml = |i: usize| {
+        super::git_fixture::revision_yaml(
+            &format!("r{i}"),
+            None,
+            &format!("revision {i} with a longer message"),
+        )
+    };
+    for i in 0..70 {
+        fx.write(&path(i), &yaml(i));
+        commits.push(fx.commit(who[i % 3], day(0, i as i64), &format!("Add r{i}")));
+        if i == 40 {
+            // A cache written part-way, to be extended by the rest.
+            Authorship::load(&revisions);
+        }
+    }
+    fx.rename(&path(5), "revisions/archive/r5.yaml");
+    fx.write("revisions/archive/r5.yaml", &(yaml(5) + "# archived\n"));
+    let moved = fx.commit(GRACE, day(5, 0), "Archive r5");
+    std::fs::remove_file(fx.file(&path(6))).expect("rm");
+    fx.commit(ALAN, day(5, 1), "Drop r6");
+    fx.write(&path(7), &(yaml(7) + "# changed\n"));
+    let changed = fx.commit(ADA, day(5, 2), "Change r7");
+
+    let fresh = Authorship::load_with(&revisions, LoadOptions { use_cache: false });
+    let r5 = fresh.for_repo_path("revisions/archive/r5.yaml");
+    assert_eq!(
+        r5.added.as_ref().map(|c| c.id.clone()),
+        Some(commits[5].to_string())
+    );
+    assert_eq!(
+        r5.last_changed.as_ref().map(|c| c.id.clone()),
+        Some(moved.to_string())
+    );
+    assert_eq!(fresh.for_repo_path(&path(6)).added, None);
+    let r7 = fresh.for_repo_path(&path(7));
+    assert_eq!(r7.added.map(|c| c.id), Some(commits[7].to_string()));
+    assert_eq!(r7.last_changed.map(|c| c.id), Some(changed.to_string()));
+    let r69 = fresh.for_repo_path(&path(69));
+    assert_eq!(
+        r69.added.as_ref().map(|c| c.author_name.as_str()),
+        Some("Ada Lovelace")
+    );
+    assert_eq!(fresh.committed_paths().len(), 69);
+
+    // The cache extended from commit 40 gives exactly the same answers.
+    let cached = Authorship::load(&revisions);
+    assert!(cached.warnings.is_empty(), "{:?}", cached.warnings);
+    assert_eq!(cached.committed_paths(), fresh.committed_paths());
+    for p in fresh.committed_paths() {
+        assert_eq!(cached.for_repo_path(p), fresh.for_repo_path(p), "{p}");
+    }
+}

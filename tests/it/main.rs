@@ -2,6 +2,7 @@
 
 mod support;
 
+mod audit_applied;
 mod autogen_bench;
 mod autogen_cli;
 mod autogen_models;

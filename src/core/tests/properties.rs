@@ -198,7 +198,15 @@ fn pick(g: &RevisionGraph, rng: &mut Rng) -> Ix {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(300))]
+    // Failing seeds are kept under tests/ (the top level of the repository is fixed).
+    #![proptest_config(ProptestConfig {
+        failure_persistence: Some(Box::new(
+            proptest::test_runner::FileFailurePersistence::Direct(
+                concat!(env!("CARGO_MANIFEST_DIR"), "/tests/proptest-regressions/core-properties.txt"),
+            ),
+        )),
+        ..ProptestConfig::with_cases(300)
+    })]
 
     #[test]
     fn base_to_heads_to_base(n in 1usize..28, seed in any::<u64>()) {

@@ -1446,3 +1446,23 @@ mod large_map {
         }
     }
 }
+
+/// `label@-N` with a label nobody declares is an error, not base.
+#[test]
+fn unknown_label_with_relative_walk_is_an_error() {
+    // a -> b (lbl)
+    let mut a = crate::core::Revision::new("aaaa", &[]).unwrap();
+    a.message = "a".into();
+    let mut b = crate::core::Revision::new("bbbb", &["aaaa"]).unwrap();
+    b.branch_labels = vec!["lbl".into()];
+    let graph = crate::core::RevisionGraph::build(vec![a, b]).unwrap();
+    let resolver = crate::core::Resolver::new(&graph);
+    assert_eq!(
+        resolver.revisions("zz@-1"),
+        Err(crate::core::ResolveError::NoSuchBranch { label: "zz".into() })
+    );
+    assert_eq!(
+        resolver.revisions("lbl@-1").unwrap(),
+        vec![graph.find("aaaa").unwrap()]
+    );
+}
