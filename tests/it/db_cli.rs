@@ -828,6 +828,10 @@ fn check_current_and_history_see_the_database() {
     assert_eq!(v[1]["is_current"], true);
     assert_eq!(v[0]["is_current"], false);
     run_ok(d, &t.url, &["check"]);
+    // Not at every head yet: --check-heads says so with exit 1.
+    let (code, err) = run_fail(d, &t.url, &["current", "--check-heads"]);
+    assert_eq!(code, 1);
+    assert!(err.contains("not on all head revisions"), "{err}");
 
     // The applied file changes, and a row's file disappears: both reported, exit 1.
     std::fs::write(
