@@ -57,19 +57,17 @@ minimum() { python3 -c "import sys; print(f'{min(map(float, sys.argv[1:])):.3f}'
 # Runs migrate, the client with the revision SQL only, and the client with migrate's own
 # `--sql` script, in turn RUNS times (disk speed drifts, so interleaving keeps the ratios
 # fair); sets M, R and S to the best times.
+# With USE_ALEMBIC set, Alembic takes its turn in the same rounds (A).
 trio() {
-  local ms=() rs=() ss=()
+  local ms=() rs=() ss=() as=()
   for _ in $(seq "$RUNS"); do
     ms+=("$(once "${MCMD[@]}")")
     rs+=("$(once "${RCMD[@]}")")
     ss+=("$(once "${SCMD[@]}")")
+    if [ -n "${USE_ALEMBIC:-}" ]; then as+=("$(once alembic_run)"); fi
   done
   M=$(minimum "${ms[@]}"); R=$(minimum "${rs[@]}"); S=$(minimum "${ss[@]}")
-}
-best() {
-  local ts=()
-  for _ in $(seq "$RUNS"); do ts+=("$(once "$@")"); done
-  minimum "${ts[@]}"
+  A=""; if [ -n "${USE_ALEMBIC:-}" ]; then A=$(minimum "${as[@]}"); fi
 }
 ratio() { python3 -c "print(f'{$1/$2:.2f}')"; }
 
@@ -99,7 +97,7 @@ alembic_run() { "$ALEMBIC" -c "$WORK/alembic.ini" upgrade head; }
 echo "## Applying revisions"
 echo
 echo "$N trivial revisions (\`CREATE TABLE\`), one transaction each, whole-process wall time, best of $RUNS"
-echo "(the three columns before the ratios run in turn, so disk-speed drift hits them alike)."
+echo "(all four tools run in turn in each round, so disk-speed drift hits them alike)."
 echo "*client, same statements* pipes \`migrate upgrade head --sql\` (each revision's SQL plus its"
 echo "version-row and log statements, in the same \`BEGIN; ...; COMMIT;\` transactions) to the"
 echo "database's own client; *client, revision SQL only* leaves the bookkeeping out."
@@ -114,12 +112,14 @@ RESET="rm -f $DB"
 MCMD=("$MIGRATE" --revisions "$WORK/proj/revisions" --database-url "sqlite://$DB" upgrade head)
 RCMD=(sh -c "sqlite3 $DB < $WORK/raw.sql")
 SCMD=(sh -c "sqlite3 -bail $DB < $WORK/script_sqlite.sql")
-trio; m=$M; r=$R; s=$S
-a="n/a"; ar="n/a"
+USE_ALEMBIC=""
 if [ -n "$ALEMBIC" ]; then
   sed -i "/^sqlalchemy.url/d" "$WORK/alembic.ini"; echo "sqlalchemy.url = sqlite:///$DB" >> "$WORK/alembic.ini"
-  a=$(best alembic_run); ar="$(ratio "$a" "$m")x"; a="$a s"
+  USE_ALEMBIC=1
 fi
+trio; m=$M; r=$R; s=$S
+a="n/a"; ar="n/a"
+if [ -n "$A" ]; then ar="$(ratio "$A" "$m")x"; a="$A s"; fi
 echo "| SQLite | ${m} s | ${s} s (sqlite3) | $(ratio "$m" "$s") | ${r} s | $(ratio "$m" "$r") | ${a} | ${ar} |"
 
 # --- PostgreSQL ----------------------------------------------------------------------
@@ -130,13 +130,15 @@ if psql "$PG_URL/postgres" -Atqc 'select 1' >/dev/null 2>&1; then
   MCMD=("$MIGRATE" --revisions "$WORK/proj/revisions" --database-url "$PG_URL/$PGDB" upgrade head)
   RCMD=(sh -c "psql -q -v ON_ERROR_STOP=1 '$PG_URL/$PGDB' < $WORK/raw.sql")
   SCMD=(sh -c "psql -q -v ON_ERROR_STOP=1 '$PG_URL/$PGDB' < $WORK/script_pg.sql")
-  trio; m=$M; r=$R; s=$S
-  a="n/a"; ar="n/a"
+  USE_ALEMBIC=""
   if [ -n "$ALEMBIC" ] && "$(dirname "$ALEMBIC")/python" -c 'import psycopg2' 2>/dev/null; then
     sed -i "/^sqlalchemy.url/d" "$WORK/alembic.ini"
     echo "sqlalchemy.url = postgresql+psycopg2://${PG_URL#postgres://}/$PGDB" >> "$WORK/alembic.ini"
-    a=$(best alembic_run); ar="$(ratio "$a" "$m")x"; a="$a s"
+    USE_ALEMBIC=1
   fi
+  trio; m=$M; r=$R; s=$S
+  a="n/a"; ar="n/a"
+  if [ -n "$A" ]; then ar="$(ratio "$A" "$m")x"; a="$A s"; fi
   echo "| PostgreSQL | ${m} s | ${s} s (psql) | $(ratio "$m" "$s") | ${r} s | $(ratio "$m" "$r") | ${a} | ${ar} |"
   eval "psql '$PG_URL/postgres' -qc 'DROP DATABASE IF EXISTS $PGDB' >/dev/null 2>&1" || true
 else

@@ -828,6 +828,10 @@ fn check_current_and_history_see_the_database() {
     assert_eq!(v[1]["is_current"], true);
     assert_eq!(v[0]["is_current"], false);
     run_ok(d, &t.url, &["check"]);
+    // Not at every head yet: --check-heads says so with exit 1.
+    let (code, err) = run_fail(d, &t.url, &["current", "--check-heads"]);
+    assert_eq!(code, 1);
+    assert!(err.contains("not on all head revisions"), "{err}");
 
     // The applied file changes, and a row's file disappears: both reported, exit 1.
     std::fs::write(
@@ -955,4 +959,50 @@ fn version_table_alembic_version_takes_over_an_alembic_database() {
     assert!(t
         .query_strings("SELECT name FROM sqlite_master WHERE name = 'migrate_version'")
         .is_empty());
+}
+
+#[test]
+fn log_rows_record_checksum_user_tool_and_git_commit() {
+    let t = Target::new(Kind::Sqlite).expect("sqlite");
+    let sql = "CREATE TABLE g1 (x INTEGER);\r\nCREATE TABLE g2 (x INTEGER);\r\n";
+    let dir = project(&[(
+        "g1.yaml",
+        "revision: g1\nmessage: one\nupgrade: |\n  CREATE TABLE g1 (x INTEGER);\n  CREATE TABLE g2 (x INTEGER);\ndowngrade: DROP TABLE g1;\n",
+    )]);
+    // A repository holding the revisions, with one fixed commit.
+    let repo = git2::Repository::init(dir.path()).expect("git init");
+    let mut index = repo.index().expect("index");
+    index
+        .add_path(Path::new("revisions/g1.yaml"))
+        .expect("added");
+    let tree = repo
+        .find_tree(index.write_tree().expect("tree"))
+        .expect("tree");
+    let sig = git2::Signature::new(
+        "Test",
+        "test@example.com",
+        &git2::Time::new(1_700_000_000, 0),
+    )
+    .expect("signature");
+    let head = repo
+        .commit(Some("HEAD"), &sig, &sig, "revisions", &tree, &[])
+        .expect("commit");
+    run_ok(dir.path(), &t.url, &["upgrade", "head"]);
+    let row = t.query_strings(
+        "SELECT revision || '|' || direction || '|' || success || '|' || checksum || '|' || applied_by || '|' || tool_version || '|' || git_commit || '|' || duration_ms FROM migrate_log",
+    );
+    assert_eq!(row.len(), 1);
+    let f: Vec<&str> = row[0].split('|').collect();
+    assert_eq!(&f[..3], ["g1", "upgrade", "1"]);
+    // SHA-256 of the SQL that ran, with CRLF normalised (the file's LF text hashes the same).
+    use sha2::Digest;
+    let expected: String = sha2::Sha256::digest(sql.replace("\r\n", "\n").as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    assert_eq!(f[3], expected);
+    assert!(f[4].contains('@'), "applied_by is user@host: {}", f[4]);
+    assert_eq!(f[5], env!("CARGO_PKG_VERSION"));
+    assert_eq!(f[6], head.to_string());
+    assert!(f[7].parse::<i64>().is_ok());
 }
