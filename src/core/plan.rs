@@ -108,13 +108,14 @@ impl Plan {
                     None => continue,
                 },
                 Direction::Downgrade => match &rev.downgrade {
-                    Some(sql) => sql,
-                    None => {
+                    _ if rev.is_irreversible() => {
                         return Err(PlanError::Irreversible {
                             revision: rev.id.to_string(),
                             location,
                         })
                     }
+                    Some(sql) => sql,
+                    None => continue,
                 },
             };
             if sql.for_dialect(dialect).is_none() {

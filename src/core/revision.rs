@@ -182,6 +182,16 @@ impl Revision {
         })
     }
 
+    /// Irreversible: it has SQL to apply but no `downgrade`. A revision with no SQL at all
+    /// (a merge) has nothing to undo, so it is reversible without one.
+    pub fn is_irreversible(&self) -> bool {
+        let has_upgrade = self.upgrade.as_ref().is_some_and(|s| match s {
+            Sql::All(t) => !t.trim().is_empty(),
+            Sql::PerDialect(m) => m.values().any(|t| !t.trim().is_empty()),
+        });
+        self.downgrade.is_none() && has_upgrade
+    }
+
     /// `file:line` of this revision's file (and the given key's line), or its id.
     pub fn location(&self, line: Option<u32>) -> String {
         match (&self.origin.path, line) {

@@ -218,12 +218,7 @@ pub fn step_sql<'g>(
     let (sql, direction) = match step.direction {
         Direction::Upgrade => (rev.upgrade.as_ref(), "upgrade"),
         Direction::Downgrade => {
-            // A revision with no upgrade SQL (a merge) has nothing to undo.
-            let has_upgrade = rev.upgrade.as_ref().is_some_and(|s| match s {
-                crate::core::Sql::All(t) => !t.trim().is_empty(),
-                crate::core::Sql::PerDialect(m) => m.values().any(|t| !t.trim().is_empty()),
-            });
-            if rev.downgrade.is_none() && has_upgrade {
+            if rev.is_irreversible() {
                 return Err(EngineError::Irreversible {
                     revision: rev.id.to_string(),
                     file,

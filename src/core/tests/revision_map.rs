@@ -1466,3 +1466,25 @@ fn unknown_label_with_relative_walk_is_an_error() {
         vec![graph.find("aaaa").unwrap()]
     );
 }
+
+/// A merge with no SQL at all needs no `downgrade` to be undone; SQL without one is
+/// irreversible, and the plan says so before anything runs.
+#[test]
+fn only_revisions_with_sql_and_no_downgrade_are_irreversible() {
+    use crate::core::{plan, Dialect, PlanError, Sql};
+    // a -> b1, a -> b2, (b1, b2) -> m
+    let mut a = crate::core::Revision::new("aaaa", &[]).unwrap();
+    a.upgrade = Some(Sql::All("CREATE TABLE t (id INT);".into()));
+    let b1 = crate::core::Revision::new("bbb1", &["aaaa"]).unwrap();
+    let b2 = crate::core::Revision::new("bbb2", &["aaaa"]).unwrap();
+    let m = crate::core::Revision::new("mmmm", &["bbb1", "bbb2"]).unwrap();
+    let graph = crate::core::RevisionGraph::build(vec![a, b1, b2, m]).unwrap();
+    let top = [graph.find("mmmm").unwrap()];
+    let to_a = plan::downgrade(&graph, &top, "aaaa").unwrap();
+    assert_eq!(to_a.check_runnable(&graph, Dialect::Sqlite), Ok(()));
+    let to_base = plan::downgrade(&graph, &top, "base").unwrap();
+    assert!(matches!(
+        to_base.check_runnable(&graph, Dialect::Sqlite),
+        Err(PlanError::Irreversible { revision, .. }) if revision == "aaaa"
+    ));
+}
