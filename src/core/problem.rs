@@ -21,9 +21,6 @@ pub enum ProblemKind {
     ChecksumMismatch,
     MissingFile,
     FailedRevision,
-    UnknownAppliedRevision,
-    ModelDrift,
-    InvalidModel,
 }
 
 /// One problem, with the file (and line) and revisions it concerns.
