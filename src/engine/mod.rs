@@ -704,39 +704,22 @@ impl Runner<'_> {
             // The SQL ran outside a transaction; the bookkeeping gets one of its own.
             self.db.begin(true).await?;
         }
-        let batched = true;
         let prefix = std::mem::take(&mut self.lazy_begin).then_some("BEGIN");
-        let r = async {
-            let ms = clock.elapsed().as_millis() as i64;
-            if batched {
-                // Version rows and log row in one round trip; the row counts are checked.
-                let log = match pending {
-                    Some(id) => LogWrite::Finish {
-                        id,
-                        success: true,
-                        duration_ms: ms,
-                        error: None,
-                    },
-                    None => {
-                        entry.duration_ms = ms;
-                        LogWrite::Insert(entry)
-                    }
-                };
-                return self.db.record_step(&p.step.version_ops, log, prefix).await;
+        // Version rows and log row in one round trip; the row counts are checked.
+        let ms = clock.elapsed().as_millis() as i64;
+        let log = match pending {
+            Some(id) => LogWrite::Finish {
+                id,
+                success: true,
+                duration_ms: ms,
+                error: None,
+            },
+            None => {
+                entry.duration_ms = ms;
+                LogWrite::Insert(entry)
             }
-            for op in &p.step.version_ops {
-                self.db.apply_version_op(op).await?;
-            }
-            match pending {
-                Some(id) => self.db.finish_log(id, true, ms, None).await?,
-                None => {
-                    entry.duration_ms = ms;
-                    self.db.append_log(entry).await?;
-                }
-            }
-            Ok::<(), DbError>(())
-        }
-        .await;
+        };
+        let r = self.db.record_step(&p.step.version_ops, log, prefix).await;
         if !p.transactional && pending.is_some() {
             match &r {
                 Ok(()) => self.db.commit().await?,
