@@ -176,6 +176,72 @@ pub struct BookSql {
     pub begin_locking: &'static str,
 }
 
+/// What differs between backends in the bookkeeping SQL; [`BookSql::new`] builds the rest.
+pub struct BookDialect {
+    /// The n-th (1-based) bind placeholder: `?1`, `$1` or `?`.
+    pub placeholder: fn(usize) -> String,
+    /// The log table's id column.
+    pub log_id: &'static str,
+    /// The log table's timestamp type.
+    pub timestamp: &'static str,
+    /// Appended to the log INSERT so it returns the new id (PostgreSQL).
+    pub insert_log_suffix: &'static str,
+    pub table_exists: &'static str,
+    pub begin: &'static str,
+    pub begin_locking: &'static str,
+}
+
+impl BookSql {
+    /// The bookkeeping statements for the tables `t` on a backend described by `d`.
+    pub fn new(t: &Tables, d: &BookDialect) -> Self {
+        let (v, l) = (&t.version, &t.log);
+        let p = d.placeholder;
+        let short = v.rsplit('.').next().unwrap_or(v);
+        let all: Vec<String> = (1..=10).map(p).collect();
+        BookSql {
+            create_version: format!(
+                "CREATE TABLE IF NOT EXISTS {v} (version_num VARCHAR(32) NOT NULL, \
+                 CONSTRAINT {short}_pkc PRIMARY KEY (version_num))"
+            ),
+            create_log: format!(
+                "CREATE TABLE IF NOT EXISTS {l} ({}, \
+                 revision VARCHAR(255) NOT NULL, direction VARCHAR(16) NOT NULL, \
+                 started_at {} NOT NULL, duration_ms BIGINT NOT NULL, success BOOLEAN, \
+                 checksum VARCHAR(64), applied_by VARCHAR(255) NOT NULL, \
+                 tool_version VARCHAR(32) NOT NULL, git_commit VARCHAR(64), error TEXT)",
+                d.log_id, d.timestamp
+            ),
+            table_exists: d.table_exists,
+            select_versions: format!("SELECT version_num FROM {v}"),
+            insert_version: format!("INSERT INTO {v} (version_num) VALUES ({})", p(1)),
+            delete_version: format!("DELETE FROM {v} WHERE version_num = {}", p(1)),
+            update_version: format!(
+                "UPDATE {v} SET version_num = {} WHERE version_num = {}",
+                p(1),
+                p(2)
+            ),
+            insert_log: format!(
+                "INSERT INTO {l} ({LOG_COLUMNS}) VALUES ({}){}",
+                all.join(", "),
+                d.insert_log_suffix
+            ),
+            finish_log: format!(
+                "UPDATE {l} SET success = {}, duration_ms = {}, error = {} WHERE id = {}",
+                p(1),
+                p(2),
+                p(3),
+                p(4)
+            ),
+            last_log: format!(
+                "SELECT id, revision, direction, success, checksum, error FROM {l} \
+                 ORDER BY id DESC LIMIT 1"
+            ),
+            begin: d.begin,
+            begin_locking: d.begin_locking,
+        }
+    }
+}
+
 /// One audit-log row.
 #[derive(Debug, Clone, PartialEq)]
 pub struct LogEntry {

@@ -11,7 +11,7 @@ use sqlx::mysql::{MySqlConnectOptions, MySqlConnection};
 use sqlx::Connection;
 
 use super::url::DatabaseUrl;
-use super::{BookSql, Tables, LOG_COLUMNS};
+use super::{BookDialect, BookSql, Tables};
 
 /// Connects with the server's own session defaults (sqlx would otherwise add
 /// `PIPES_AS_CONCAT` to `sql_mode` and set the time zone to UTC), so a revision behaves
@@ -24,42 +24,20 @@ pub async fn connect(url: &DatabaseUrl) -> Result<MySqlConnection, sqlx::Error> 
     MySqlConnection::connect_with(&options).await
 }
 
-fn short(table: &str) -> &str {
-    table.rsplit('.').next().unwrap_or(table)
-}
+/// MySQL/MariaDB's differences in the bookkeeping SQL.
+pub const BOOK: BookDialect = BookDialect {
+    placeholder: |_| "?".to_owned(),
+    log_id: "id BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY",
+    timestamp: "DATETIME(6)",
+    insert_log_suffix: "",
+    table_exists: "SELECT COUNT(*) FROM information_schema.tables \
+                   WHERE table_schema = DATABASE() AND table_name = ?",
+    begin: "START TRANSACTION",
+    begin_locking: "START TRANSACTION",
+};
 
 pub fn book_sql(t: &Tables) -> BookSql {
-    let (v, l) = (&t.version, &t.log);
-    BookSql {
-        create_version: format!(
-            "CREATE TABLE IF NOT EXISTS {v} (version_num VARCHAR(32) NOT NULL, \
-             CONSTRAINT {}_pkc PRIMARY KEY (version_num))",
-            short(v)
-        ),
-        create_log: format!(
-            "CREATE TABLE IF NOT EXISTS {l} (id BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY, \
-             revision VARCHAR(255) NOT NULL, direction VARCHAR(16) NOT NULL, \
-             started_at DATETIME(6) NOT NULL, duration_ms BIGINT NOT NULL, success BOOLEAN, \
-             checksum VARCHAR(64), applied_by VARCHAR(255) NOT NULL, \
-             tool_version VARCHAR(32) NOT NULL, git_commit VARCHAR(64), error TEXT)"
-        ),
-        table_exists: "SELECT COUNT(*) FROM information_schema.tables \
-                       WHERE table_schema = DATABASE() AND table_name = ?",
-        select_versions: format!("SELECT version_num FROM {v}"),
-        insert_version: format!("INSERT INTO {v} (version_num) VALUES (?)"),
-        delete_version: format!("DELETE FROM {v} WHERE version_num = ?"),
-        update_version: format!("UPDATE {v} SET version_num = ? WHERE version_num = ?"),
-        insert_log: format!(
-            "INSERT INTO {l} ({LOG_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-        ),
-        finish_log: format!("UPDATE {l} SET success = ?, duration_ms = ?, error = ? WHERE id = ?"),
-        last_log: format!(
-            "SELECT id, revision, direction, success, checksum, error FROM {l} \
-             ORDER BY id DESC LIMIT 1"
-        ),
-        begin: "START TRANSACTION",
-        begin_locking: "START TRANSACTION",
-    }
+    BookSql::new(t, &BOOK)
 }
 
 /// The lock name: at most 64 characters, unique per database and version table.

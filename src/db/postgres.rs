@@ -8,50 +8,25 @@ use sqlx::postgres::PgConnection;
 use sqlx::Connection;
 
 use super::url::DatabaseUrl;
-use super::{BookSql, Tables, LOG_COLUMNS};
+use super::{BookDialect, BookSql, Tables};
 
 pub async fn connect(url: &DatabaseUrl) -> Result<PgConnection, sqlx::Error> {
     PgConnection::connect(url.expose()).await
 }
 
-fn short(table: &str) -> &str {
-    table.rsplit('.').next().unwrap_or(table)
-}
+/// PostgreSQL's differences in the bookkeeping SQL.
+pub const BOOK: BookDialect = BookDialect {
+    placeholder: |n| format!("${n}"),
+    log_id: "id BIGSERIAL PRIMARY KEY",
+    timestamp: "TIMESTAMPTZ",
+    insert_log_suffix: " RETURNING id",
+    table_exists: "SELECT COUNT(*) FROM pg_catalog.pg_class WHERE oid = to_regclass($1)",
+    begin: "BEGIN",
+    begin_locking: "BEGIN",
+};
 
 pub fn book_sql(t: &Tables) -> BookSql {
-    let (v, l) = (&t.version, &t.log);
-    BookSql {
-        create_version: format!(
-            "CREATE TABLE IF NOT EXISTS {v} (version_num VARCHAR(32) NOT NULL, \
-             CONSTRAINT {}_pkc PRIMARY KEY (version_num))",
-            short(v)
-        ),
-        create_log: format!(
-            "CREATE TABLE IF NOT EXISTS {l} (id BIGSERIAL PRIMARY KEY, \
-             revision VARCHAR(255) NOT NULL, direction VARCHAR(16) NOT NULL, \
-             started_at TIMESTAMPTZ NOT NULL, duration_ms BIGINT NOT NULL, success BOOLEAN, \
-             checksum VARCHAR(64), applied_by VARCHAR(255) NOT NULL, \
-             tool_version VARCHAR(32) NOT NULL, git_commit VARCHAR(64), error TEXT)"
-        ),
-        table_exists: "SELECT COUNT(*) FROM pg_catalog.pg_class WHERE oid = to_regclass($1)",
-        select_versions: format!("SELECT version_num FROM {v}"),
-        insert_version: format!("INSERT INTO {v} (version_num) VALUES ($1)"),
-        delete_version: format!("DELETE FROM {v} WHERE version_num = $1"),
-        update_version: format!("UPDATE {v} SET version_num = $1 WHERE version_num = $2"),
-        insert_log: format!(
-            "INSERT INTO {l} ({LOG_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
-             RETURNING id"
-        ),
-        finish_log: format!(
-            "UPDATE {l} SET success = $1, duration_ms = $2, error = $3 WHERE id = $4"
-        ),
-        last_log: format!(
-            "SELECT id, revision, direction, success, checksum, error FROM {l} \
-             ORDER BY id DESC LIMIT 1"
-        ),
-        begin: "BEGIN",
-        begin_locking: "BEGIN",
-    }
+    BookSql::new(t, &BOOK)
 }
 
 fn key_number(key: &str) -> i64 {
