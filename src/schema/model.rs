@@ -1036,6 +1036,23 @@ fn parse_table(
             }
             ok
         };
+    // The `columns` of an index, unique constraint or foreign key: present, a list of
+    // names (read at `names_at`), each a column of the table once; `None` after reporting.
+    let item_cols = |p: &mut Parser<'_>,
+                     t: &Table,
+                     columns: Option<&Value>,
+                     names_at: &[OwnedSeg],
+                     here: &[OwnedSeg],
+                     what: &str,
+                     list: &str|
+     -> Option<Vec<String>> {
+        let Some(value) = columns else {
+            p.error(here, format!("{what} of table '{}' has no columns", t.name));
+            return None;
+        };
+        let cols = p.names(value, names_at, list)?;
+        check_cols(p, t, &cols, here, what).then_some(cols)
+    };
     if let Some(pk) = get("primary_key") {
         let here = at(t_at, &[key("primary_key")]);
         if !table.primary_key.is_empty() {
@@ -1099,17 +1116,18 @@ fn parse_table(
             continue;
         };
         let prop = |k: &str| props.iter().find(|(n, _)| n == k).map(|(_, v)| *v);
-        let Some(cols) = prop("columns")
-            .and_then(|v| p.names(v, &at(&here, &[key("columns")]), "index columns"))
-        else {
-            if prop("columns").is_none() {
-                p.error(&here, format!("an index of table '{tname}' has no columns"));
-            }
+        let columns_at = at(&here, &[key("columns")]);
+        let Some(cols) = item_cols(
+            p,
+            &table,
+            prop("columns"),
+            &columns_at,
+            &here,
+            "an index",
+            "index columns",
+        ) else {
             continue;
         };
-        if !check_cols(p, &table, &cols, &here, "an index") {
-            continue;
-        }
         let unique = match prop("unique") {
             None => false,
             Some(Value::Bool(b)) => *b,
@@ -1150,18 +1168,17 @@ fn parse_table(
             continue;
         };
         let prop = |k: &str| props.iter().find(|(n, _)| n == k).map(|(_, v)| *v);
-        let Some(cols) = prop("columns").and_then(|v| p.names(v, &here, "unique columns")) else {
-            if prop("columns").is_none() {
-                p.error(
-                    &here,
-                    format!("a unique constraint of table '{tname}' has no columns"),
-                );
-            }
+        let Some(cols) = item_cols(
+            p,
+            &table,
+            prop("columns"),
+            &here,
+            &here,
+            "a unique constraint",
+            "unique columns",
+        ) else {
             continue;
         };
-        if !check_cols(p, &table, &cols, &here, "a unique constraint") {
-            continue;
-        }
         let name = match prop("name").and_then(Value::as_str) {
             Some(s) => s.to_owned(),
             None => conventional_name("uq", tname, &cols),
@@ -1183,19 +1200,17 @@ fn parse_table(
             continue;
         };
         let prop = |k: &str| props.iter().find(|(n, _)| n == k).map(|(_, v)| *v);
-        let Some(cols) = prop("columns").and_then(|v| p.names(v, &here, "foreign key columns"))
-        else {
-            if prop("columns").is_none() {
-                p.error(
-                    &here,
-                    format!("a foreign key of table '{tname}' has no columns"),
-                );
-            }
+        let Some(cols) = item_cols(
+            p,
+            &table,
+            prop("columns"),
+            &here,
+            &here,
+            "a foreign key",
+            "foreign key columns",
+        ) else {
             continue;
         };
-        if !check_cols(p, &table, &cols, &here, "a foreign key") {
-            continue;
-        }
         let Some((ref_table, ref_columns)) = prop("references")
             .and_then(Value::as_str)
             .and_then(parse_reference)
@@ -1481,6 +1496,28 @@ tables:
             e.0[0].to_string(),
             "models.yaml:2: table 't' has no columns"
         );
+    }
+
+    /// Indexes, unique constraints and foreign keys check their `columns` alike.
+    #[test]
+    fn list_items_need_existing_distinct_columns() {
+        let text = "tables:\n  u:\n    columns:\n      id: {type: integer, primary_key: true}\n  t:\n    columns:\n      a: integer\n      b: integer\n    indexes:\n      - {unique: true}\n      - {columns: [a, nope]}\n    unique_constraints:\n      - {name: uq_t}\n      - {columns: [b, b]}\n    foreign_keys:\n      - {references: u(id)}\n      - {columns: [], references: u(id)}\n";
+        let e = parse(text).expect_err("invalid");
+        let all: Vec<String> = e.0.iter().map(ToString::to_string).collect();
+        for expected in [
+            "models.yaml:10: an index of table 't' has no columns",
+            "models.yaml:11: an index names column 'nope', which is not in table 't'",
+            "models.yaml:13: a unique constraint of table 't' has no columns",
+            "models.yaml:14: a unique constraint names column 'b' twice",
+            "models.yaml:16: a foreign key of table 't' has no columns",
+            "models.yaml:17:",
+        ] {
+            assert!(
+                all.iter().any(|m| m.starts_with(expected)),
+                "{expected:?} not in {all:#?}"
+            );
+        }
+        assert_eq!(all.len(), 6, "{all:#?}");
     }
 
     #[test]
