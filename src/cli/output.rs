@@ -133,7 +133,12 @@ pub fn print_json<T: Serialize + ?Sized>(value: &T) -> CmdResult {
 /// Writes to stdout; a closed pipe (e.g. `| head`) is not an error.
 pub fn write_stdout(text: &str) -> CmdResult {
     let mut out = std::io::stdout().lock();
-    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+    written(out.write_all(text.as_bytes()).and_then(|()| out.flush()))
+}
+
+/// The outcome of writing to stdout: a closed pipe (e.g. `| head`) is not an error.
+fn written(result: std::io::Result<()>) -> CmdResult {
+    match result {
         Ok(()) => Ok(ExitCode::SUCCESS),
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(ExitCode::SUCCESS),
         Err(e) => Err(Failure::new(format!("can't write output: {e}"))),
@@ -143,15 +148,12 @@ pub fn write_stdout(text: &str) -> CmdResult {
 /// Writes lines to stdout as they come, buffered; a closed pipe ends quietly.
 pub fn write_lines<I: IntoIterator<Item = String>>(lines: I) -> CmdResult {
     let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
-    let result = lines
-        .into_iter()
-        .try_for_each(|l| out.write_all(l.as_bytes()))
-        .and_then(|()| out.flush());
-    match result {
-        Ok(()) => Ok(ExitCode::SUCCESS),
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(ExitCode::SUCCESS),
-        Err(e) => Err(Failure::new(format!("can't write output: {e}"))),
-    }
+    written(
+        lines
+            .into_iter()
+            .try_for_each(|l| out.write_all(l.as_bytes()))
+            .and_then(|()| out.flush()),
+    )
 }
 
 /// Refuses a format a command does not produce.
