@@ -25,13 +25,9 @@ pub enum LoadError {
 /// schema (see docs/models.md), not a revision.
 pub const MODELS_FILE: &str = "models.yaml";
 
-/// Revision files under `dir`, in load order: in each directory, files by name, then
-/// subdirectories by name. Hidden entries (starting with `.`) are skipped.
-pub fn revision_paths(dir: &Path) -> Result<Vec<PathBuf>, LoadError> {
-    Ok(revision_files(dir)?.into_iter().map(|(p, _)| p).collect())
-}
-
-/// Like [`revision_paths`], each with its name relative to `dir`.
+/// Revision files under `dir` in load order, each with its name relative to `dir`: in
+/// each directory, files by name, then subdirectories by name. Hidden entries (starting
+/// with `.`) and the models file at the top are skipped.
 fn revision_files(dir: &Path) -> Result<Vec<(PathBuf, String)>, LoadError> {
     if !dir.is_dir() {
         return Err(LoadError::Missing(dir.to_path_buf()));
