@@ -147,7 +147,14 @@ impl Progress for StderrProgress {
             StderrProgress::Bar(Some(b)) => b.inc(1),
             StderrProgress::Bar(None) => {}
             StderrProgress::Lines => {
-                eprintln!("[{}/{total}] {label} ({} ms)", index + 1, took.as_millis());
+                // One write per line (stderr is unbuffered), and a closed stderr is no
+                // reason to stop a run.
+                let line = format!(
+                    "[{}/{total}] {label} ({} ms)\n",
+                    index + 1,
+                    took.as_millis()
+                );
+                let _ = std::io::Write::write_all(&mut std::io::stderr(), line.as_bytes());
             }
         }
     }
