@@ -5,11 +5,11 @@
 # when a Python venv with Alembic can be made.
 #
 # Prints a markdown section; `make bench` calls it. Options via environment:
-#   N=1000 RUNS=3 MIGRATE=target/release/migrate PG_URL=postgres://postgres@127.0.0.1:5432
+#   N=1000 RUNS=5 MIGRATE=target/release/migrate PG_URL=postgres://postgres@127.0.0.1:5432
 set -euo pipefail
 
 N=${N:-1000}
-RUNS=${RUNS:-3}
+RUNS=${RUNS:-5}
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 MIGRATE=${MIGRATE:-$ROOT/target/release/migrate}
 PG_URL=${PG_URL:-postgres://postgres@127.0.0.1:5432}
@@ -55,16 +55,23 @@ once() {
 }
 minimum() { python3 -c "import sys; print(f'{min(map(float, sys.argv[1:])):.3f}')" "$@"; }
 # Runs migrate, the client with the revision SQL only, and the client with migrate's own
-# `--sql` script, in turn RUNS times (disk speed drifts, so interleaving keeps the ratios
-# fair); sets M, R and S to the best times.
+# `--sql` script, in turn RUNS times; sets M, R and S to the best times. Disk speed
+# drifts and a run can pay for the writeback of the one before it, so the tools take
+# turns and each round starts with a different one.
 # With USE_ALEMBIC set, Alembic takes its turn in the same rounds (A).
 trio() {
-  local ms=() rs=() ss=() as=()
-  for _ in $(seq "$RUNS"); do
-    ms+=("$(once "${MCMD[@]}")")
-    rs+=("$(once "${RCMD[@]}")")
-    ss+=("$(once "${SCMD[@]}")")
-    if [ -n "${USE_ALEMBIC:-}" ]; then as+=("$(once alembic_run)"); fi
+  local ms=() rs=() ss=() as=() order=(m r s)
+  if [ -n "${USE_ALEMBIC:-}" ]; then order+=(a); fi
+  local round tool
+  for round in $(seq "$RUNS"); do
+    for tool in "${order[@]:round%${#order[@]}}" "${order[@]:0:round%${#order[@]}}"; do
+      case $tool in
+        m) ms+=("$(once "${MCMD[@]}")") ;;
+        r) rs+=("$(once "${RCMD[@]}")") ;;
+        s) ss+=("$(once "${SCMD[@]}")") ;;
+        a) as+=("$(once alembic_run)") ;;
+      esac
+    done
   done
   M=$(minimum "${ms[@]}"); R=$(minimum "${rs[@]}"); S=$(minimum "${ss[@]}")
   A=""; if [ -n "${USE_ALEMBIC:-}" ]; then A=$(minimum "${as[@]}"); fi
@@ -97,7 +104,7 @@ alembic_run() { "$ALEMBIC" -c "$WORK/alembic.ini" upgrade head; }
 echo "## Applying revisions"
 echo
 echo "$N trivial revisions (\`CREATE TABLE\`), one transaction each, whole-process wall time, best of $RUNS"
-echo "(all four tools run in turn in each round, so disk-speed drift hits them alike)."
+echo "(the tools take turns, each round starting with a different one, so disk-speed drift hits them alike)."
 echo "*client, same statements* pipes \`migrate upgrade head --sql\` (each revision's SQL plus its"
 echo "version-row and log statements, in the same \`BEGIN; ...; COMMIT;\` transactions) to the"
 echo "database's own client; *client, revision SQL only* leaves the bookkeeping out."
