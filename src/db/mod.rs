@@ -592,23 +592,11 @@ impl Database {
         }
         match log {
             LogWrite::Insert(e) => {
-                let started = match d {
-                    Dialect::Mysql => e.started_at.format("%Y-%m-%d %H:%M:%S%.6f").to_string(),
-                    _ => e.started_at.to_rfc3339(),
-                };
-                sql.push_str(&format!(
-                    "INSERT INTO {} ({LOG_COLUMNS}) VALUES ({}, {}, {}, {}, {}, {}, {}, {}, {}, {})",
-                    self.tables.log,
-                    literal(&e.revision, d),
-                    literal(e.direction.name(), d),
-                    literal(&started, d),
-                    e.duration_ms,
-                    bool_literal(e.success, d),
-                    opt_literal(e.checksum.as_deref(), d),
-                    literal(&e.applied_by, d),
-                    literal(&e.tool_version, d),
-                    opt_literal(e.git_commit.as_deref(), d),
-                    opt_literal(e.error.as_deref(), d),
+                sql.push_str(&log_insert_sql(
+                    &self.tables.log,
+                    d,
+                    e,
+                    &e.duration_ms.to_string(),
                 ));
             }
             LogWrite::Finish {
@@ -647,6 +635,38 @@ impl Database {
             });
         }
         Ok(())
+    }
+
+    /// Takes sqlx's SQLite connection onto the calling thread for a run of steps
+    /// ([`sqlite::Steps`]); the connection is sqlx's again when they are dropped.
+    pub async fn sqlite_steps(&mut self) -> Result<sqlite::Steps<'_>, DbError> {
+        let Database {
+            conn,
+            url,
+            scrub,
+            dialect,
+            tables,
+            sql,
+            lock_timeout,
+            ..
+        } = self;
+        let failure = |message: String| DbError::Query {
+            url: url.clone(),
+            action: "taking the SQLite connection".to_owned(),
+            message,
+        };
+        let Conn::Sqlite(h) = conn else {
+            return Err(failure(format!("not a SQLite database ({dialect})")));
+        };
+        let session = sqlite::Session::open(h.get()).await.map_err(failure)?;
+        Ok(sqlite::Steps {
+            session,
+            url,
+            scrub: scrub.as_ref(),
+            tables,
+            sql,
+            lock_timeout: *lock_timeout,
+        })
     }
 
     /// Appends a log row and returns its id.
@@ -875,6 +895,26 @@ pub fn version_op_sql(op: &VersionOp, table: &str, d: Dialect) -> String {
             literal(from, d)
         ),
     }
+}
+
+/// The log row `e` for `table` as an INSERT with literals, its `duration_ms` given as SQL.
+fn log_insert_sql(table: &str, d: Dialect, e: &LogEntry, duration_ms: &str) -> String {
+    let started = match d {
+        Dialect::Mysql => e.started_at.format("%Y-%m-%d %H:%M:%S%.6f").to_string(),
+        _ => e.started_at.to_rfc3339(),
+    };
+    format!(
+        "INSERT INTO {table} ({LOG_COLUMNS}) VALUES ({}, {}, {}, {duration_ms}, {}, {}, {}, {}, {}, {})",
+        literal(&e.revision, d),
+        literal(e.direction.name(), d),
+        literal(&started, d),
+        bool_literal(e.success, d),
+        opt_literal(e.checksum.as_deref(), d),
+        literal(&e.applied_by, d),
+        literal(&e.tool_version, d),
+        opt_literal(e.git_commit.as_deref(), d),
+        opt_literal(e.error.as_deref(), d),
+    )
 }
 
 /// How a step's log row is written by [`Database::record_step`].

@@ -15,6 +15,7 @@ use chrono::Utc;
 
 use crate::core::{Dialect, Direction, Plan, RevisionGraph, Step, VersionOp};
 use crate::db::split::{split_statements, Statement};
+use crate::db::sqlite::StepEnd;
 use crate::db::{checksum, Database, DbError, LogEntry, LogRow, LogWrite};
 
 /// Makes the plan for the given version rows. The CLI wraps the core's plan functions;
@@ -349,9 +350,9 @@ pub fn preflight(graph: &RevisionGraph, plan: &Plan, dialect: Dialect) -> Result
 pub async fn run(
     db: &mut Database,
     graph: &RevisionGraph,
-    planner: &dyn Planner,
+    planner: &(dyn Planner + Sync),
     options: &RunOptions,
-    progress: &mut dyn Progress,
+    progress: &mut (dyn Progress + Send),
 ) -> Result<Outcome, EngineError> {
     run_inner(db, graph, planner, options, progress, true).await
 }
@@ -387,9 +388,9 @@ pub async fn upgrade(
 pub async fn run_stamp(
     db: &mut Database,
     graph: &RevisionGraph,
-    planner: &dyn Planner,
+    planner: &(dyn Planner + Sync),
     options: &RunOptions,
-    progress: &mut dyn Progress,
+    progress: &mut (dyn Progress + Send),
 ) -> Result<Outcome, EngineError> {
     run_inner(db, graph, planner, options, progress, false).await
 }
@@ -397,9 +398,9 @@ pub async fn run_stamp(
 async fn run_inner(
     db: &mut Database,
     graph: &RevisionGraph,
-    planner: &dyn Planner,
+    planner: &(dyn Planner + Sync),
     options: &RunOptions,
-    progress: &mut dyn Progress,
+    progress: &mut (dyn Progress + Send),
     check_dirty: bool,
 ) -> Result<Outcome, EngineError> {
     if options.transaction == TransactionMode::All && db.dialect() == Dialect::Mysql {
@@ -434,11 +435,28 @@ struct Runner<'a> {
     lazy_begin: bool,
 }
 
+/// Where a run of SQLite steps on the held connection stopped ([`Runner::sqlite_steps`]).
+enum SqliteStop {
+    /// This many steps committed; the next one (if any) is not transactional.
+    Through(usize),
+    /// This many steps committed; the next one failed and was rolled back.
+    Failed(usize),
+    /// Another process moved the version rows to these; plan again.
+    Moved(Vec<String>),
+}
+
+/// A step that ran, waiting for its commit to be reported.
+struct Ran {
+    index: usize,
+    took: Duration,
+    report: StepReport,
+}
+
 impl Runner<'_> {
     async fn run_locked(
         &mut self,
-        planner: &dyn Planner,
-        progress: &mut dyn Progress,
+        planner: &(dyn Planner + Sync),
+        progress: &mut (dyn Progress + Send),
     ) -> Result<Outcome, EngineError> {
         let sqlite = self.db.dialect() == Dialect::Sqlite;
         let all = self.options.transaction == TransactionMode::All;
@@ -477,8 +495,8 @@ impl Runner<'_> {
 
     async fn run_plans(
         &mut self,
-        planner: &dyn Planner,
-        progress: &mut dyn Progress,
+        planner: &(dyn Planner + Sync),
+        progress: &mut (dyn Progress + Send),
         all: bool,
     ) -> Result<Outcome, EngineError> {
         let sqlite = self.db.dialect() == Dialect::Sqlite;
@@ -504,8 +522,32 @@ impl Runner<'_> {
                 started = true;
             }
             let total = prepared.len();
-            for (index, p) in prepared.iter().enumerate() {
+            let mut index = 0;
+            while index < total {
+                let p = &prepared[index];
                 let per_step_tx = !all && p.transactional;
+                if per_step_tx && sqlite {
+                    let run = &prepared[index..];
+                    match self
+                        .sqlite_steps(run, index, total, &mut rows, progress, &mut outcome)
+                        .await?
+                    {
+                        SqliteStop::Through(n) => {
+                            index += n;
+                            continue;
+                        }
+                        SqliteStop::Moved(now) => {
+                            rows = now;
+                            continue 'plan;
+                        }
+                        // Run it again statement by statement below: it fails the same
+                        // way, now naming the statement (or the version row), and the
+                        // failure is logged.
+                        SqliteStop::Failed(n) => index += n,
+                    }
+                }
+                let p = &prepared[index];
+                progress.step_started(index, total, &p.label);
                 if per_step_tx && self.db.dialect() == Dialect::Postgres {
                     // Sent together with the step's first statement: one round trip less.
                     self.lazy_begin = true;
@@ -527,7 +569,6 @@ impl Runner<'_> {
                 } else if per_step_tx {
                     self.db.begin(true).await?;
                 }
-                progress.step_started(index, total, &p.label);
                 let took = self.run_step(p, per_step_tx, all).await?;
                 progress.step_finished(index, total, &p.label, took);
                 apply_ops(&mut rows, &p.step.version_ops);
@@ -537,6 +578,7 @@ impl Runner<'_> {
                     label: p.label.clone(),
                     duration_ms: took.as_millis() as u64,
                 });
+                index += 1;
             }
             break;
         }
@@ -565,6 +607,96 @@ impl Runner<'_> {
         }
         outcome.rows_after = rows;
         Ok(outcome)
+    }
+
+    /// The log row of a step that succeeds, started now.
+    fn log_entry(&self, p: &Prepared<'_>) -> LogEntry {
+        success_entry(p, &self.applied_by, &self.options.context)
+    }
+
+    /// Runs the leading transactional steps of `steps` (the plan's steps from `first`)
+    /// on SQLite with the connection held by this thread ([`Database::sqlite_steps`]):
+    /// one batch per step, each step's `COMMIT` sent with the next step's batch. A step
+    /// is reported once committed.
+    async fn sqlite_steps(
+        &mut self,
+        steps: &[Prepared<'_>],
+        first: usize,
+        total: usize,
+        rows: &mut Vec<String>,
+        progress: &mut (dyn Progress + Send),
+        outcome: &mut Outcome,
+    ) -> Result<SqliteStop, EngineError> {
+        let applied_by = self.applied_by.clone();
+        let context = &self.options.context;
+        let mut held = self.db.sqlite_steps().await?;
+        let mut report = |progress: &mut (dyn Progress + Send), ran: Ran| {
+            progress.step_finished(ran.index, total, &ran.report.label, ran.took);
+            outcome.steps.push(ran.report);
+        };
+        let mut uncommitted: Option<Ran> = None;
+        let mut next = 0;
+        let stop = loop {
+            let Some(p) = steps.get(next).filter(|p| p.transactional) else {
+                break SqliteStop::Through(next);
+            };
+            let index = first + next;
+            progress.step_started(index, total, &p.label);
+            let clock = Instant::now();
+            let entry = success_entry(p, &applied_by, context);
+            let end = held.step(
+                uncommitted.is_some(),
+                rows,
+                &p.statements,
+                &p.step.version_ops,
+                &entry,
+            );
+            let end = match end {
+                Ok(end) => end,
+                Err(e) => {
+                    // The previous step never committed: it is rolled back, unreported.
+                    held.rollback();
+                    return Err(e.into());
+                }
+            };
+            if let Some(ran) = uncommitted.take() {
+                report(progress, ran);
+            }
+            match end {
+                StepEnd::BeginFailed(e) => return Err(e.into()),
+                StepEnd::Moved(now) => {
+                    held.rollback();
+                    break SqliteStop::Moved(now);
+                }
+                StepEnd::Failed => {
+                    held.rollback();
+                    break SqliteStop::Failed(next);
+                }
+                StepEnd::Ran => {
+                    apply_ops(rows, &p.step.version_ops);
+                    let took = clock.elapsed();
+                    uncommitted = Some(Ran {
+                        index,
+                        took,
+                        report: StepReport {
+                            revision: p.id.clone(),
+                            direction: p.step.direction,
+                            label: p.label.clone(),
+                            duration_ms: took.as_millis() as u64,
+                        },
+                    });
+                    next += 1;
+                }
+            }
+        };
+        if let Some(ran) = uncommitted.take() {
+            if let Err(e) = held.commit() {
+                held.rollback();
+                return Err(e.into());
+            }
+            report(progress, ran);
+        }
+        Ok(stop)
     }
 
     fn refuse_if_dirty(&self, row: &LogRow) -> Result<(), EngineError> {
@@ -598,21 +730,8 @@ impl Runner<'_> {
         in_tx: bool,
         outer: bool,
     ) -> Result<Duration, EngineError> {
-        let started_at = Utc::now();
         let clock = Instant::now();
-        let ctx = &self.options.context;
-        let mut entry = LogEntry {
-            revision: p.id.clone(),
-            direction: p.step.direction,
-            started_at,
-            duration_ms: 0,
-            success: Some(true),
-            checksum: p.checksum.clone(),
-            applied_by: self.applied_by.clone(),
-            tool_version: ctx.tool_version.clone(),
-            git_commit: ctx.git_commit.clone(),
-            error: None,
-        };
+        let mut entry = self.log_entry(p);
         // Where a failure can leave partial changes (MySQL's implicit DDL commits, a
         // non-transactional revision), record the step before it runs, so even a killed
         // process leaves a trace the next run refuses to go past.
@@ -737,6 +856,22 @@ impl Runner<'_> {
             file: p.file.clone(),
             source: e,
         }
+    }
+}
+
+/// The log row of step `p` succeeding, started now.
+fn success_entry(p: &Prepared<'_>, applied_by: &str, ctx: &RunContext) -> LogEntry {
+    LogEntry {
+        revision: p.id.clone(),
+        direction: p.step.direction,
+        started_at: Utc::now(),
+        duration_ms: 0,
+        success: Some(true),
+        checksum: p.checksum.clone(),
+        applied_by: applied_by.to_owned(),
+        tool_version: ctx.tool_version.clone(),
+        git_commit: ctx.git_commit.clone(),
+        error: None,
     }
 }
 

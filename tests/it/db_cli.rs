@@ -961,6 +961,47 @@ fn version_table_alembic_version_takes_over_an_alembic_database() {
         .is_empty());
 }
 
+/// On SQLite a revision's log row is written in the same batch as its statements, with
+/// `duration_ms` computed by SQLite as the row is written: it must cover the statements.
+#[test]
+fn sqlite_log_duration_covers_the_revision_statements() {
+    let t = Target::new(Kind::Sqlite).expect("sqlite");
+    let slow = "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 1500000) SELECT count(*) FROM c";
+    let dir = project(&[
+        (
+            "d1.yaml",
+            "revision: d1\nmessage: quick\nupgrade: CREATE TABLE d1 (x INTEGER);\ndowngrade: DROP TABLE d1;\n",
+        ),
+        (
+            "d2.yaml",
+            &format!("revision: d2\ndown_revision: d1\nmessage: slow\nupgrade: \"{slow};\"\ndowngrade: SELECT 1;\n"),
+        ),
+    ]);
+    let started = std::time::Instant::now();
+    run_ok(dir.path(), &t.url, &["upgrade", "head"]);
+    let wall = started.elapsed().as_millis() as i64;
+    let rows =
+        t.query_strings("SELECT revision || '|' || duration_ms FROM migrate_log ORDER BY id");
+    let ms: Vec<(String, i64)> = rows
+        .iter()
+        .map(|r| {
+            let (rev, ms) = r.split_once('|').expect("two fields");
+            (rev.to_owned(), ms.parse().expect("a number"))
+        })
+        .collect();
+    assert_eq!(
+        ms.iter().map(|(r, _)| r.as_str()).collect::<Vec<_>>(),
+        ["d1", "d2"]
+    );
+    let slow_ms = ms[1].1;
+    // The slow statement alone runs for well over 50 ms; the whole process bounds it.
+    assert!(
+        slow_ms >= 50 && slow_ms <= wall,
+        "d2 took {slow_ms} ms of a {wall} ms run"
+    );
+    assert!(ms[0].1 < slow_ms, "{ms:?}");
+}
+
 #[test]
 fn log_rows_record_checksum_user_tool_and_git_commit() {
     let t = Target::new(Kind::Sqlite).expect("sqlite");

@@ -17,6 +17,16 @@ fn example_graph() -> migrate::core::RevisionGraph {
 
 #[tokio::test]
 async fn a_service_upgrades_its_sqlite_pool_at_start_up() {
+    sqlite_service_start_up().await;
+}
+
+/// The same on a multi-threaded runtime, where the SQLite batches run in `block_in_place`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_service_upgrades_its_sqlite_pool_on_a_multi_threaded_runtime() {
+    sqlite_service_start_up().await;
+}
+
+async fn sqlite_service_start_up() {
     let dir = tempfile::tempdir().expect("dir");
     let url = format!("sqlite://{}?mode=rwc", dir.path().join("svc.db").display());
     let pool = sqlx::SqlitePool::connect(&url).await.expect("pool");
@@ -46,6 +56,15 @@ async fn a_service_upgrades_its_sqlite_pool_at_start_up() {
         .await
         .expect("seeded roles");
     assert_eq!(roles, ["admin", "editor", "viewer"]);
+    let logged: Vec<(String, bool)> =
+        sqlx::query_as("SELECT revision, success FROM migrate_log ORDER BY id")
+            .fetch_all(&pool)
+            .await
+            .expect("log rows");
+    let names: Vec<&str> = logged.iter().map(|(r, _)| r.as_str()).collect();
+    assert_eq!(logged.len(), 10, "{names:?}");
+    assert!(logged.iter().all(|(_, ok)| *ok), "{logged:?}");
+    assert_eq!(names.last(), Some(&"d0e9f1a2b3c4"));
 }
 
 #[tokio::test]
@@ -136,4 +155,16 @@ async fn hand_built_plan_fails_the_one_row_check_on_every_backend() {
     if let Some(db) = TestDb::new(Server::Mysql) {
         row_count_check(&db.url, false).await;
     }
+}
+
+/// A service can `tokio::spawn` the upgrade: its future is `Send`, although on SQLite the
+/// engine holds the connection's handle on its own thread while a run of steps executes.
+#[test]
+fn the_upgrade_future_is_send() {
+    fn assert_send<T: Send>(_: &T) {}
+    fn check(db: &mut Database, graph: &migrate::core::RevisionGraph, dir: &Path) {
+        let future = engine::upgrade(db, graph, "head", dir);
+        assert_send(&future);
+    }
+    let _ = check;
 }
