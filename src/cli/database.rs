@@ -4,7 +4,7 @@
 use std::io::IsTerminal;
 use std::time::Duration;
 
-use migrate::core::{Ix, Problem, ProblemKind, RevisionGraph};
+use migrate::core::{Dialect, Ix, Problem, ProblemKind, RevisionGraph};
 use migrate::db::{self, ConnectOptions, Database, DatabaseUrl, Tables, UrlInputs};
 use migrate::engine::{Progress, RunContext, RunOptions, TransactionMode};
 
@@ -34,6 +34,18 @@ impl From<TransactionArg> for TransactionMode {
             TransactionArg::PerRevision => TransactionMode::PerRevision,
             TransactionArg::All => TransactionMode::All,
         }
+    }
+}
+
+/// The dialect of a `--sql` script: `--dialect`, else the database URL's scheme.
+pub fn offline_dialect(ctx: &Context, flag: Option<&str>) -> Result<Dialect, Failure> {
+    match flag {
+        Some(d) => Dialect::parse(d).ok_or_else(|| {
+            Failure::usage(format!(
+                "unknown dialect '{d}'; use sqlite, postgres or mysql"
+            ))
+        }),
+        None => Ok(database_url(ctx)?.dialect()),
     }
 }
 

@@ -1,31 +1,44 @@
 //! `migrate stamp REV... [--purge]`: set the version rows without running SQL; the change
 //! is recorded in the log as a `stamp` step. Also how a failed MySQL step is cleared.
+//! With `--sql`, the version-row and log statements are printed instead, starting from
+//! base or from `FROM` in `FROM:REV` (Alembic's offline stamp).
 
 use std::process::ExitCode;
 use std::time::Duration;
 
-use migrate::core::{plan, Plan, VersionOp};
-use migrate::engine::{self, PlanFailure, TransactionMode};
+use migrate::core::{plan, Plan, Resolver, VersionOp};
+use migrate::engine::{self, offline, PlanFailure, TransactionMode};
 
 use super::context::Context;
 use super::database::{self, RunArgs, StderrProgress};
-use super::output::{print_json, text_or_json, CmdResult, Failure};
+use super::output::{print_json, text_or_json, write_stdout, CmdResult, Failure};
+use super::resolve_failure;
 use super::upgrade::engine_failure;
 
 #[derive(Debug, clap::Args)]
 pub struct StampArgs {
-    /// Revisions to stamp (`head`, `heads`, `base`, ids, labels).
+    /// Revisions to stamp (`head`, `heads`, `base`, ids, labels); with --sql also
+    /// `FROM:REV`, the rows the script starts from.
     #[arg(required = true)]
     #[arg(value_name = "REVISION")]
     pub targets: Vec<String>,
     /// Delete every version row first (also rows whose revision has no file).
-    #[arg(long)]
+    #[arg(long, conflicts_with = "sql")]
     pub purge: bool,
+    /// Print the SQL script that would stamp, without connecting.
+    #[arg(long)]
+    pub sql: bool,
+    /// Dialect of the --sql script (default: from the database URL's scheme).
+    #[arg(long, value_name = "DIALECT", requires = "sql")]
+    pub dialect: Option<String>,
     #[command(flatten)]
     pub run: RunArgs,
 }
 
 pub fn run(ctx: &Context, args: StampArgs) -> CmdResult {
+    if args.sql {
+        return offline_script(ctx, &args);
+    }
     let json = text_or_json(ctx, "stamp")?;
     let graph = ctx.load_graph()?;
     let url = database::database_url(ctx)?;
@@ -79,4 +92,41 @@ pub fn run(ctx: &Context, args: StampArgs) -> CmdResult {
         }
     );
     Ok(ExitCode::SUCCESS)
+}
+
+/// `stamp --sql`: the stamp plan from base (or from the one `FROM` of `FROM:REV`
+/// targets), rendered like `upgrade --sql`.
+fn offline_script(ctx: &Context, args: &StampArgs) -> CmdResult {
+    let graph = ctx.load_graph()?;
+    let dialect = database::offline_dialect(ctx, args.dialect.as_deref())?;
+    let mut from: Option<&str> = None;
+    let mut targets = Vec::new();
+    for t in &args.targets {
+        let target = match t.split_once(':') {
+            Some((start, target)) => {
+                let start = if start.is_empty() { "base" } else { start };
+                if from.is_some_and(|f| f != start) {
+                    return Err(Failure::usage(
+                        "stamp with --sql takes one starting revision (the same FROM in every FROM:REV)",
+                    ));
+                }
+                from = Some(start);
+                target
+            }
+            None => t.as_str(),
+        };
+        targets.push(target);
+    }
+    let from = from.unwrap_or("base");
+    let applied = Resolver::new(&graph)
+        .revisions(from)
+        .map_err(|e| resolve_failure(e.into()))?;
+    let plan = plan::stamp(&graph, &applied, &targets, false).map_err(resolve_failure)?;
+    let options = offline::OfflineOptions {
+        dialect,
+        tables: database::tables(ctx)?,
+        create_tables: applied.is_empty(),
+    };
+    let script = offline::render(&graph, &plan, &options).map_err(engine_failure)?;
+    write_stdout(&script)
 }

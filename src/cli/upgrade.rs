@@ -4,7 +4,7 @@
 use std::process::ExitCode;
 use std::time::Duration;
 
-use migrate::core::{plan, Dialect, Direction, Plan, PlanError, RevisionGraph};
+use migrate::core::{plan, Direction, Plan, PlanError, RevisionGraph};
 use migrate::engine::{self, offline, EngineError, PlanFailure, PlannedStep};
 use serde::Serialize;
 
@@ -201,14 +201,7 @@ fn offline_script(
     target: &str,
     mode: &ModeArgs,
 ) -> CmdResult {
-    let dialect = match &mode.dialect {
-        Some(d) => Dialect::parse(d).ok_or_else(|| {
-            Failure::usage(format!(
-                "unknown dialect '{d}'; use sqlite, postgres or mysql"
-            ))
-        })?,
-        None => database::database_url(ctx)?.dialect(),
-    };
+    let dialect = database::offline_dialect(ctx, mode.dialect.as_deref())?;
     let (plan, from_base) = match (direction, target.split_once(':')) {
         (Direction::Downgrade, None) => {
             return Err(Failure::usage(

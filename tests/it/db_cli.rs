@@ -247,6 +247,7 @@ on_all_backends!(
     branch_and_merge_rows_follow_alembic,
     failure_mid_plan_keeps_earlier_revisions,
     offline_sql_gives_the_online_schema,
+    offline_stamp_sets_the_rows_and_nothing_else,
     concurrent_upgrades_apply_each_revision_once,
     killed_run_leaves_no_stale_lock,
     bad_input_is_refused_before_anything_runs,
@@ -479,6 +480,83 @@ fn offline_sql_gives_the_online_schema(t: Target) {
         &["--revisions", revs, "downgrade", "a7b6c8d9e0f1"],
     );
     assert_eq!(t.schema(), online.schema());
+}
+
+/// `stamp --sql` fed to the database's own client: the version rows and a stamp log row,
+/// no schema; `FROM:REV` continues from rows already there.
+fn offline_stamp_sets_the_rows_and_nothing_else(t: Target) {
+    let dir = tempfile::tempdir().expect("dir");
+    let revs = example_revisions();
+    let revs = revs.to_str().expect("utf-8 path");
+    let dialect = match t.kind {
+        Kind::Sqlite => "sqlite",
+        Kind::Postgres => "postgres",
+        Kind::Mysql => "mysql",
+    };
+    let stamp = |target: &str| {
+        run_ok(
+            dir.path(),
+            &t.url,
+            &[
+                "--revisions",
+                revs,
+                "stamp",
+                target,
+                "--sql",
+                "--dialect",
+                dialect,
+            ],
+        )
+    };
+    let script = stamp("head");
+    assert!(
+        script.contains("CREATE TABLE IF NOT EXISTS migrate_version"),
+        "{script}"
+    );
+    let out = t.client(&script);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(t.versions(), ["d0e9f1a2b3c4"]);
+    assert!(
+        t.schema().is_empty(),
+        "a stamp creates no schema: {:?}",
+        t.schema()
+    );
+    assert_eq!(
+        t.query_strings("SELECT direction FROM migrate_log"),
+        ["stamp"]
+    );
+
+    // From head back to the branch point: no table DDL, one row changed.
+    let back = stamp("d0e9f1a2b3c4:a7b6c8d9e0f1");
+    assert!(!back.contains("CREATE TABLE"), "{back}");
+    let out = t.client(&back);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(t.versions(), ["a7b6c8d9e0f1"]);
+
+    // What needs a connection, or two starting points, is refused as usage.
+    for args in [
+        vec!["stamp", "head", "--sql", "--purge"],
+        vec![
+            "stamp",
+            "a7b6c8d9e0f1:d0e9f1a2b3c4",
+            "base:d0e9f1a2b3c4",
+            "--sql",
+        ],
+    ] {
+        let mut full = vec!["--revisions", revs];
+        full.extend(args.iter().copied());
+        let (code, err) = run_fail(dir.path(), &t.url, &full);
+        assert_eq!(code, 2, "{args:?}: {err}");
+    }
+    assert_eq!(t.versions(), ["a7b6c8d9e0f1"]);
 }
 
 /// Revisions that each take a little time, so concurrent runs overlap.
