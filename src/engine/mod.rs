@@ -187,7 +187,12 @@ pub fn step_label(graph: &RevisionGraph, step: &Step) -> String {
     };
     let arrow = match step.direction {
         Direction::Downgrade => format!("{} -> {down}", rev.id),
-        _ => format!("{down} -> {}", rev.id),
+        Direction::Upgrade => format!("{down} -> {}", rev.id),
+        // A stamp moves rows, not along the revision's own edges: say which.
+        Direction::Stamp => {
+            let ops: Vec<String> = step.version_ops.iter().map(describe_op).collect();
+            ops.join(", ")
+        }
     };
     if rev.message.is_empty() {
         arrow
