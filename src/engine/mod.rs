@@ -577,12 +577,7 @@ impl Runner<'_> {
                 let took = self.run_step(p, per_step_tx, all).await?;
                 progress.step_finished(index, total, &p.label, took);
                 apply_ops(&mut rows, &p.step.version_ops);
-                outcome.steps.push(StepReport {
-                    revision: p.id.clone(),
-                    direction: p.step.direction,
-                    label: p.label.clone(),
-                    duration_ms: took.as_millis() as u64,
-                });
+                outcome.steps.push(step_report(p, took));
                 index += 1;
             }
             break;
@@ -683,12 +678,7 @@ impl Runner<'_> {
                     uncommitted = Some(Ran {
                         index,
                         took,
-                        report: StepReport {
-                            revision: p.id.clone(),
-                            direction: p.step.direction,
-                            label: p.label.clone(),
-                            duration_ms: took.as_millis() as u64,
-                        },
+                        report: step_report(p, took),
                     });
                     next += 1;
                 }
@@ -861,6 +851,16 @@ impl Runner<'_> {
             file: p.file.clone(),
             source: e,
         }
+    }
+}
+
+/// How a step that ran is reported.
+fn step_report(p: &Prepared<'_>, took: Duration) -> StepReport {
+    StepReport {
+        revision: p.id.clone(),
+        direction: p.step.direction,
+        label: p.label.clone(),
+        duration_ms: took.as_millis() as u64,
     }
 }
 
