@@ -144,6 +144,9 @@ impl Progress for StderrProgress {
             ) {
                 b.set_style(style);
             }
+            // Redrawn from indicatif's own thread, so the elapsed time moves during a long
+            // statement too.
+            b.enable_steady_tick(Duration::from_millis(200));
             *bar = Some(b);
         }
     }

@@ -1080,6 +1080,55 @@ fn sqlite_log_duration_covers_the_revision_statements() {
     assert!(ms[0].1 < slow_ms, "{ms:?}");
 }
 
+/// On a terminal (`script` runs migrate on a pseudo-terminal) progress is a bar: revision
+/// n of m, the current revision and the elapsed time; no per-revision lines.
+#[test]
+fn progress_is_a_bar_on_a_terminal() {
+    let t = Target::new(Kind::Sqlite).expect("sqlite");
+    let slow = "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 3000000) SELECT count(*) FROM c";
+    let dir = project(&[
+        (
+            "p1.yaml",
+            "revision: p1\nmessage: quick\nupgrade: CREATE TABLE p1 (x INTEGER);\ndowngrade: DROP TABLE p1;\n",
+        ),
+        (
+            "p2.yaml",
+            &format!("revision: p2\ndown_revision: p1\nmessage: slow one\nupgrade: \"{slow};\"\ndowngrade: SELECT 1;\n"),
+        ),
+    ]);
+    let command = format!(
+        "{} --database-url {} upgrade head",
+        env!("CARGO_BIN_EXE_migrate"),
+        t.url
+    );
+    let out = Command::new("script")
+        .args(["-qec", &command, "/dev/null"])
+        .current_dir(dir.path())
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .output()
+        .expect("script (util-linux) runs migrate on a pseudo-terminal");
+    let screen = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{screen}");
+    // The bar is redrawn at most every so often, so only what stays on screen for a
+    // while is certain to be drawn: the first revision and the slow second one.
+    for part in [
+        "0/2 <base> -> p1, quick",
+        "/2 p1 -> p2, slow one",
+        "[00:00:0",
+    ] {
+        assert!(screen.contains(part), "missing {part:?} in {screen:?}");
+    }
+    assert!(
+        !screen.contains("[1/2]"),
+        "lines instead of a bar: {screen:?}"
+    );
+    assert!(
+        screen.contains("applied 2 revision(s); now at p2"),
+        "{screen:?}"
+    );
+    assert_eq!(t.versions(), ["p2"]);
+}
+
 #[test]
 fn log_rows_record_checksum_user_tool_and_git_commit() {
     let t = Target::new(Kind::Sqlite).expect("sqlite");
