@@ -5,11 +5,11 @@
 # when a Python venv with Alembic can be made.
 #
 # Prints a markdown section; `make bench` calls it. Options via environment:
-#   N=1000 RUNS=5 MIGRATE=target/release/migrate PG_URL=postgres://postgres@127.0.0.1:5432
+#   N=1000 RUNS=7 MIGRATE=target/release/migrate PG_URL=postgres://postgres@127.0.0.1:5432
 set -euo pipefail
 
 N=${N:-1000}
-RUNS=${RUNS:-5}
+RUNS=${RUNS:-7}
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 MIGRATE=${MIGRATE:-$ROOT/target/release/migrate}
 PG_URL=${PG_URL:-postgres://postgres@127.0.0.1:5432}
