@@ -74,9 +74,17 @@ trio() {
     done
   done
   M=$(minimum "${ms[@]}"); R=$(minimum "${rs[@]}"); S=$(minimum "${ss[@]}")
-  A=""; if [ -n "${USE_ALEMBIC:-}" ]; then A=$(minimum "${as[@]}"); fi
+  # Ratios are the median of each round's own ratio: tools in one round ran back to back,
+  # so a slow patch of disk or server that lasts a few runs cancels out.
+  MS=$(paired "${ms[*]}" "${ss[*]}"); MR=$(paired "${ms[*]}" "${rs[*]}")
+  ROUNDS=$(python3 -c "import sys; a, b = (list(map(float, x.split())) for x in sys.argv[1:3]); print(', '.join(f'{x / y:.2f}' for x, y in zip(a, b)))" "${ms[*]}" "${ss[*]}")
+  A=""; AM=""
+  if [ -n "${USE_ALEMBIC:-}" ]; then A=$(minimum "${as[@]}"); AM=$(paired "${as[*]}" "${ms[*]}"); fi
 }
-ratio() { python3 -c "print(f'{$1/$2:.2f}')"; }
+# Median over rounds of (first list's time / second list's time), lists space-separated.
+paired() {
+  python3 -c "import sys, statistics as st; a, b = (list(map(float, x.split())) for x in sys.argv[1:3]); print(f'{st.median(x / y for x, y in zip(a, b)):.2f}')" "$1" "$2"
+}
 
 # --- Alembic (optional) ----------------------------------------------------------------
 ALEMBIC=""
@@ -104,7 +112,9 @@ alembic_run() { "$ALEMBIC" -c "$WORK/alembic.ini" upgrade head; }
 echo "## Applying revisions"
 echo
 echo "$N trivial revisions (\`CREATE TABLE\`), one transaction each, whole-process wall time, best of $RUNS"
-echo "(the tools take turns, each round starting with a different one, so disk-speed drift hits them alike)."
+echo "rounds; the tools take turns, each round starting with a different one. Ratios are the median"
+echo "of the rounds' own ratios (tools in one round ran back to back, so a slow patch of disk or"
+echo "server lasting a few runs cancels out); the rounds' migrate / same ratios follow the table."
 echo "*client, same statements* pipes \`migrate upgrade head --sql\` (each revision's SQL plus its"
 echo "version-row and log statements, in the same \`BEGIN; ...; COMMIT;\` transactions) to the"
 echo "database's own client; *client, revision SQL only* leaves the bookkeeping out."
@@ -126,8 +136,9 @@ if [ -n "$ALEMBIC" ]; then
 fi
 trio; m=$M; r=$R; s=$S
 a="n/a"; ar="n/a"
-if [ -n "$A" ]; then ar="$(ratio "$A" "$m")x"; a="$A s"; fi
-echo "| SQLite | ${m} s | ${s} s (sqlite3) | $(ratio "$m" "$s") | ${r} s | $(ratio "$m" "$r") | ${a} | ${ar} |"
+if [ -n "$A" ]; then ar="${AM}x"; a="$A s"; fi
+echo "| SQLite | ${m} s | ${s} s (sqlite3) | $MS | ${r} s | $MR | ${a} | ${ar} |"
+NOTES="- SQLite, migrate / same, by round: $ROUNDS"
 
 # --- PostgreSQL ----------------------------------------------------------------------
 if psql "$PG_URL/postgres" -Atqc 'select 1' >/dev/null 2>&1; then
@@ -145,10 +156,14 @@ if psql "$PG_URL/postgres" -Atqc 'select 1' >/dev/null 2>&1; then
   fi
   trio; m=$M; r=$R; s=$S
   a="n/a"; ar="n/a"
-  if [ -n "$A" ]; then ar="$(ratio "$A" "$m")x"; a="$A s"; fi
-  echo "| PostgreSQL | ${m} s | ${s} s (psql) | $(ratio "$m" "$s") | ${r} s | $(ratio "$m" "$r") | ${a} | ${ar} |"
+  if [ -n "$A" ]; then ar="${AM}x"; a="$A s"; fi
+  echo "| PostgreSQL | ${m} s | ${s} s (psql) | $MS | ${r} s | $MR | ${a} | ${ar} |"
+  NOTES="$NOTES
+- PostgreSQL, migrate / same, by round: $ROUNDS"
   eval "psql '$PG_URL/postgres' -qc 'DROP DATABASE IF EXISTS $PGDB' >/dev/null 2>&1" || true
 else
   echo "| PostgreSQL | skipped: server unreachable at $PG_URL | | | | | | |"
 fi
+echo
+echo "$NOTES"
 echo
