@@ -1039,22 +1039,30 @@ fn version_table_alembic_version_takes_over_an_alembic_database() {
         .is_empty());
 }
 
+/// Two revisions: `{p}1` (quick), then `{p}2` (slow one), whose one statement counts to
+/// `n` on SQLite (a few hundred milliseconds for millions).
+fn quick_then_slow(p: &str, n: u32) -> tempfile::TempDir {
+    let slow = format!(
+        "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < {n}) SELECT count(*) FROM c"
+    );
+    project(&[
+        (
+            &format!("{p}1.yaml"),
+            &format!("revision: {p}1\nmessage: quick\nupgrade: CREATE TABLE {p}1 (x INTEGER);\ndowngrade: DROP TABLE {p}1;\n"),
+        ),
+        (
+            &format!("{p}2.yaml"),
+            &format!("revision: {p}2\ndown_revision: {p}1\nmessage: slow one\nupgrade: \"{slow};\"\ndowngrade: SELECT 1;\n"),
+        ),
+    ])
+}
+
 /// On SQLite a revision's log row is written in the same batch as its statements, with
 /// `duration_ms` computed by SQLite as the row is written: it must cover the statements.
 #[test]
 fn sqlite_log_duration_covers_the_revision_statements() {
     let t = Target::new(Kind::Sqlite).expect("sqlite");
-    let slow = "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 1500000) SELECT count(*) FROM c";
-    let dir = project(&[
-        (
-            "d1.yaml",
-            "revision: d1\nmessage: quick\nupgrade: CREATE TABLE d1 (x INTEGER);\ndowngrade: DROP TABLE d1;\n",
-        ),
-        (
-            "d2.yaml",
-            &format!("revision: d2\ndown_revision: d1\nmessage: slow\nupgrade: \"{slow};\"\ndowngrade: SELECT 1;\n"),
-        ),
-    ]);
+    let dir = quick_then_slow("d", 1_500_000);
     let started = std::time::Instant::now();
     run_ok(dir.path(), &t.url, &["upgrade", "head"]);
     let wall = started.elapsed().as_millis() as i64;
@@ -1085,17 +1093,7 @@ fn sqlite_log_duration_covers_the_revision_statements() {
 #[test]
 fn progress_is_a_bar_on_a_terminal() {
     let t = Target::new(Kind::Sqlite).expect("sqlite");
-    let slow = "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 3000000) SELECT count(*) FROM c";
-    let dir = project(&[
-        (
-            "p1.yaml",
-            "revision: p1\nmessage: quick\nupgrade: CREATE TABLE p1 (x INTEGER);\ndowngrade: DROP TABLE p1;\n",
-        ),
-        (
-            "p2.yaml",
-            &format!("revision: p2\ndown_revision: p1\nmessage: slow one\nupgrade: \"{slow};\"\ndowngrade: SELECT 1;\n"),
-        ),
-    ]);
+    let dir = quick_then_slow("p", 3_000_000);
     let command = format!(
         "{} --database-url {} upgrade head",
         env!("CARGO_BIN_EXE_migrate"),
