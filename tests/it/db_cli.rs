@@ -28,6 +28,17 @@ pub enum Kind {
     Mysql,
 }
 
+impl Kind {
+    /// The `--dialect` value of this backend.
+    pub fn dialect(self) -> &'static str {
+        match self {
+            Kind::Sqlite => "sqlite",
+            Kind::Postgres => "postgres",
+            Kind::Mysql => "mysql",
+        }
+    }
+}
+
 impl Target {
     pub fn new(kind: Kind) -> Option<Target> {
         match kind {
@@ -416,11 +427,7 @@ fn offline_sql_gives_the_online_schema(t: Target) {
     let dir = tempfile::tempdir().expect("dir");
     let revs = example_revisions();
     let revs = revs.to_str().expect("utf-8 path");
-    let dialect = match t.kind {
-        Kind::Sqlite => "sqlite",
-        Kind::Postgres => "postgres",
-        Kind::Mysql => "mysql",
-    };
+    let dialect = t.kind.dialect();
     let script = run_ok(
         dir.path(),
         &t.url,
@@ -488,11 +495,7 @@ fn offline_stamp_sets_the_rows_and_nothing_else(t: Target) {
     let dir = tempfile::tempdir().expect("dir");
     let revs = example_revisions();
     let revs = revs.to_str().expect("utf-8 path");
-    let dialect = match t.kind {
-        Kind::Sqlite => "sqlite",
-        Kind::Postgres => "postgres",
-        Kind::Mysql => "mysql",
-    };
+    let dialect = t.kind.dialect();
     let stamp = |target: &str| {
         run_ok(
             dir.path(),
