@@ -260,6 +260,7 @@ on_all_backends!(
     offline_sql_gives_the_online_schema,
     offline_stamp_sets_the_rows_and_nothing_else,
     concurrent_upgrades_apply_each_revision_once,
+    a_held_lock_times_out_with_a_clear_error,
     killed_run_leaves_no_stale_lock,
     bad_input_is_refused_before_anything_runs,
 );
@@ -701,6 +702,88 @@ fn killed_run_leaves_no_stale_lock(t: Target) {
     }
     run_ok(d, &t.url, &["upgrade", "head", "--lock-timeout", "5"]);
     assert_eq!(t.versions(), ["k2"]);
+}
+
+/// While another holder has the lock, `upgrade --lock-timeout 1` gives up after a second
+/// with a one-line error and changes nothing; once the lock is free it runs. The holder is
+/// a `sqlite3` session in `BEGIN IMMEDIATE` on SQLite, and another `migrate` inside a slow
+/// revision on the servers.
+fn a_held_lock_times_out_with_a_clear_error(t: Target) {
+    use std::io::{BufRead, Write};
+    let slow = match t.kind {
+        Kind::Sqlite => "SELECT 1",
+        Kind::Postgres => "SELECT pg_sleep(4)",
+        Kind::Mysql => "SELECT SLEEP(4)",
+    };
+    let dir = project(&[(
+        "l1.yaml",
+        &format!("revision: l1\nmessage: one\nupgrade: \"CREATE TABLE l1 (x INTEGER); {slow};\"\ndowngrade: DROP TABLE l1;\n"),
+    )]);
+    let d = dir.path();
+    let mut holder = match t.kind {
+        Kind::Sqlite => {
+            let mut c = Command::new("sqlite3")
+                .arg(&t.name)
+                .stdin(Stdio::piped())
+                .stdout(Stdio::piped())
+                .spawn()
+                .expect("sqlite3 runs");
+            let mut stdin = c.stdin.take().expect("stdin");
+            stdin
+                .write_all(b"BEGIN IMMEDIATE;\n.print held\n")
+                .expect("written");
+            let mut line = String::new();
+            std::io::BufReader::new(c.stdout.take().expect("stdout"))
+                .read_line(&mut line)
+                .expect("read");
+            assert_eq!(line.trim(), "held");
+            (c, Some(stdin))
+        }
+        _ => {
+            let c = Command::new(assert_cmd::cargo::cargo_bin("migrate"))
+                .current_dir(d)
+                .env("GIT_CONFIG_GLOBAL", "/dev/null")
+                .args(["--database-url", &t.url, "upgrade", "head"])
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .expect("migrate runs");
+            let running = match t.kind {
+                Kind::Postgres => "SELECT CAST(count(*) AS TEXT) FROM pg_stat_activity WHERE query LIKE '%pg_sleep(4)%' AND pid <> pg_backend_pid() AND datname = current_database()",
+                _ => "SELECT CAST(COUNT(*) AS CHAR) FROM information_schema.processlist WHERE info LIKE '%SLEEP(4)%' AND id <> CONNECTION_ID() AND db = DATABASE()",
+            };
+            let deadline = std::time::Instant::now() + Duration::from_secs(20);
+            while t.query_strings(running) != ["1"] {
+                assert!(
+                    std::time::Instant::now() < deadline,
+                    "the holder never ran l1"
+                );
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            (c, None)
+        }
+    };
+    let started = std::time::Instant::now();
+    let (code, err) = run_fail(d, &t.url, &["upgrade", "head", "--lock-timeout", "1"]);
+    let waited = started.elapsed();
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains("another migrate process holds the lock; gave up after 1 s (--lock-timeout)"),
+        "{err}"
+    );
+    assert_eq!(err.trim().lines().count(), 1, "one line: {err}");
+    assert!(
+        waited >= Duration::from_millis(900),
+        "gave up after {waited:?}"
+    );
+
+    // Release: the sqlite3 session ends (its transaction rolls back), or the holder
+    // finishes l1. Then the lock is free and the run has nothing or everything to do.
+    drop(holder.1.take());
+    assert!(holder.0.wait().expect("holder ended").success());
+    run_ok(d, &t.url, &["upgrade", "head", "--lock-timeout", "5"]);
+    assert_eq!(t.versions(), ["l1"]);
+    assert_eq!(t.log(), ["l1 upgrade"], "l1 applied once");
 }
 
 fn log_has_k1(t: &Target) -> bool {
