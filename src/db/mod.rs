@@ -407,18 +407,11 @@ impl Database {
 
     /// Error text with any password removed.
     pub fn scrub(&self, text: &str) -> String {
-        match &self.scrub {
-            Some(u) => u.scrub(text),
-            None => text.to_owned(),
-        }
+        scrubbed(self.scrub.as_ref(), text)
     }
 
     fn query_error(&self, action: &str, e: sqlx::Error) -> DbError {
-        DbError::Query {
-            url: self.url.clone(),
-            action: action.to_owned(),
-            message: self.scrub(&e.to_string()),
-        }
+        query_failure(&self.url, self.scrub.as_ref(), action, &e.to_string())
     }
 
     /// Runs SQL text as is (one or more statements, no parameters).
@@ -894,6 +887,20 @@ pub fn version_op_sql(op: &VersionOp, table: &str, d: Dialect) -> String {
             literal(to, d),
             literal(from, d)
         ),
+    }
+}
+
+/// `text` without the password of `url`, when there is one.
+fn scrubbed(url: Option<&DatabaseUrl>, text: &str) -> String {
+    url.map_or_else(|| text.to_owned(), |u| u.scrub(text))
+}
+
+/// A failed query, naming the (redacted) database and what was being done.
+fn query_failure(url: &str, scrub: Option<&DatabaseUrl>, action: &str, message: &str) -> DbError {
+    DbError::Query {
+        url: url.to_owned(),
+        action: action.to_owned(),
+        message: scrubbed(scrub, message),
     }
 }
 

@@ -16,7 +16,8 @@ use sqlx::Connection;
 use super::split::Statement;
 use super::url::DatabaseUrl;
 use super::{
-    literal, log_insert_sql, version_op_sql, BookDialect, BookSql, DbError, LogEntry, Tables,
+    literal, log_insert_sql, query_failure, version_op_sql, BookDialect, BookSql, DbError,
+    LogEntry, Tables,
 };
 use crate::core::{Dialect, VersionOp};
 
@@ -173,13 +174,7 @@ pub struct Steps<'a> {
 
 impl Steps<'_> {
     fn failure(&self, action: &str, message: &str) -> DbError {
-        DbError::Query {
-            url: self.url.to_owned(),
-            action: action.to_owned(),
-            message: self
-                .scrub
-                .map_or_else(|| message.to_owned(), |u| u.scrub(message)),
-        }
+        query_failure(self.url, self.scrub, action, message)
     }
 
     /// Runs one step in one batch: the previous step's `COMMIT` (with `commit_first`),
