@@ -7,13 +7,13 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use migrate::core::{plan, Plan, Resolver, VersionOp};
-use migrate::engine::{self, offline, PlanFailure, TransactionMode};
+use migrate::engine::{self, PlanFailure, TransactionMode};
 
 use super::context::Context;
 use super::database::{self, RunArgs, StderrProgress};
-use super::output::{print_json, text_or_json, write_stdout, CmdResult, Failure};
+use super::output::{print_json, text_or_json, CmdResult, Failure};
 use super::resolve_failure;
-use super::upgrade::engine_failure;
+use super::upgrade::{engine_failure, print_script};
 
 #[derive(Debug, clap::Args)]
 pub struct StampArgs {
@@ -122,11 +122,5 @@ fn offline_script(ctx: &Context, args: &StampArgs) -> CmdResult {
         .revisions(from)
         .map_err(|e| resolve_failure(e.into()))?;
     let plan = plan::stamp(&graph, &applied, &targets, false).map_err(resolve_failure)?;
-    let options = offline::OfflineOptions {
-        dialect,
-        tables: database::tables(ctx)?,
-        create_tables: applied.is_empty(),
-    };
-    let script = offline::render(&graph, &plan, &options).map_err(engine_failure)?;
-    write_stdout(&script)
+    print_script(ctx, &graph, &plan, dialect, applied.is_empty())
 }

@@ -4,7 +4,7 @@
 use std::process::ExitCode;
 use std::time::Duration;
 
-use migrate::core::{plan, Direction, Plan, PlanError, RevisionGraph};
+use migrate::core::{plan, Dialect, Direction, Plan, PlanError, RevisionGraph};
 use migrate::engine::{self, offline, EngineError, PlanFailure, PlannedStep};
 use serde::Serialize;
 
@@ -224,11 +224,22 @@ fn offline_script(
             true,
         ),
     };
+    print_script(ctx, graph, &plan, dialect, from_base)
+}
+
+/// Prints a plan as an offline `--sql` script; `create_tables` when it starts at base.
+pub fn print_script(
+    ctx: &Context,
+    graph: &RevisionGraph,
+    plan: &Plan,
+    dialect: Dialect,
+    create_tables: bool,
+) -> CmdResult {
     let options = offline::OfflineOptions {
         dialect,
         tables: database::tables(ctx)?,
-        create_tables: from_base,
+        create_tables,
     };
-    let script = offline::render(graph, &plan, &options).map_err(engine_failure)?;
+    let script = offline::render(graph, plan, &options).map_err(engine_failure)?;
     write_stdout(&script)
 }
