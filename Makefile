@@ -4,7 +4,7 @@
 CARGO ?= cargo
 MIGRATE := ./target/release/migrate
 
-.PHONY: demo test build lint servers bench clean-demo
+.PHONY: demo test build lint servers tools bench clean-demo
 
 build:
 	$(CARGO) build --release
@@ -21,9 +21,13 @@ clean-demo:
 servers:
 	bash tests/servers.sh
 
+# Alembic, SQLAlchemy, drivers and Squawk in target/pyenv: the oracles the tests compare against.
+tools:
+	bash tests/tools.sh
+
 # In CI (CI=true) or with MIGRATE_REQUIRE_SERVERS=1 a database test whose server is
 # unreachable fails; otherwise it prints SKIPPED and says which.
-test: servers
+test: servers tools
 	$(CARGO) test --all-targets
 
 lint:
