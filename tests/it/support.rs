@@ -184,3 +184,20 @@ impl Drop for TestDb {
         }
     }
 }
+
+/// The path of a tool (`alembic`, `python`, `squawk`) in the test virtualenv that
+/// `tests/tools.sh` (run by `make test`) installs: `$MIGRATE_PYENV`, else
+/// `target/pyenv`. A test that needs it fails, loudly, when it is not there: a
+/// comparison with the oracle that did not run never counts as passed.
+pub fn pyenv_tool(tool: &str) -> std::path::PathBuf {
+    let root = std::env::var_os("MIGRATE_PYENV")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("target/pyenv"));
+    let path = root.join("bin").join(tool);
+    assert!(
+        path.exists(),
+        "{} is missing: run `bash tests/tools.sh` (make test does) or set MIGRATE_PYENV",
+        path.display()
+    );
+    path
+}
