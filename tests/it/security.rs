@@ -1,0 +1,180 @@
+//! Hardening (issue 13): revision files come from strangers and CI logs are public, so
+//! no command may print a database password, whatever form the URL takes and wherever
+//! it comes from, and nothing a run records may hold it either.
+
+use std::path::Path;
+
+use sqlx::Connection;
+
+use super::support::{migrate, project, Server, TestDb};
+
+const SECRET: &str = "Pw5ecr3t";
+
+/// Every database command, in text and JSON.
+const COMMANDS: &[&[&str]] = &[
+    &["upgrade", "head"],
+    &["upgrade", "head", "--dry-run"],
+    &["--format", "json", "upgrade", "head", "--dry-run"],
+    &["current", "--verbose"],
+    &["--format", "json", "current"],
+    &["check"],
+    &["--format", "json", "check"],
+    &["audit", "--applied"],
+    &["--format", "json", "audit", "--applied"],
+    &["downgrade", "base"],
+    &["stamp", "head"],
+];
+
+/// The URL forms that leaked (or could): unencoded '/', '#', '?' in the password, no
+/// scheme, secret query parameters in any case, driver errors (unknown database, denied
+/// login, unreachable server), aliases.
+fn url_forms(pg: Option<&str>, my: Option<&str>, sqlite: &Path) -> Vec<String> {
+    let mut forms = vec![
+        format!("u:{SECRET}@127.0.0.1/x"),
+        format!("oracle://u:{SECRET}@h/db"),
+        format!("sqlite://{}?password={SECRET}", sqlite.display()),
+        format!("postgres://postgres:{SECRET}@127.0.0.1:1/x"),
+        format!("mysql://root:{SECRET}@127.0.0.1:1/x"),
+    ];
+    if let Some(name) = pg {
+        let host = "127.0.0.1:5432";
+        forms.extend([
+            format!("postgres://postgres:{SECRET}@{host}/{name}"),
+            format!("postgresql://postgres:{SECRET}@{host}/{name}"),
+            format!("postgres://postgres:{SECRET}/x@{host}/{name}"),
+            format!("postgres://postgres:{SECRET}#x@{host}/{name}"),
+            format!("postgres://postgres:{SECRET}?x@{host}/{name}"),
+            format!("postgres://postgres@{host}/{name}?sslpassword={SECRET}"),
+            format!("postgres://postgres@{host}/{name}?Password={SECRET}"),
+            format!("postgres://postgres@{host}/{name}?passfile=/tmp/{SECRET}"),
+            format!("postgres://postgres:{SECRET}@{host}/no_such_db_{name}"),
+        ]);
+    }
+    if let Some(name) = my {
+        let host = "127.0.0.1:3306";
+        forms.extend([
+            format!("mysql://root:{SECRET}@{host}/{name}"),
+            format!("mariadb://root:{SECRET}/x@{host}/{name}"),
+            format!("mysql://root@{host}/{name}?Password={SECRET}"),
+            format!("mysql://root@{host}/{name}?password={SECRET}"),
+        ]);
+    }
+    forms
+}
+
+/// How the URL reaches `migrate`.
+#[derive(Debug, Clone, Copy)]
+enum Source {
+    Flag,
+    Env,
+    Config,
+}
+
+fn run_with(dir: &Path, source: Source, url: &str, args: &[&str]) -> String {
+    let mut cmd = migrate(dir);
+    let _ = std::fs::remove_file(dir.join("migrate.yaml"));
+    match source {
+        Source::Flag => {
+            cmd.arg("--database-url").arg(url);
+        }
+        Source::Env => {
+            cmd.env("DATABASE_URL", url);
+        }
+        Source::Config => {
+            let quoted = url.replace('\'', "''");
+            std::fs::write(
+                dir.join("migrate.yaml"),
+                format!("database_url: '{quoted}'\n"),
+            )
+            .expect("config written");
+        }
+    }
+    let out = cmd.args(args).output().expect("migrate runs");
+    format!(
+        "exit {:?}\nstdout:\n{}\nstderr:\n{}",
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+fn block_on<F: std::future::Future + Send>(f: F) -> F::Output
+where
+    F::Output: Send,
+{
+    std::thread::scope(|s| {
+        s.spawn(|| {
+            tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("runtime")
+                .block_on(f)
+        })
+        .join()
+        .expect("thread")
+    })
+}
+
+/// Every text column of every log row, joined.
+fn log_text(server: Server, url: &str) -> String {
+    let url = url.to_owned();
+    block_on(async move {
+        let sql = "SELECT CONCAT(revision, '|', direction, '|', COALESCE(applied_by, ''), '|', \
+                   COALESCE(error, ''), '|', COALESCE(git_commit, ''), '|', tool_version) FROM migrate_log";
+        let rows: Vec<String> = match server {
+            Server::Postgres => {
+                let mut c = sqlx::PgConnection::connect(&url).await.expect("connect");
+                sqlx::query_scalar(sql).fetch_all(&mut c).await
+            }
+            Server::Mysql => {
+                let mut c = sqlx::MySqlConnection::connect(&url).await.expect("connect");
+                sqlx::query_scalar(sql).fetch_all(&mut c).await
+            }
+        }
+        .expect("log rows");
+        rows.join("\n")
+    })
+}
+
+#[test]
+fn no_command_prints_a_database_password_in_any_url_form() {
+    let dir = project(&[(
+        "a_one.yaml",
+        "revision: a\nmessage: one\nupgrade: CREATE TABLE t (id INTEGER);\ndowngrade: DROP TABLE t;\n",
+    )]);
+    let pg = TestDb::new(Server::Postgres);
+    let my = TestDb::new(Server::Mysql);
+    let sqlite = dir.path().join("s.db");
+    let forms = url_forms(
+        pg.as_ref().map(|d| d.name.as_str()),
+        my.as_ref().map(|d| d.name.as_str()),
+        &sqlite,
+    );
+    let mut leaks = Vec::new();
+    for url in &forms {
+        for source in [Source::Flag, Source::Env, Source::Config] {
+            for args in COMMANDS {
+                let out = run_with(dir.path(), source, url, args);
+                if out.contains(SECRET) {
+                    leaks.push(format!("{url} via {source:?}, migrate {args:?}:\n{out}"));
+                }
+            }
+        }
+    }
+    assert!(
+        leaks.is_empty(),
+        "password printed:\n{}",
+        leaks.join("\n\n")
+    );
+    // The runs that connected left log rows; none holds the password.
+    if let Some(db) = &pg {
+        let log = log_text(Server::Postgres, &db.url);
+        assert!(log.contains("a|upgrade"), "the runs did happen: {log}");
+        assert!(!log.contains(SECRET), "{log}");
+    }
+    if let Some(db) = &my {
+        let log = log_text(Server::Mysql, &db.url);
+        assert!(log.contains("a|upgrade"), "the runs did happen: {log}");
+        assert!(!log.contains(SECRET), "{log}");
+    }
+}
