@@ -178,3 +178,110 @@ fn no_command_prints_a_database_password_in_any_url_form() {
         assert!(!log.contains(SECRET), "{log}");
     }
 }
+
+/// A secret file outside the revisions tree, as a stranger's pull request would point at.
+fn secret_file() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("dir");
+    std::fs::write(
+        dir.path().join("id_ed25519"),
+        format!("-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1r{SECRET}ZXktdjEAAAAABG5vbmUAAAAEbm9uZQ\n-----END OPENSSH PRIVATE KEY-----\n"),
+    )
+    .expect("secret written");
+    std::fs::write(
+        dir.path().join("config.yaml"),
+        format!("revision: x\nmessage: m\n{SECRET}_key_{SECRET}: 1\n"),
+    )
+    .expect("secret written");
+    dir
+}
+
+fn run_all(dir: &Path, args: &[&str]) -> String {
+    let out = migrate(dir).args(args).output().expect("migrate runs");
+    format!(
+        "exit {:?}\nstdout:\n{}\nstderr:\n{}",
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+#[test]
+fn links_out_of_the_revisions_tree_are_refused_and_never_read() {
+    let secret = secret_file();
+    let dir = project(&[
+        ("a.yaml", "revision: a\nmessage: one\n"),
+        // Inside the tree, a key YAML reads as one long string: only an excerpt is shown.
+        (
+            "long.yaml",
+            &format!("padding padding padding {SECRET} padding\n"),
+        ),
+        (
+            "longkey.yaml",
+            &format!("revision: l\nmessage: m\nzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzz{SECRET}: 1\n"),
+        ),
+    ]);
+    let revs = dir.path().join("revisions");
+    std::os::unix::fs::symlink(secret.path().join("id_ed25519"), revs.join("k.yaml"))
+        .expect("link");
+    std::os::unix::fs::symlink(secret.path().join("config.yaml"), revs.join("c.yaml"))
+        .expect("link");
+    std::os::unix::fs::symlink(secret.path(), revs.join("outside")).expect("link");
+    for args in [
+        &["check"][..],
+        &["heads"],
+        &["history"],
+        &["--format", "json", "check"],
+        &["--format", "json", "heads"],
+    ] {
+        let out = run_all(dir.path(), args);
+        assert!(!out.contains(SECRET), "{args:?} echoed the secret:\n{out}");
+        for entry in ["revisions/k.yaml", "revisions/c.yaml", "revisions/outside"] {
+            assert!(out.contains(entry), "{args:?} names {entry}:\n{out}");
+        }
+        assert!(out.contains("outside the revisions directory"), "{out}");
+        assert!(out.contains("exit Some(1)"), "{out}");
+    }
+}
+
+#[test]
+fn odd_entries_are_named_and_never_opened() {
+    let dir = project(&[
+        ("a.yaml", "\u{feff}revision: a\nmessage: one\n"),
+        (
+            "dir.yaml/b.yaml",
+            "revision: b\ndown_revision: a\nmessage: two\n",
+        ),
+    ]);
+    let revs = dir.path().join("revisions");
+    std::os::unix::fs::symlink(revs.join("gone"), revs.join("dangling.yaml")).expect("link");
+    std::os::unix::fs::symlink("/dev/zero", revs.join("zero.yaml")).expect("link");
+    let fifo = revs.join("pipe.yaml");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .expect("mkfifo runs");
+    assert!(made.success());
+    let (tx, rx) = std::sync::mpsc::channel();
+    let root = dir.path().to_path_buf();
+    std::thread::spawn(move || {
+        let _ = tx.send(run_all(&root, &["check"]));
+    });
+    let out = rx
+        .recv_timeout(std::time::Duration::from_secs(30))
+        .expect("check finished: it never opens the FIFO or /dev/zero");
+    for (entry, says) in [
+        ("revisions/dangling.yaml", "symbolic link to nothing"),
+        ("revisions/zero.yaml", "outside the revisions directory"),
+        ("revisions/pipe.yaml", "FIFO"),
+        ("revisions/dir.yaml", "directory named like a revision file"),
+    ] {
+        let line = out
+            .lines()
+            .find(|l| l.contains(entry))
+            .unwrap_or_else(|| panic!("{entry} not named:\n{out}"));
+        assert!(line.contains(says), "{line}");
+    }
+    // The BOM is not content: a.yaml loads.
+    assert!(!out.contains("a.yaml"), "{out}");
+    assert!(out.contains("exit Some(1)"), "{out}");
+}
