@@ -324,6 +324,7 @@ pub const MAX_FILE_BYTES: u64 = 4 << 20;
 pub fn parse_revision(path: &Path, text: &str) -> Result<Revision, Problem> {
     // A UTF-8 byte order mark (some Windows editors write one) is not content.
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    super::guard::check_yaml(text).map_err(|e| invalid(path, Some(e.line), e.message))?;
     let file: RevisionFile = serde_yaml_ng::from_str(text).map_err(|e| {
         let line = e.location().map(|l| l.line() as u32);
         let mut message = e.to_string();

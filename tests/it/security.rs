@@ -285,3 +285,55 @@ fn odd_entries_are_named_and_never_opened() {
     assert!(!out.contains("a.yaml"), "{out}");
     assert!(out.contains("exit Some(1)"), "{out}");
 }
+
+#[test]
+fn deep_nesting_is_refused_quickly_naming_the_file() {
+    let deep = "[".repeat(100_000);
+    let dir = project(&[
+        ("a.yaml", "revision: a\nmessage: one\n"),
+        (
+            "deep.yaml",
+            &format!("revision: d\nmessage: m\ndown_revision: {deep}\n"),
+        ),
+        (
+            "many.yaml",
+            &format!(
+                "revision: m\nmessage: m\ndown_revision: [{}]\n",
+                vec!["a"; 5000].join(", ")
+            ),
+        ),
+    ]);
+    let started = std::time::Instant::now();
+    let out = run_all(dir.path(), &["--format", "json", "check"]);
+    assert!(
+        started.elapsed().as_secs() < 10,
+        "took {:?}",
+        started.elapsed()
+    );
+    assert!(
+        out.contains("revisions/deep.yaml") && out.contains("nesting deeper than"),
+        "{out}"
+    );
+    assert!(
+        out.contains("revisions/many.yaml") && out.contains("at most 1000"),
+        "{out}"
+    );
+    assert!(!out.contains("backtrace"), "{out}");
+    std::fs::write(
+        dir.path().join("migrate.yaml"),
+        format!("database_url: {deep}\n"),
+    )
+    .expect("config");
+    let started = std::time::Instant::now();
+    let out = run_all(dir.path(), &["heads"]);
+    assert!(
+        started.elapsed().as_secs() < 10,
+        "took {:?}",
+        started.elapsed()
+    );
+    assert!(
+        out.contains("migrate.yaml:1") && out.contains("nesting deeper than"),
+        "{out}"
+    );
+    assert_eq!(out.matches("error").count(), 1, "{out}");
+}
