@@ -16,7 +16,7 @@ use super::output::{print_json, text_or_json, write_stdout, CmdResult, Failure};
 pub struct UpgradeArgs {
     /// Revision to upgrade to: `head`, `heads`, an id, `label@head`, `+N`; with --sql also
     /// a `FROM:TO` range.
-    #[arg(default_value = "head", allow_hyphen_values = true)]
+    #[arg(default_value = "head", allow_negative_numbers = true)]
     pub target: String,
     #[command(flatten)]
     pub mode: ModeArgs,

@@ -124,8 +124,13 @@ pub fn render_revision(rev: &Revision) -> String {
     if let Some(sql) = &rev.upgrade {
         sql_field(&mut out, "upgrade", sql);
     }
-    if let Some(sql) = &rev.downgrade {
-        sql_field(&mut out, "downgrade", sql);
+    match &rev.downgrade {
+        Some(sql) => sql_field(&mut out, "downgrade", sql),
+        None if rev.upgrade.is_some() => out.push_str(
+            "# downgrade: absent, so downgrading through this revision is refused once upgrade\n\
+             # has SQL. Write its SQL here, or `downgrade: ''` for a deliberate no-op.\n",
+        ),
+        None => {}
     }
     out
 }

@@ -337,3 +337,46 @@ fn deep_nesting_is_refused_quickly_naming_the_file() {
     );
     assert_eq!(out.matches("error").count(), 1, "{out}");
 }
+
+#[test]
+fn first_hour_mistakes_are_caught() {
+    let dir = project(&[]);
+    let url = format!("sqlite://{}", dir.path().join("f.db").display());
+    let (code, _, err) = super::support::run(dir.path(), &["revision", "-m", "   "]);
+    assert_eq!(code, 2, "{err}");
+    assert!(std::fs::read_dir(dir.path().join("revisions"))
+        .expect("dir")
+        .next()
+        .is_none());
+    let (code, out, err) = super::support::run(dir.path(), &["revision", "-m", "create t"]);
+    assert_eq!(code, 0, "{err}");
+    let path = dir.path().join(out.trim());
+    let text = std::fs::read_to_string(&path).expect("written");
+    // The author fills in upgrade only: the downgrade must not pass as a no-op.
+    std::fs::write(
+        &path,
+        text.replace("upgrade: ''", "upgrade: CREATE TABLE t (x INTEGER);"),
+    )
+    .expect("edit");
+    let (code, _, err) = super::support::run(dir.path(), &["--database-url", &url, "upgrade"]);
+    assert_eq!(code, 0, "{err}");
+    let (code, _, err) =
+        super::support::run(dir.path(), &["--database-url", &url, "downgrade", "base"]);
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("irreversible"), "{err}");
+    // A mistyped flag where the target goes is a usage error with clap's suggestion.
+    let (code, _, err) =
+        super::support::run(dir.path(), &["--database-url", &url, "upgrade", "--dry-rn"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("'--dry-run'"), "{err}");
+    let (code, _, err) = super::support::run(
+        dir.path(),
+        &["--database-url", &url, "downgrade", "-1", "--dry-run"],
+    );
+    assert_eq!(code, 1, "{err}");
+    // No untrue hint about prefix lengths.
+    let (code, _, err) =
+        super::support::run(dir.path(), &["--database-url", &url, "upgrade", "hed"]);
+    assert_eq!(code, 1, "{err}");
+    assert!(!err.contains("four characters"), "{err}");
+}
