@@ -166,14 +166,31 @@ impl DatabaseUrl {
         &self.raw
     }
 
-    /// The SQLite file this URL names (`None` for `:memory:` or another backend).
+    /// The SQLite file this URL names (`None` for `:memory:` or another backend), read
+    /// as the driver reads it: `sqlite://` or `sqlite:` off, the query off, percent-decoded;
+    /// a `file:` URI in its place is read the way SQLite reads it (query off, decoded).
     pub fn sqlite_path(&self) -> Option<PathBuf> {
         if self.dialect != Dialect::Sqlite {
             return None;
         }
         let rest = self.raw.split_once(':').map(|(_, r)| r).unwrap_or("");
         let rest = rest.strip_prefix("//").unwrap_or(rest);
-        let path = rest.split('?').next().unwrap_or("");
+        let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
+        if query.split('&').any(|kv| kv == "mode=memory") {
+            return None;
+        }
+        let mut path = percent_decode(path);
+        if let Some(uri) = path.strip_prefix("file:") {
+            let uri = uri
+                .strip_prefix("//localhost")
+                .or_else(|| uri.strip_prefix("//"))
+                .unwrap_or(uri);
+            let (file, query) = uri.split_once('?').unwrap_or((uri, ""));
+            if query.split('&').any(|kv| kv == "mode=memory") {
+                return None;
+            }
+            path = percent_decode(file.split('#').next().unwrap_or(""));
+        }
         if path.is_empty() || path == ":memory:" {
             None
         } else {
@@ -530,6 +547,20 @@ mod tests {
             redact("postgres://a:b/c@d/e@h:1/db"),
             "postgres://***@h:1/db"
         );
+    }
+
+    #[test]
+    fn sqlite_paths_are_read_as_the_driver_reads_them() {
+        for (url, path) in [
+            ("sqlite://pct%20x.db", Some("pct x.db")),
+            ("sqlite:app.db?mode=rwc", Some("app.db")),
+            ("sqlite://file:dir/a%20b.db?mode=ro", Some("dir/a b.db")),
+            ("sqlite://file:///tmp/x.db", Some("/tmp/x.db")),
+            ("sqlite://:memory:", None),
+            ("sqlite://x.db?mode=memory", None),
+        ] {
+            assert_eq!(sqlite_path(url), path.map(PathBuf::from), "{url}");
+        }
     }
 
     fn sqlite_path(url: &str) -> Option<PathBuf> {

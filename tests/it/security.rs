@@ -380,3 +380,59 @@ fn first_hour_mistakes_are_caught() {
     assert_eq!(code, 1, "{err}");
     assert!(!err.contains("four characters"), "{err}");
 }
+
+#[test]
+fn every_command_reads_a_sqlite_url_alike() {
+    let dir = project(&[(
+        "a.yaml",
+        "revision: a\nmessage: one\nupgrade: CREATE TABLE t (x INTEGER);\ndowngrade: DROP TABLE t;\n",
+    )]);
+    let run = |url: &str, args: &[&str]| {
+        let mut all = vec!["--database-url", url];
+        all.extend(args);
+        super::support::run(dir.path(), &all)
+    };
+    for url in ["sqlite://pct%20x.db", "sqlite://file:pct%20y.db"] {
+        // Before anything exists, the read-only commands say so and create nothing.
+        for args in [
+            &["current"][..],
+            &["check"],
+            &["upgrade", "--dry-run"],
+            &["downgrade", "base"],
+        ] {
+            let (_, _, err) = run(url, args);
+            assert!(err.contains("no database at"), "{url} {args:?}: {err}");
+        }
+        let (code, _, err) = run(url, &["upgrade"]);
+        assert_eq!(code, 0, "{err}");
+        let (code, out, err) = run(url, &["current"]);
+        assert_eq!(code, 0, "{err}");
+        assert!(
+            out.contains("a (head)"),
+            "{url}: current sees the upgrade: {out} {err}"
+        );
+        let (code, out, err) = run(url, &["upgrade", "--dry-run"]);
+        assert_eq!(code, 0, "{err}");
+        assert!(
+            !out.contains("a,") && !err.contains("no database"),
+            "{out} {err}"
+        );
+        let (code, _, err) = run(url, &["check"]);
+        assert_eq!(code, 0, "{err}");
+    }
+    assert!(dir.path().join("pct x.db").exists() && dir.path().join("pct y.db").exists());
+    // `check` notes it and goes on with the graph checks, as for an unreachable server.
+    for args in [
+        &["current"][..],
+        &["check"],
+        &["upgrade"],
+        &["upgrade", "--dry-run"],
+    ] {
+        let (code, _, err) = run("sqlite://no/such/dir/x.db", args);
+        assert_eq!(code, i32::from(args != ["check"]), "{args:?}: {err}");
+        assert!(
+            err.contains("directory no/such/dir does not exist"),
+            "{err}"
+        );
+    }
+}
