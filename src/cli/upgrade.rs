@@ -142,7 +142,7 @@ pub fn migrate_with(
                 "{} {}, {}\n",
                 s.direction.name(),
                 s.revision,
-                s.message
+                super::entry::shown(&s.message)
             ));
         }
         if steps.is_empty() {

@@ -333,6 +333,13 @@ pub fn parse_revision(path: &Path, text: &str) -> Result<Revision, Problem> {
         }
         invalid(path, line, message)
     })?;
+    if let Some(line) = unquoted_number_id(text) {
+        return Err(invalid(
+            path,
+            Some(line),
+            "revision is an unquoted number to YAML (Alembic would read 0001 as 1); quote it (\"0001\") so its digits are kept".to_owned(),
+        ));
+    }
     let (mut rev, _) = file
         .into_revision()
         .map_err(|(message, key)| invalid(path, key_line(text, key), message))?;
@@ -371,6 +378,17 @@ pub fn read_bounded(path: &Path, max: u64) -> Result<String, String> {
             e.utf8_error().valid_up_to()
         )
     })
+}
+
+/// The line of a top-level `revision:` whose value is unquoted digits (`0001`).
+fn unquoted_number_id(text: &str) -> Option<u32> {
+    let line = key_line(text, "revision")?;
+    let value = text.lines().nth(line as usize - 1)?.split_once(':')?.1;
+    let value = value.split(" #").next().unwrap_or("").trim();
+    // Digits only: YAML 1.2 keeps `0001` a string, YAML 1.1 (Alembic's world) reads 1.
+    // Other numbers already fail as numbers; hex ids such as `39e649073057` are strings.
+    let numeric = !value.is_empty() && value.chars().all(|c| c.is_ascii_digit());
+    numeric.then_some(line)
 }
 
 /// The 1-based line where top-level `key:` starts, if it does.

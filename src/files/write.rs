@@ -8,7 +8,8 @@ use crate::core::{Revision, Sql};
 /// `<revision>_<slug>.yaml`, the slug made from the message.
 pub fn revision_file_name(id: &str, message: &str) -> String {
     let mut slug = String::new();
-    for c in message.chars() {
+    // Letters beyond ASCII are transliterated (`ünïcode` → `unicode`), not dropped.
+    for c in deunicode::deunicode(message).chars() {
         if c.is_ascii_alphanumeric() {
             slug.push(c.to_ascii_lowercase());
         } else if !slug.ends_with('_') && !slug.is_empty() {

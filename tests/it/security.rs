@@ -379,6 +379,29 @@ fn first_hour_mistakes_are_caught() {
         super::support::run(dir.path(), &["--database-url", &url, "upgrade", "hed"]);
     assert_eq!(code, 1, "{err}");
     assert!(!err.contains("four characters"), "{err}");
+    // Slugs transliterate; messages with escape sequences are shown escaped.
+    let (code, out, err) =
+        super::support::run(dir.path(), &["revision", "-m", "ünïcode \u{1b}[2J"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("_unicode_2j.yaml"), "{out}");
+    let (code, out, err) = super::support::run(dir.path(), &["history"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        !out.contains('\u{1b}') && out.contains("\\u{1b}[2J"),
+        "{out}"
+    );
+    // An unquoted number as an id is the error the docs promise.
+    std::fs::write(
+        dir.path().join("revisions/n.yaml"),
+        "revision: 0001\nmessage: n\n",
+    )
+    .expect("write");
+    let (code, out, err) = super::support::run(dir.path(), &["check"]);
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        out.contains("revisions/n.yaml:1: revision is an unquoted number"),
+        "{out}"
+    );
 }
 
 #[test]
