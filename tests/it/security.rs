@@ -459,3 +459,28 @@ fn every_command_reads_a_sqlite_url_alike() {
         );
     }
 }
+
+#[test]
+fn postgres_errors_show_the_server_message_only() {
+    let Some(db) = TestDb::new(Server::Postgres) else {
+        return;
+    };
+    let dir = project(&[("a.yaml", "revision: a\nmessage: one\n")]);
+    let url = format!("postgres://postgres@127.0.0.1:5432/no_such_{}", db.name);
+    for args in [&["current"][..], &["upgrade"]] {
+        let mut all = vec!["--database-url", url.as_str()];
+        all.extend(args);
+        let (code, _, err) = super::support::run(dir.path(), &all);
+        assert_eq!(code, 1, "{err}");
+        assert!(
+            err.contains(&format!("database \"no_such_{}\" does not exist", db.name)),
+            "{err}"
+        );
+        assert!(
+            !err.contains(" at line ")
+                && !err.contains("sqlx_")
+                && !err.contains("error returned from database"),
+            "{err}"
+        );
+    }
+}
