@@ -21,6 +21,8 @@ const COMMANDS: &[&[&str]] = &[
     &["--format", "json", "check"],
     &["audit", "--applied"],
     &["--format", "json", "audit", "--applied"],
+    &["history", "--indicate-current"],
+    &["revision", "--autogenerate", "-m", "x"],
     &["downgrade", "base"],
     &["stamp", "head"],
 ];
