@@ -385,12 +385,10 @@ fn unquoted_number_id(text: &str) -> Option<u32> {
     let line = key_line(text, "revision")?;
     let value = text.lines().nth(line as usize - 1)?.split_once(':')?.1;
     let value = value.split(" #").next().unwrap_or("").trim();
-    // Digits only: YAML 1.2 keeps `0001` a string, YAML 1.1 (Alembic's world) reads 1.
-    // Other numbers already fail as numbers; hex ids such as `39e649073057` are strings.
-    // Only a leading zero gets this far: other digits fail as a number already.
-    let numeric = value.len() > 1
-        && value.starts_with('0')
-        && value.chars().all(|c| c.is_ascii_digit());
+    // YAML 1.2 keeps `0001` a string, YAML 1.1 (Alembic's world) reads 1. Other digits
+    // already fail as a number; hex ids such as `39e649073057` are strings.
+    let numeric =
+        value.len() > 1 && value.starts_with('0') && value.chars().all(|c| c.is_ascii_digit());
     numeric.then_some(line)
 }
 
