@@ -93,9 +93,22 @@ pub async fn connect(
         lock_timeout,
         create,
     };
-    Database::connect(url, options)
+    if let Some(path) = url.sqlite_path() {
+        let dir = path.parent().filter(|d| !d.as_os_str().is_empty());
+        if let Some(dir) = dir.filter(|d| !d.is_dir()) {
+            return Err(Failure::new(format!(
+                "cannot open {url}: directory {} does not exist",
+                dir.display()
+            )));
+        }
+    }
+    let db = Database::connect(url, options)
         .await
-        .map_err(|e| Failure::new(e.to_string()))
+        .map_err(|e| Failure::new(e.to_string()))?;
+    if db.is_none() {
+        eprintln!("note: no database at {url}; nothing applied");
+    }
+    Ok(db)
 }
 
 /// Version rows as graph nodes; a row with no revision file is an error naming it.

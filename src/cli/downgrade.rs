@@ -11,7 +11,7 @@ use super::upgrade::{migrate_to, migrate_with, ModeArgs};
 #[derive(Debug, clap::Args)]
 pub struct DowngradeArgs {
     /// Revision to downgrade to; with --sql a `FROM:TO` range.
-    #[arg(allow_hyphen_values = true)]
+    #[arg(allow_negative_numbers = true)]
     pub target: String,
     /// Applied revisions whose files are not in this checkout (applied from another
     /// branch): read them, and their downgrade SQL, from the local branch that has them.

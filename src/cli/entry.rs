@@ -64,6 +64,23 @@ pub fn flags(graph: &RevisionGraph, ix: Ix, paint: Paint) -> String {
     out
 }
 
+/// Text from a revision file as a terminal may show it: control characters (an ANSI
+/// escape sequence in a stranger's message) escaped, never sent raw.
+pub fn shown(text: &str) -> String {
+    if !text.chars().any(char::is_control) {
+        return text.to_owned();
+    }
+    text.chars()
+        .map(|c| {
+            if c.is_control() {
+                c.escape_default().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
+}
+
 /// Alembic's history line: `a, b (dep) -> c (label) (head), message`.
 pub fn line(graph: &RevisionGraph, ix: Ix, paint: Paint) -> String {
     let rev = graph.revision(ix);
@@ -88,7 +105,7 @@ pub fn line(graph: &RevisionGraph, ix: Ix, paint: Paint) -> String {
         "{down} -> {}{}, {}",
         paint.id(rev.id.as_str()),
         flags(graph, ix, paint),
-        rev.message
+        shown(&rev.message)
     )
 }
 
@@ -127,7 +144,7 @@ pub fn verbose(graph: &RevisionGraph, ix: Ix, paint: Paint) -> String {
     }
     out.push('\n');
     for line in rev.message.lines() {
-        out.push_str(&format!("    {line}\n"));
+        out.push_str(&format!("    {}\n", shown(line)));
     }
     out
 }

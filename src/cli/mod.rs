@@ -114,10 +114,10 @@ pub fn resolve_failure(e: migrate::core::PlanError) -> Failure {
     use migrate::core::{PlanError, ResolveError};
     match e {
         PlanError::Resolve(ResolveError::NotFound { input, candidates }) => {
-            let mut f = Failure::new(format!("Can't locate revision identified by '{input}'"));
-            if input.len() < 4 {
-                f = f.hint("partial revision ids need at least four characters");
-            }
+            let mut f = Failure::new(format!(
+                "Can't locate revision identified by '{}'",
+                migrate::files::load::excerpt(&input)
+            ));
             if !candidates.is_empty() {
                 f = f.hint(format!("did you mean {}?", candidates.join(", ")));
             }

@@ -100,7 +100,9 @@ pub fn blank_revision(id: RevisionId, parents: Vec<RevisionId>, message: &str) -
         create_date: Some(Utc::now().trunc_subsecs(0)),
         transactional: true,
         upgrade: Some(Sql::All(String::new())),
-        downgrade: Some(Sql::All(String::new())),
+        // Absent, not '': a downgrade through the revision is refused until its author
+        // writes one (an empty string would be a reversible no-op). The file says so.
+        downgrade: None,
         origin: Default::default(),
     }
 }
@@ -128,6 +130,11 @@ fn parent_of(graph: &RevisionGraph, head: &str, splice: bool) -> Result<Option<I
 }
 
 pub fn run(ctx: &Context, args: RevisionArgs) -> CmdResult {
+    if args.message.trim().is_empty() {
+        return Err(Failure::usage(
+            "the message (-m) is empty; say what the revision does",
+        ));
+    }
     let graph = ctx.load_graph()?;
     let head = args.head.as_deref().unwrap_or("head");
     let parent = parent_of(&graph, head, args.splice)?;

@@ -16,7 +16,7 @@ use super::output::{print_json, text_or_json, write_stdout, CmdResult, Failure};
 pub struct UpgradeArgs {
     /// Revision to upgrade to: `head`, `heads`, an id, `label@head`, `+N`; with --sql also
     /// a `FROM:TO` range.
-    #[arg(default_value = "head", allow_hyphen_values = true)]
+    #[arg(default_value = "head", allow_negative_numbers = true)]
     pub target: String,
     #[command(flatten)]
     pub mode: ModeArgs,
@@ -142,7 +142,7 @@ pub fn migrate_with(
                 "{} {}, {}\n",
                 s.direction.name(),
                 s.revision,
-                s.message
+                super::entry::shown(&s.message)
             ));
         }
         if steps.is_empty() {
@@ -152,14 +152,23 @@ pub fn migrate_with(
     }
     let options = database::run_options(ctx, mode.transaction.into());
     let outcome = rt.block_on(async {
-        let mut db = database::connect(ctx, &url, true, timeout)
-            .await?
-            .ok_or_else(|| Failure::new(format!("cannot open {url}")))?;
+        // A downgrade never creates the SQLite file: a missing one has nothing applied.
+        let create = direction != Direction::Downgrade;
+        let Some(mut db) = database::connect(ctx, &url, create, timeout).await? else {
+            return Ok(None);
+        };
         let mut progress = StderrProgress::new();
         let r = engine::run(&mut db, &graph, &planner, &options, &mut progress).await;
         db.close().await;
-        r.map_err(engine_failure)
+        r.map(Some).map_err(engine_failure)
     })?;
+    let Some(outcome) = outcome else {
+        if json {
+            return print_json(&Vec::<RanStep>::new());
+        }
+        eprintln!("nothing to do");
+        return Ok(std::process::ExitCode::SUCCESS);
+    };
     if json {
         let ran: Vec<RanStep> = outcome
             .steps

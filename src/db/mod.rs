@@ -310,7 +310,7 @@ impl Database {
     ) -> Result<Option<Self>, DbError> {
         let fail = |e: sqlx::Error| DbError::Connect {
             url: url.to_string(),
-            message: url.scrub(&e.to_string()),
+            message: url.scrub(&driver_message(&e)),
         };
         let conn = match url.dialect() {
             Dialect::Sqlite => {
@@ -411,7 +411,7 @@ impl Database {
     }
 
     fn query_error(&self, action: &str, e: sqlx::Error) -> DbError {
-        query_failure(&self.url, self.scrub.as_ref(), action, &e.to_string())
+        query_failure(&self.url, self.scrub.as_ref(), action, &driver_message(&e))
     }
 
     /// Runs SQL text as is (one or more statements, no parameters).
@@ -888,6 +888,39 @@ pub fn version_op_sql(op: &VersionOp, table: &str, d: Dialect) -> String {
             literal(from, d)
         ),
     }
+}
+
+/// What a driver error says, without the driver's internals: the server's own message
+/// for a database error (not sqlx's "error returned from database:" nor the server's
+/// source line, "at line 948"), and no `(sqlx_postgres::connection::tls:95)` locations.
+pub fn driver_message(e: &sqlx::Error) -> String {
+    match e {
+        sqlx::Error::Database(db) => db.message().to_owned(),
+        other => without_locations(&other.to_string()),
+    }
+}
+
+/// `text` without ` (crate::module:line)` locations of the driver's source.
+fn without_locations(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find("(sqlx_") {
+        let Some(len) = rest[at..].find(')') else {
+            break;
+        };
+        out.push_str(rest[..at].trim_end_matches(' '));
+        rest = &rest[at + len + 1..];
+    }
+    out.push_str(rest);
+    out
+}
+
+#[test]
+fn driver_locations_are_dropped() {
+    assert_eq!(
+        without_locations("tls handshake failed (sqlx_postgres::connection::tls:95): eof"),
+        "tls handshake failed: eof"
+    );
 }
 
 /// `text` without the password of `url`, when there is one.

@@ -82,6 +82,10 @@ pub enum UrlError {
     UnknownScheme { url: String, scheme: String },
     #[error("database URL '{url}' names no SQLite file")]
     NoSqlitePath { url: String },
+    #[error(
+        "database URL '{url}' can't be parsed: an '@' follows the host part, so the user name or password holds an unencoded '/', '?' or '#'; percent-encode them ('/' as %2F, '?' as %3F, '#' as %23, '@' as %40)"
+    )]
+    UnencodedUserinfo { url: String },
 }
 
 /// A parsed, backend-tagged database URL whose `Display` never shows the password.
@@ -89,7 +93,9 @@ pub enum UrlError {
 pub struct DatabaseUrl {
     raw: String,
     dialect: Dialect,
-    password: Option<String>,
+    /// Every form in which a secret of the URL (its password, a `sslpassword=` value...)
+    /// could appear in a driver's message, longest first.
+    secrets: Vec<String>,
     source: UrlSource,
 }
 
@@ -116,6 +122,14 @@ impl DatabaseUrl {
                 })
             }
         };
+        if dialect != Dialect::Sqlite && !rest.starts_with("//") {
+            return Err(UrlError::NoScheme { url: shown });
+        }
+        if dialect != Dialect::Sqlite && split(url).ambiguous {
+            // The driver would read part of the password as the host, port or database
+            // (and might echo it): refuse before it sees the URL.
+            return Err(UrlError::UnencodedUserinfo { url: shown });
+        }
         let mut raw = url.to_owned();
         if dialect == Dialect::Mysql && scheme.eq_ignore_ascii_case("mariadb") {
             // sqlx's driver knows the scheme as mysql://; MariaDB speaks the same protocol.
@@ -132,7 +146,7 @@ impl DatabaseUrl {
             }
         }
         Ok(Self {
-            password: password_of(url),
+            secrets: secrets_of(url),
             raw,
             dialect,
             source,
@@ -152,14 +166,31 @@ impl DatabaseUrl {
         &self.raw
     }
 
-    /// The SQLite file this URL names (`None` for `:memory:` or another backend).
+    /// The SQLite file this URL names (`None` for `:memory:` or another backend), read
+    /// as the driver reads it: `sqlite://` or `sqlite:` off, the query off, percent-decoded;
+    /// a `file:` URI in its place is read the way SQLite reads it (query off, decoded).
     pub fn sqlite_path(&self) -> Option<PathBuf> {
         if self.dialect != Dialect::Sqlite {
             return None;
         }
         let rest = self.raw.split_once(':').map(|(_, r)| r).unwrap_or("");
         let rest = rest.strip_prefix("//").unwrap_or(rest);
-        let path = rest.split('?').next().unwrap_or("");
+        let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
+        if query.split('&').any(|kv| kv == "mode=memory") {
+            return None;
+        }
+        let mut path = percent_decode(path);
+        if let Some(uri) = path.strip_prefix("file:") {
+            let uri = uri
+                .strip_prefix("//localhost")
+                .or_else(|| uri.strip_prefix("//"))
+                .unwrap_or(uri);
+            let (file, query) = uri.split_once('?').unwrap_or((uri, ""));
+            if query.split('&').any(|kv| kv == "mode=memory") {
+                return None;
+            }
+            path = percent_decode(file.split('#').next().unwrap_or(""));
+        }
         if path.is_empty() || path == ":memory:" {
             None
         } else {
@@ -167,87 +198,182 @@ impl DatabaseUrl {
         }
     }
 
-    /// Replaces the password, wherever it occurs in `text`, with `***`.
+    /// Replaces every secret of the URL (password, secret parameters), wherever and in
+    /// whichever encoding it occurs in `text`, with `***`.
     pub fn scrub(&self, text: &str) -> String {
-        match &self.password {
-            Some(p) if !p.is_empty() => {
-                let mut out = text.replace(self.raw.as_str(), &redact(&self.raw));
-                out = out.replace(p.as_str(), "***");
-                let decoded = percent_decode(p);
-                if decoded != *p && !decoded.is_empty() {
-                    out = out.replace(decoded.as_str(), "***");
-                }
-                out
-            }
-            _ => text.to_owned(),
+        let mut out = text.to_owned();
+        if !self.secrets.is_empty() {
+            let shown = self.to_string();
+            out = out.replace(self.raw.as_str(), &shown);
         }
+        for secret in &self.secrets {
+            out = out.replace(secret.as_str(), "***");
+        }
+        out
     }
 }
 
 impl fmt::Display for DatabaseUrl {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&redact(&self.raw))
+        if self.dialect == Dialect::Sqlite {
+            // A file path may hold an '@'; only secret parameters are masked.
+            f.write_str(&mask_query(&self.raw))
+        } else {
+            f.write_str(&redact(&self.raw))
+        }
     }
 }
 
 impl fmt::Debug for DatabaseUrl {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "DatabaseUrl({})", redact(&self.raw))
+        write!(f, "DatabaseUrl({self})")
     }
 }
 
-/// Splits `scheme://authority/rest` into (prefix up to authority, authority, rest).
-fn authority(url: &str) -> Option<(&str, &str, &str)> {
-    let start = url.find("://")? + 3;
-    let after = &url[start..];
-    let end = after.find(['/', '?', '#']).unwrap_or(after.len());
-    Some((&url[..start], &after[..end], &after[end..]))
+/// A URL cut where redaction needs it: `scheme://` (or nothing), the user info, the
+/// rest (host, path, query).
+struct Split<'a> {
+    prefix: &'a str,
+    /// The user info, when it ends at an '@' inside the authority.
+    userinfo: Option<&'a str>,
+    rest: &'a str,
+    /// An '@' follows the authority (a password with an unencoded '/', '?' or '#'): the
+    /// URL can't be read reliably.
+    ambiguous: bool,
 }
 
-fn password_of(url: &str) -> Option<String> {
-    let (_, auth, rest) = authority(url)?;
-    let from_userinfo = auth
-        .rsplit_once('@')
-        .and_then(|(userinfo, _)| userinfo.split_once(':'))
-        .map(|(_, p)| p.to_owned());
-    from_userinfo.or_else(|| {
-        let query = rest.split_once('?')?.1;
-        query
-            .split('&')
-            .find_map(|kv| kv.strip_prefix("password="))
-            .map(str::to_owned)
-    })
+fn split(url: &str) -> Split<'_> {
+    let (prefix, body) = match url.find("://") {
+        Some(i) => url.split_at(i + 3),
+        None => ("", url),
+    };
+    let authority_end = body.find(['/', '?', '#']).unwrap_or(body.len());
+    match body[..authority_end].rfind('@') {
+        Some(at) => Split {
+            prefix,
+            userinfo: Some(&body[..at]),
+            rest: &body[at..],
+            ambiguous: false,
+        },
+        None => match body.rfind('@') {
+            Some(at) => Split {
+                prefix,
+                userinfo: Some(&body[..at]),
+                rest: &body[at..],
+                ambiguous: true,
+            },
+            None => Split {
+                prefix,
+                userinfo: None,
+                rest: body,
+                ambiguous: false,
+            },
+        },
+    }
 }
 
-/// `url` with any password (in the user info or a `password=` parameter) replaced by `***`.
-pub fn redact(url: &str) -> String {
-    let Some((prefix, auth, rest)) = authority(url) else {
+/// Whether a query parameter's value is a secret, or a path to one: `password`,
+/// `sslpassword`, `passfile`, `sslkey`, `ssl-key`, tokens... in any case.
+fn is_secret_param(name: &str) -> bool {
+    let name: String = percent_decode(name)
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric())
+        .collect::<String>()
+        .to_ascii_lowercase();
+    [
+        "pass",
+        "pwd",
+        "secret",
+        "token",
+        "key",
+        "auth",
+        "credential",
+    ]
+    .iter()
+    .any(|word| name.contains(word))
+}
+
+/// The forms in which a secret may be shown: as written, percent-decoded (`+` as a
+/// space or not), and as the `url` crate (which the drivers use) serialises it.
+fn secret_forms(value: &str, out: &mut Vec<String>) {
+    let decoded = percent_decode(value);
+    let plus = percent_decode(&value.replace('+', " "));
+    let encoded: String = url::form_urlencoded::byte_serialize(decoded.as_bytes()).collect();
+    for form in [value.to_owned(), decoded, plus, encoded] {
+        if !form.is_empty() && !out.contains(&form) {
+            out.push(form);
+        }
+    }
+}
+
+fn secrets_of(url: &str) -> Vec<String> {
+    let parts = split(url);
+    let mut out = Vec::new();
+    if let Some(userinfo) = parts.userinfo {
+        match userinfo.split_once(':') {
+            Some((_, password)) if !parts.ambiguous => secret_forms(password, &mut out),
+            _ if parts.ambiguous => secret_forms(userinfo, &mut out),
+            _ => {}
+        }
+    }
+    if let Ok(parsed) = url::Url::parse(url) {
+        if let Some(p) = parsed.password() {
+            secret_forms(p, &mut out);
+        }
+    }
+    if let Some((_, query)) = parts.rest.split_once('?') {
+        let query = query.split('#').next().unwrap_or("");
+        for kv in query.split('&') {
+            if let Some((name, value)) = kv.split_once('=') {
+                if is_secret_param(name) {
+                    secret_forms(value, &mut out);
+                }
+            }
+        }
+    }
+    out.sort_by_key(|s| std::cmp::Reverse(s.len()));
+    out
+}
+
+/// `url` with secret query parameters' values replaced by `***`.
+fn mask_query(url: &str) -> String {
+    let Some((head, query)) = url.split_once('?') else {
         return url.to_owned();
     };
-    let auth = match auth.rsplit_once('@') {
-        Some((userinfo, host)) => match userinfo.split_once(':') {
-            Some((user, _)) => format!("{user}:***@{host}"),
-            None => auth.to_owned(),
+    let (query, fragment) = match query.split_once('#') {
+        Some((q, f)) => (q, Some(f)),
+        None => (query, None),
+    };
+    let query: Vec<String> = query
+        .split('&')
+        .map(|kv| match kv.split_once('=') {
+            Some((name, _)) if is_secret_param(name) => format!("{name}=***"),
+            _ => kv.to_owned(),
+        })
+        .collect();
+    let mut out = format!("{head}?{}", query.join("&"));
+    if let Some(f) = fragment {
+        out.push('#');
+        out.push_str(f);
+    }
+    out
+}
+
+/// `url` as it may be shown: the password in the user info and the values of secret
+/// query parameters (`password=`, `sslpassword=`, any case) replaced by `***`. A URL
+/// that can't be parsed (an '@' after the host part, or no scheme) has everything
+/// between `//` (or its start) and the last '@' masked.
+pub fn redact(url: &str) -> String {
+    let parts = split(url);
+    let userinfo = match parts.userinfo {
+        None => String::new(),
+        Some(_) if parts.ambiguous => "***".to_owned(),
+        Some(info) => match info.split_once(':') {
+            Some((user, _)) => format!("{user}:***"),
+            None => info.to_owned(),
         },
-        None => auth.to_owned(),
     };
-    let rest = match rest.split_once('?') {
-        Some((path, query)) => {
-            let query: Vec<String> = query
-                .split('&')
-                .map(|kv| {
-                    if kv.starts_with("password=") {
-                        "password=***".to_owned()
-                    } else {
-                        kv.to_owned()
-                    }
-                })
-                .collect();
-            format!("{path}?{}", query.join("&"))
-        }
-        None => rest.to_owned(),
-    };
-    format!("{prefix}{auth}{rest}")
+    format!("{}{userinfo}{}", parts.prefix, mask_query(parts.rest))
 }
 
 fn percent_decode(s: &str) -> String {
@@ -255,8 +381,11 @@ fn percent_decode(s: &str) -> String {
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
     while i < bytes.len() {
-        if bytes[i] == b'%' && i + 2 < bytes.len() {
-            if let Ok(b) = u8::from_str_radix(&s[i + 1..i + 3], 16) {
+        if bytes[i] == b'%' && i + 3 <= bytes.len() {
+            if let Some(b) = s
+                .get(i + 1..i + 3)
+                .and_then(|h| u8::from_str_radix(h, 16).ok())
+            {
                 out.push(b);
                 i += 3;
                 continue;
@@ -359,6 +488,79 @@ mod tests {
             sqlite_path("sqlite:///tmp/x.db"),
             Some(PathBuf::from("/tmp/x.db"))
         );
+    }
+
+    #[test]
+    fn every_form_of_a_password_is_masked() {
+        // Unencoded '/', '#', '?' in the password: refused, shown masked up to the last '@'.
+        for url in [
+            "postgres://postgres:Pw5ecr3t/x@127.0.0.1:5432/db",
+            "postgres://postgres:Pw5ecr3t#x@127.0.0.1:5432/db",
+            "mysql://root:Pw5ecr3t?x@127.0.0.1:3306/db",
+        ] {
+            let err = DatabaseUrl::parse(url).unwrap_err();
+            assert!(matches!(err, UrlError::UnencodedUserinfo { .. }), "{err}");
+            let text = err.to_string();
+            assert!(!text.contains("Pw5ecr3t"), "{text}");
+            assert!(text.contains("://***@127.0.0.1"), "{text}");
+        }
+        // No scheme: still masked.
+        let err = DatabaseUrl::parse("u:Pw5ecr3t@127.0.0.1/x").unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "database URL 'u:***@127.0.0.1/x' has no scheme; use sqlite://, postgres:// or mysql://"
+        );
+        // Secret-bearing parameters, in any case.
+        for (url, shown) in [
+            (
+                "postgres://u@h/db?sslpassword=Pw5ecr3t&sslmode=require",
+                "postgres://u@h/db?sslpassword=***&sslmode=require",
+            ),
+            (
+                "postgres://u@h/db?Password=Pw5ecr3t",
+                "postgres://u@h/db?Password=***",
+            ),
+            (
+                "postgres://u@h/db?PASSFILE=/p/Pw5ecr3t",
+                "postgres://u@h/db?PASSFILE=***",
+            ),
+            (
+                "mysql://u@h/db?ssl-key=/k/Pw5ecr3t",
+                "mysql://u@h/db?ssl-key=***",
+            ),
+            (
+                "sqlite://a@b.db?password=Pw5ecr3t",
+                "sqlite://a@b.db?password=***",
+            ),
+        ] {
+            let parsed = DatabaseUrl::parse(url).unwrap();
+            assert_eq!(parsed.to_string(), shown);
+            assert_eq!(parsed.scrub(&format!("bad {url}")), format!("bad {shown}"));
+        }
+        // Every encoding of the password is scrubbed from driver text.
+        let url = DatabaseUrl::parse("postgres://u:p%40ss%20w@h/db").unwrap();
+        for text in ["p%40ss%20w", "p@ss w", "p%40ss+w"] {
+            assert_eq!(url.scrub(text), "***", "{text}");
+        }
+        // Unparseable text is masked between // and the last '@'.
+        assert_eq!(
+            redact("postgres://a:b/c@d/e@h:1/db"),
+            "postgres://***@h:1/db"
+        );
+    }
+
+    #[test]
+    fn sqlite_paths_are_read_as_the_driver_reads_them() {
+        for (url, path) in [
+            ("sqlite://pct%20x.db", Some("pct x.db")),
+            ("sqlite:app.db?mode=rwc", Some("app.db")),
+            ("sqlite://file:dir/a%20b.db?mode=ro", Some("dir/a b.db")),
+            ("sqlite://file:///tmp/x.db", Some("/tmp/x.db")),
+            ("sqlite://:memory:", None),
+            ("sqlite://x.db?mode=memory", None),
+        ] {
+            assert_eq!(sqlite_path(url), path.map(PathBuf::from), "{url}");
+        }
     }
 
     fn sqlite_path(url: &str) -> Option<PathBuf> {

@@ -82,6 +82,11 @@ pub fn find_config(start: &Path, explicit: Option<&Path>) -> Result<Config, Conf
     let settings: Settings = if text.trim().is_empty() {
         Settings::default()
     } else {
+        super::guard::check_yaml(&text).map_err(|e| ConfigError::Invalid {
+            path: path.clone(),
+            line: Some(e.line as usize),
+            message: e.message,
+        })?;
         serde_yaml_ng::from_str(&text).map_err(|e| {
             let mut message = e.to_string();
             if let Some(at) = message.find(" at line ") {

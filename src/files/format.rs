@@ -30,6 +30,9 @@ impl Scalar {
     }
 }
 
+/// The most ids or labels one key may list.
+pub const MAX_LIST: usize = 1000;
+
 /// One id or label, or a list of them.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(untagged)]
@@ -40,6 +43,14 @@ pub enum OneOrMany {
 
 impl OneOrMany {
     fn into_texts(self, what: &str) -> Result<Vec<String>, String> {
+        if let OneOrMany::Many(v) = &self {
+            if v.len() > MAX_LIST {
+                return Err(format!(
+                    "{what} lists {} entries; at most {MAX_LIST} are allowed",
+                    v.len()
+                ));
+            }
+        }
         match self {
             OneOrMany::One(s) => Ok(vec![s.into_text(what)?]),
             OneOrMany::Many(v) => v.into_iter().map(|s| s.into_text(what)).collect(),

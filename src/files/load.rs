@@ -25,65 +25,163 @@ pub enum LoadError {
 /// schema (see docs/models.md), not a revision.
 pub const MODELS_FILE: &str = "models.yaml";
 
+/// Files to load (path, name relative to the directory) and the entries refused.
+type Listing = (Vec<(PathBuf, String)>, Vec<Problem>);
+
 /// Revision files under `dir` in load order, each with its name relative to `dir`: in
 /// each directory, files by name, then subdirectories by name. Hidden entries (starting
-/// with `.`) and the models file at the top are skipped.
-fn revision_files(dir: &Path) -> Result<Vec<(PathBuf, String)>, LoadError> {
+/// with `.`) and the models file at the top are skipped. Entries named like revision
+/// files that can't be one (a symbolic link out of the tree or to nothing, a FIFO, a
+/// device, a directory) are problems naming the entry; none of them is opened.
+fn revision_files(dir: &Path) -> Result<Listing, LoadError> {
     if !dir.is_dir() {
         return Err(LoadError::Missing(dir.to_path_buf()));
     }
-    let mut files = Vec::new();
-    list_dir(dir, "", &mut files)?;
-    files.retain(|(_, name)| name != MODELS_FILE);
-    Ok(files)
-}
-
-fn list_dir(dir: &Path, prefix: &str, out: &mut Vec<(PathBuf, String)>) -> Result<(), LoadError> {
-    let unreadable = |source| LoadError::Unreadable {
+    let root = std::fs::canonicalize(dir).map_err(|source| LoadError::Unreadable {
         path: dir.to_path_buf(),
         source,
+    })?;
+    let mut walk = Walk {
+        root: root.clone(),
+        visited: [root].into_iter().collect(),
+        files: Vec::new(),
+        problems: Vec::new(),
     };
-    let mut files = Vec::new();
-    let mut subdirs = Vec::new();
-    for entry in std::fs::read_dir(dir).map_err(unreadable)? {
-        let entry = entry.map_err(unreadable)?;
-        let name = entry.file_name();
-        let bytes = name.as_encoded_bytes();
-        if bytes.starts_with(b".") {
-            continue;
-        }
-        let file_type = entry.file_type().map_err(unreadable)?;
-        let file_type = if file_type.is_symlink() {
-            std::fs::metadata(entry.path())
-                .map_err(unreadable)?
-                .file_type()
-        } else {
-            file_type
+    walk.list_dir(dir, "")?;
+    walk.files.retain(|(_, name)| name != MODELS_FILE);
+    Ok((walk.files, walk.problems))
+}
+
+/// The state of one walk of the revisions tree.
+struct Walk {
+    /// The revisions directory, canonical: no entry may lead outside it.
+    root: PathBuf,
+    /// Directories already listed (canonical), so a link back up is listed once.
+    visited: std::collections::HashSet<PathBuf>,
+    files: Vec<(PathBuf, String)>,
+    problems: Vec<Problem>,
+}
+
+fn is_revision_name(bytes: &[u8]) -> bool {
+    bytes.ends_with(b".yaml") || bytes.ends_with(b".yml")
+}
+
+/// What a non-regular entry is, for messages.
+fn kind_of(file_type: &std::fs::FileType) -> &'static str {
+    use std::os::unix::fs::FileTypeExt;
+    if file_type.is_fifo() {
+        "a FIFO (named pipe)"
+    } else if file_type.is_socket() {
+        "a socket"
+    } else if file_type.is_char_device() {
+        "a character device"
+    } else if file_type.is_block_device() {
+        "a block device"
+    } else {
+        "not a regular file"
+    }
+}
+
+impl Walk {
+    fn refuse(&mut self, path: PathBuf, message: String) {
+        self.problems
+            .push(Problem::new(ProblemKind::InvalidFile, message).at(Some(path), None));
+    }
+
+    fn list_dir(&mut self, dir: &Path, prefix: &str) -> Result<(), LoadError> {
+        let unreadable = |source| LoadError::Unreadable {
+            path: dir.to_path_buf(),
+            source,
         };
-        if file_type.is_dir() {
-            subdirs.push(name);
-        } else if file_type.is_file() && (bytes.ends_with(b".yaml") || bytes.ends_with(b".yml")) {
-            files.push(name);
+        let mut files = Vec::new();
+        let mut subdirs = Vec::new();
+        for entry in std::fs::read_dir(dir).map_err(unreadable)? {
+            let entry = entry.map_err(unreadable)?;
+            let name = entry.file_name();
+            let bytes = name.as_encoded_bytes();
+            if bytes.starts_with(b".") {
+                continue;
+            }
+            let path = entry.path();
+            let revision_name = is_revision_name(bytes);
+            let mut file_type = entry.file_type().map_err(unreadable)?;
+            if file_type.is_symlink() {
+                let target = match std::fs::canonicalize(&path) {
+                    Ok(target) => target,
+                    Err(_) if !revision_name => continue,
+                    Err(e) => {
+                        self.refuse(
+                            path,
+                            format!(
+                                "a symbolic link to nothing ({e}); refused: fix or remove the link"
+                            ),
+                        );
+                        continue;
+                    }
+                };
+                let Ok(meta) = std::fs::metadata(&target) else {
+                    continue;
+                };
+                file_type = meta.file_type();
+                if !target.starts_with(&self.root) {
+                    if revision_name || file_type.is_dir() {
+                        self.refuse(
+                            path,
+                            "a symbolic link leading outside the revisions directory; refused: revision files must lie inside it (copy the file in instead)".to_owned(),
+                        );
+                    }
+                    continue;
+                }
+            }
+            if file_type.is_dir() {
+                if revision_name {
+                    self.refuse(
+                        path,
+                        "a directory named like a revision file; refused: rename it".to_owned(),
+                    );
+                } else {
+                    subdirs.push(name);
+                }
+            } else if revision_name {
+                if file_type.is_file() {
+                    files.push(name);
+                } else {
+                    self.refuse(
+                        path,
+                        format!(
+                            "{}, not a revision file; refused without reading it",
+                            kind_of(&file_type)
+                        ),
+                    );
+                }
+            }
         }
+        files.sort_unstable();
+        subdirs.sort_unstable();
+        self.files.extend(files.into_iter().map(|f| {
+            let name = format!("{prefix}{}", f.to_string_lossy());
+            (dir.join(f), name)
+        }));
+        for sub in subdirs {
+            let path = dir.join(&sub);
+            let Ok(canonical) = std::fs::canonicalize(&path) else {
+                continue;
+            };
+            if !self.visited.insert(canonical) {
+                continue;
+            }
+            let prefix = format!("{prefix}{}/", sub.to_string_lossy());
+            self.list_dir(&path, &prefix)?;
+        }
+        Ok(())
     }
-    files.sort_unstable();
-    subdirs.sort_unstable();
-    out.extend(files.into_iter().map(|f| {
-        let name = format!("{prefix}{}", f.to_string_lossy());
-        (dir.join(f), name)
-    }));
-    for sub in subdirs {
-        let prefix = format!("{prefix}{}/", sub.to_string_lossy());
-        list_dir(&dir.join(sub), &prefix, out)?;
-    }
-    Ok(())
 }
 
 /// Reads and parses every revision file under `dir`. Files that fail are reported as
 /// problems; the others are returned in load order. Unchanged files come from the
 /// parse cache (see [`super::cache`]).
 pub fn load_revisions(dir: &Path) -> Result<(Vec<Revision>, Vec<Problem>), LoadError> {
-    let files = revision_files(dir)?;
+    let (files, listing_problems) = revision_files(dir)?;
     let mut cache = ParseCache::open(dir);
     let results: Vec<Result<Revision, Problem>> = if cache.is_enabled() {
         load_with_cache(files, &mut cache)
@@ -92,7 +190,7 @@ pub fn load_revisions(dir: &Path) -> Result<(Vec<Revision>, Vec<Problem>), LoadE
         paths.par_iter().map(|p| load_file(p)).collect()
     };
     let mut revisions = Vec::with_capacity(results.len());
-    let mut problems = Vec::new();
+    let mut problems = listing_problems;
     for r in results {
         match r {
             Ok(rev) => revisions.push(rev),
@@ -151,11 +249,82 @@ pub fn load_graph(dir: &Path) -> Result<Result<RevisionGraph, Vec<Problem>>, Loa
 }
 
 fn invalid(path: &Path, line: Option<u32>, message: String) -> Problem {
-    Problem::new(ProblemKind::InvalidFile, message).at(Some(path.to_path_buf()), line)
+    Problem::new(ProblemKind::InvalidFile, excerpts(&message)).at(Some(path.to_path_buf()), line)
 }
+
+/// The most of a quoted value an error shows.
+const EXCERPT_CHARS: usize = 24;
+
+/// A short excerpt of a value from a file, for a message: control characters escaped, at
+/// most [`EXCERPT_CHARS`] characters, `…` when cut.
+pub fn excerpt(value: &str) -> String {
+    let mut out = String::new();
+    for (i, c) in value.chars().enumerate() {
+        if i == EXCERPT_CHARS {
+            out.push('…');
+            break;
+        }
+        if c.is_control() || c == '\u{feff}' {
+            out.extend(c.escape_debug());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// `message` with every quoted value (`"…"` as serde writes them, `` `…` `` for keys,
+/// `'…'` for ours) cut to a short excerpt and every control character escaped: a file's
+/// content (a key, a token behind a symbolic link) is never echoed in full.
+pub fn excerpts(message: &str) -> String {
+    let chars: Vec<char> = message.chars().collect();
+    let mut out = String::with_capacity(message.len().min(512));
+    let mut i = 0;
+    while i < chars.len() {
+        let c = chars[i];
+        let opens =
+            matches!(c, '"' | '`') || (c == '\'' && (i == 0 || chars[i - 1].is_whitespace()));
+        if opens {
+            // Find the closing quote (serde escapes a '"' inside as \").
+            let mut j = i + 1;
+            while j < chars.len() && chars[j] != c {
+                if c == '"' && chars[j] == '\\' {
+                    j += 1;
+                }
+                j += 1;
+            }
+            if j < chars.len() {
+                let inner: String = chars[i + 1..j].iter().collect();
+                out.push(c);
+                out.push_str(&excerpt(&inner));
+                out.push(c);
+                i = j + 1;
+                continue;
+            }
+        }
+        if c.is_control() {
+            out.extend(c.escape_debug());
+        } else {
+            out.push(c);
+        }
+        i += 1;
+    }
+    if out.chars().count() > 300 {
+        out = out.chars().take(300).collect();
+        out.push('…');
+    }
+    out
+}
+
+/// The largest revision file read, in bytes: far above any hand-written revision, far
+/// below what would exhaust memory while parsing.
+pub const MAX_FILE_BYTES: u64 = 4 << 20;
 
 /// Parses one file's text; `path` is only used for messages.
 pub fn parse_revision(path: &Path, text: &str) -> Result<Revision, Problem> {
+    // A UTF-8 byte order mark (some Windows editors write one) is not content.
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    super::guard::check_yaml(text).map_err(|e| invalid(path, Some(e.line), e.message))?;
     let file: RevisionFile = serde_yaml_ng::from_str(text).map_err(|e| {
         let line = e.location().map(|l| l.line() as u32);
         let mut message = e.to_string();
@@ -164,6 +333,13 @@ pub fn parse_revision(path: &Path, text: &str) -> Result<Revision, Problem> {
         }
         invalid(path, line, message)
     })?;
+    if let Some(line) = unquoted_number_id(text) {
+        return Err(invalid(
+            path,
+            Some(line),
+            "revision is an unquoted number to YAML (Alembic would read 0001 as 1); quote it (\"0001\") so its digits are kept".to_owned(),
+        ));
+    }
     let (mut rev, _) = file
         .into_revision()
         .map_err(|(message, key)| invalid(path, key_line(text, key), message))?;
@@ -178,9 +354,42 @@ pub fn parse_revision(path: &Path, text: &str) -> Result<Revision, Problem> {
 }
 
 fn load_file(path: &Path) -> Result<Revision, Problem> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| invalid(path, None, format!("can't read the file: {e}")))?;
+    let text = read_bounded(path, MAX_FILE_BYTES).map_err(|e| invalid(path, None, e))?;
     parse_revision(path, &text)
+}
+
+/// Reads a text file of at most `max` bytes; the error says why not.
+pub fn read_bounded(path: &Path, max: u64) -> Result<String, String> {
+    use std::io::Read;
+    let file = std::fs::File::open(path).map_err(|e| format!("can't read the file: {e}"))?;
+    let mut bytes = Vec::new();
+    file.take(max + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| format!("can't read the file: {e}"))?;
+    if bytes.len() as u64 > max {
+        return Err(format!(
+            "the file is larger than {} MiB; refused",
+            max >> 20
+        ));
+    }
+    String::from_utf8(bytes).map_err(|e| {
+        format!(
+            "the file is not UTF-8 text (invalid byte at offset {})",
+            e.utf8_error().valid_up_to()
+        )
+    })
+}
+
+/// The line of a top-level `revision:` whose value is unquoted digits (`0001`).
+fn unquoted_number_id(text: &str) -> Option<u32> {
+    let line = key_line(text, "revision")?;
+    let value = text.lines().nth(line as usize - 1)?.split_once(':')?.1;
+    let value = value.split(" #").next().unwrap_or("").trim();
+    // YAML 1.2 keeps `0001` a string, YAML 1.1 (Alembic's world) reads 1. Other digits
+    // already fail as a number; hex ids such as `39e649073057` are strings.
+    let numeric =
+        value.len() > 1 && value.starts_with('0') && value.chars().all(|c| c.is_ascii_digit());
+    numeric.then_some(line)
 }
 
 /// The 1-based line where top-level `key:` starts, if it does.

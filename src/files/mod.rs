@@ -7,6 +7,7 @@
 pub mod cache;
 pub mod config;
 pub mod format;
+pub mod guard;
 pub mod load;
 pub mod write;
 

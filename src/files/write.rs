@@ -8,7 +8,8 @@ use crate::core::{Revision, Sql};
 /// `<revision>_<slug>.yaml`, the slug made from the message.
 pub fn revision_file_name(id: &str, message: &str) -> String {
     let mut slug = String::new();
-    for c in message.chars() {
+    // Letters beyond ASCII are transliterated (`ünïcode` → `unicode`), not dropped.
+    for c in deunicode::deunicode(message).chars() {
         if c.is_ascii_alphanumeric() {
             slug.push(c.to_ascii_lowercase());
         } else if !slug.ends_with('_') && !slug.is_empty() {
@@ -124,8 +125,13 @@ pub fn render_revision(rev: &Revision) -> String {
     if let Some(sql) = &rev.upgrade {
         sql_field(&mut out, "upgrade", sql);
     }
-    if let Some(sql) = &rev.downgrade {
-        sql_field(&mut out, "downgrade", sql);
+    match &rev.downgrade {
+        Some(sql) => sql_field(&mut out, "downgrade", sql),
+        None if rev.upgrade.is_some() => out.push_str(
+            "# downgrade: absent, so downgrading through this revision is refused once upgrade\n\
+             # has SQL. Write its SQL here, or `downgrade: ''` for a deliberate no-op.\n",
+        ),
+        None => {}
     }
     out
 }

@@ -717,6 +717,13 @@ pub fn parse_models(text: &str, file: &Path) -> Result<Schema, ModelErrors> {
         lines: LineIndex::new(text),
         errors: Vec::new(),
     };
+    if let Err(e) = crate::files::guard::check_yaml(text) {
+        return Err(ModelErrors(vec![ModelError {
+            file: file.to_owned(),
+            line: Some(e.line),
+            message: e.message,
+        }]));
+    }
     let doc: Value = match serde_yaml_ng::from_str(text) {
         Ok(v) => v,
         Err(e) => {

@@ -15,6 +15,7 @@ mod db_library;
 mod git_authorship;
 mod git_fixture;
 mod git_library;
+mod security;
 
 mod server_smoke {
     use super::support::{Server, TestDb};
