@@ -7,6 +7,7 @@
 //! written once and dispatched over the [`Conn`] enum.
 
 mod audit_log;
+pub mod book;
 pub mod mysql;
 pub mod postgres;
 pub mod split;
@@ -22,6 +23,10 @@ use sqlx::pool::PoolConnection;
 use sqlx::{AssertSqlSafe, Row};
 
 use crate::core::{Dialect, Direction, VersionOp};
+pub use book::{
+    bool_literal, comment, literal, log_finish_sql, log_insert_sql, version_op_sql, BookDialect,
+    BookSql, LogWrite, StartedAt,
+};
 pub use url::{choose_url, DatabaseUrl, UrlError, UrlInputs, UrlSource};
 
 /// Default name of the version table (one row per applied head).
@@ -157,89 +162,6 @@ macro_rules! on_conn {
             }
         }
     };
-}
-
-/// The SQL texts of one backend for the bookkeeping tables, built once per connection.
-#[derive(Debug, Clone)]
-pub struct BookSql {
-    pub create_version: String,
-    pub create_log: String,
-    pub table_exists: &'static str,
-    pub select_versions: String,
-    pub insert_version: String,
-    pub delete_version: String,
-    pub update_version: String,
-    pub insert_log: String,
-    pub finish_log: String,
-    pub last_log: String,
-    pub begin: &'static str,
-    pub begin_locking: &'static str,
-}
-
-/// What differs between backends in the bookkeeping SQL; [`BookSql::new`] builds the rest.
-pub struct BookDialect {
-    /// The n-th (1-based) bind placeholder: `?1`, `$1` or `?`.
-    pub placeholder: fn(usize) -> String,
-    /// The log table's id column.
-    pub log_id: &'static str,
-    /// The log table's timestamp type.
-    pub timestamp: &'static str,
-    /// Appended to the log INSERT so it returns the new id (PostgreSQL).
-    pub insert_log_suffix: &'static str,
-    pub table_exists: &'static str,
-    pub begin: &'static str,
-    pub begin_locking: &'static str,
-}
-
-impl BookSql {
-    /// The bookkeeping statements for the tables `t` on a backend described by `d`.
-    pub fn new(t: &Tables, d: &BookDialect) -> Self {
-        let (v, l) = (&t.version, &t.log);
-        let p = d.placeholder;
-        let short = v.rsplit('.').next().unwrap_or(v);
-        let all: Vec<String> = (1..=10).map(p).collect();
-        BookSql {
-            create_version: format!(
-                "CREATE TABLE IF NOT EXISTS {v} (version_num VARCHAR(32) NOT NULL, \
-                 CONSTRAINT {short}_pkc PRIMARY KEY (version_num))"
-            ),
-            create_log: format!(
-                "CREATE TABLE IF NOT EXISTS {l} ({}, \
-                 revision VARCHAR(255) NOT NULL, direction VARCHAR(16) NOT NULL, \
-                 started_at {} NOT NULL, duration_ms BIGINT NOT NULL, success BOOLEAN, \
-                 checksum VARCHAR(64), applied_by VARCHAR(255) NOT NULL, \
-                 tool_version VARCHAR(32) NOT NULL, git_commit VARCHAR(64), error TEXT)",
-                d.log_id, d.timestamp
-            ),
-            table_exists: d.table_exists,
-            select_versions: format!("SELECT version_num FROM {v}"),
-            insert_version: format!("INSERT INTO {v} (version_num) VALUES ({})", p(1)),
-            delete_version: format!("DELETE FROM {v} WHERE version_num = {}", p(1)),
-            update_version: format!(
-                "UPDATE {v} SET version_num = {} WHERE version_num = {}",
-                p(1),
-                p(2)
-            ),
-            insert_log: format!(
-                "INSERT INTO {l} ({LOG_COLUMNS}) VALUES ({}){}",
-                all.join(", "),
-                d.insert_log_suffix
-            ),
-            finish_log: format!(
-                "UPDATE {l} SET success = {}, duration_ms = {}, error = {} WHERE id = {}",
-                p(1),
-                p(2),
-                p(3),
-                p(4)
-            ),
-            last_log: format!(
-                "SELECT id, revision, direction, success, checksum, error FROM {l} \
-                 ORDER BY id DESC LIMIT 1"
-            ),
-            begin: d.begin,
-            begin_locking: d.begin_locking,
-        }
-    }
 }
 
 /// One audit-log row.
@@ -526,44 +448,6 @@ impl Database {
         }
     }
 
-    /// Makes one version-table change; an UPDATE or DELETE must hit exactly one row.
-    pub async fn apply_version_op(&mut self, op: &VersionOp) -> Result<(), DbError> {
-        let table = self.tables.version.clone();
-        let (sql, binds, action) = match op {
-            VersionOp::Insert { version } => (
-                self.sql.insert_version.clone(),
-                vec![version.clone()],
-                format!("inserting '{version}'"),
-            ),
-            VersionOp::Delete { version } => (
-                self.sql.delete_version.clone(),
-                vec![version.clone()],
-                format!("deleting '{version}'"),
-            ),
-            VersionOp::Update { from, to } => (
-                self.sql.update_version.clone(),
-                vec![to.clone(), from.clone()],
-                format!("updating '{from}' to '{to}'"),
-            ),
-        };
-        let r: Result<u64, sqlx::Error> = on_conn!(&mut self.conn, c => {
-            let mut q = sqlx::query(AssertSqlSafe(sql));
-            for b in binds {
-                q = q.bind(b);
-            }
-            q.execute(c).await.map(|r| r.rows_affected())
-        });
-        let found = r.map_err(|e| self.query_error(&action, e))?;
-        if found != 1 {
-            return Err(DbError::RowCount {
-                action,
-                table,
-                found,
-            });
-        }
-        Ok(())
-    }
-
     /// Makes a step's version-table changes and writes its log row in ONE round trip
     /// (after `prefix`, e.g. a `BEGIN`, when given); every change must hit exactly one row.
     /// The caller's transaction is not committed here, so a mismatch rolls everything back.
@@ -589,6 +473,7 @@ impl Database {
                     &self.tables.log,
                     d,
                     e,
+                    StartedAt::Entry,
                     &e.duration_ms.to_string(),
                 ));
             }
@@ -598,11 +483,13 @@ impl Database {
                 duration_ms,
                 error,
             } => {
-                sql.push_str(&format!(
-                    "UPDATE {} SET success = {}, duration_ms = {duration_ms}, error = {} WHERE id = {id}",
-                    self.tables.log,
-                    bool_literal(Some(success), d),
-                    opt_literal(error.as_deref(), d),
+                sql.push_str(&log_finish_sql(
+                    &self.tables.log,
+                    d,
+                    id,
+                    success,
+                    duration_ms,
+                    error.as_deref(),
                 ));
             }
         }
@@ -740,15 +627,7 @@ impl Database {
         if !self.table_exists(&log).await? {
             return Ok(Vec::new());
         }
-        let sql = format!(
-            "SELECT revision, checksum FROM {log} WHERE id IN (SELECT MAX(id) FROM {log} \
-             WHERE direction = 'upgrade' AND success = {t} GROUP BY revision)",
-            t = if self.dialect == Dialect::Sqlite {
-                "1"
-            } else {
-                "TRUE"
-            }
-        );
+        let sql = book::applied_checksums_sql(&log, self.dialect);
         let r: Result<Vec<(String, Option<String>)>, sqlx::Error> = on_conn!(&mut self.conn, c => {
             sqlx::query_as::<_, (String, Option<String>)>(AssertSqlSafe(sql)).fetch_all(c).await
         });
@@ -824,9 +703,6 @@ impl Database {
     }
 }
 
-/// The column list of `insert_log`, shared by every backend.
-pub(crate) const LOG_COLUMNS: &str = "revision, direction, started_at, duration_ms, success, checksum, applied_by, tool_version, git_commit, error";
-
 fn is_sqlite_busy(e: &sqlx::Error) -> bool {
     match e {
         sqlx::Error::Database(d) => {
@@ -842,52 +718,6 @@ fn is_sqlite_busy(e: &sqlx::Error) -> bool {
 fn lock_key(version_table: &str) -> String {
     let digest = Sha256::digest(format!("migrate:{version_table}").as_bytes());
     digest.iter().take(8).map(|b| format!("{b:02x}")).collect()
-}
-
-/// A SQL string literal for `dialect` (MySQL also escapes backslashes).
-pub fn literal(text: &str, dialect: Dialect) -> String {
-    let mut s = text.replace('\'', "''");
-    if dialect == Dialect::Mysql {
-        s = s.replace('\\', "\\\\");
-    }
-    format!("'{s}'")
-}
-
-fn opt_literal(text: Option<&str>, dialect: Dialect) -> String {
-    text.map_or_else(|| "NULL".to_owned(), |t| literal(t, dialect))
-}
-
-fn bool_literal(b: Option<bool>, dialect: Dialect) -> &'static str {
-    match (b, dialect) {
-        (None, _) => "NULL",
-        (Some(true), Dialect::Sqlite) => "1",
-        (Some(false), Dialect::Sqlite) => "0",
-        (Some(true), _) => "TRUE",
-        (Some(false), _) => "FALSE",
-    }
-}
-
-/// One version-table change as a SQL statement with literals.
-pub fn version_op_sql(op: &VersionOp, table: &str, d: Dialect) -> String {
-    match op {
-        VersionOp::Insert { version } => {
-            format!(
-                "INSERT INTO {table} (version_num) VALUES ({})",
-                literal(version, d)
-            )
-        }
-        VersionOp::Delete { version } => {
-            format!(
-                "DELETE FROM {table} WHERE version_num = {}",
-                literal(version, d)
-            )
-        }
-        VersionOp::Update { from, to } => format!(
-            "UPDATE {table} SET version_num = {} WHERE version_num = {}",
-            literal(to, d),
-            literal(from, d)
-        ),
-    }
 }
 
 /// What a driver error says, without the driver's internals: the server's own message
@@ -937,40 +767,6 @@ fn query_failure(url: &str, scrub: Option<&DatabaseUrl>, action: &str, message: 
     }
 }
 
-/// The log row `e` for `table` as an INSERT with literals, its `duration_ms` given as SQL.
-fn log_insert_sql(table: &str, d: Dialect, e: &LogEntry, duration_ms: &str) -> String {
-    let started = match d {
-        Dialect::Mysql => e.started_at.format("%Y-%m-%d %H:%M:%S%.6f").to_string(),
-        _ => e.started_at.to_rfc3339(),
-    };
-    format!(
-        "INSERT INTO {table} ({LOG_COLUMNS}) VALUES ({}, {}, {}, {duration_ms}, {}, {}, {}, {}, {}, {})",
-        literal(&e.revision, d),
-        literal(e.direction.name(), d),
-        literal(&started, d),
-        bool_literal(e.success, d),
-        opt_literal(e.checksum.as_deref(), d),
-        literal(&e.applied_by, d),
-        literal(&e.tool_version, d),
-        opt_literal(e.git_commit.as_deref(), d),
-        opt_literal(e.error.as_deref(), d),
-    )
-}
-
-/// How a step's log row is written by [`Database::record_step`].
-#[derive(Debug, Clone)]
-pub enum LogWrite<'a> {
-    /// Append this row.
-    Insert(&'a LogEntry),
-    /// Complete the row written before the step ran.
-    Finish {
-        id: i64,
-        success: bool,
-        duration_ms: i64,
-        error: Option<String>,
-    },
-}
-
 /// SHA-256 (hex) of SQL text with CRLF line endings normalised to LF.
 pub fn checksum(sql: &str) -> String {
     let normal = sql.replace("\r\n", "\n");
@@ -1013,10 +809,11 @@ mod tests {
         }
     }
 
+    /// Processes of different releases must agree on the key: it is pinned, not just
+    /// compared with itself.
     #[test]
-    fn lock_key_is_stable_and_per_table() {
-        assert_eq!(lock_key("migrate_version"), lock_key("migrate_version"));
+    fn lock_key_is_pinned_and_per_table() {
+        assert_eq!(lock_key("migrate_version"), "9cb8e886f1455006");
         assert_ne!(lock_key("migrate_version"), lock_key("alembic_version"));
-        assert_eq!(lock_key("x").len(), 16);
     }
 }

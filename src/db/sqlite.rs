@@ -17,7 +17,7 @@ use super::split::Statement;
 use super::url::DatabaseUrl;
 use super::{
     literal, log_insert_sql, query_failure, version_op_sql, BookDialect, BookSql, DbError,
-    LogEntry, Tables,
+    LogEntry, StartedAt, Tables,
 };
 use crate::core::{Dialect, VersionOp};
 
@@ -214,7 +214,13 @@ impl Steps<'_> {
         let elapsed = format!(
             "MAX(0, CAST(ROUND((julianday('now') - julianday({started})) * 86400000.0) AS INTEGER))"
         );
-        sql.push_str(&log_insert_sql(&self.tables.log, d, entry, &elapsed));
+        sql.push_str(&log_insert_sql(
+            &self.tables.log,
+            d,
+            entry,
+            StartedAt::Entry,
+            &elapsed,
+        ));
 
         // COMMIT?, BEGIN, SELECT: the statements before the step's own.
         let begin_at = usize::from(commit_first);

@@ -5,7 +5,8 @@
 use crate::core::{Dialect, Plan, RevisionGraph};
 use crate::db::split::split_statements;
 use crate::db::{
-    checksum, literal, mysql, postgres, sqlite, version_op_sql as version_sql, Tables, LOG_COLUMNS,
+    checksum, comment, log_insert_sql, mysql, postgres, sqlite, version_op_sql, LogEntry,
+    StartedAt, Tables,
 };
 
 use super::{prepare, EngineError};
@@ -48,13 +49,13 @@ pub fn render(
     } else {
         "BEGIN"
     };
-    let truth = if d == Dialect::Sqlite { "1" } else { "TRUE" };
     for p in &prepared {
-        out.push_str(&format!(
-            "\n-- Running {} {}\n",
+        out.push('\n');
+        out.push_str(&comment(&format!(
+            "Running {} {}",
             p.step.direction.name(),
             p.label
-        ));
+        )));
         if p.transactional {
             out.push_str(&format!("{begin};\n"));
         }
@@ -65,20 +66,29 @@ pub fn render(
             }
         }
         for op in &p.step.version_ops {
-            out.push_str(&version_sql(op, &options.tables.version, d));
+            out.push_str(&version_op_sql(op, &options.tables.version, d));
             out.push_str(";\n");
         }
-        let sum = match super::step_sql(graph, p.step, d)? {
-            Some(sql) => literal(&checksum(sql), d),
-            None => "NULL".to_owned(),
+        let entry = LogEntry {
+            revision: p.id.clone(),
+            direction: p.step.direction,
+            started_at: chrono::DateTime::UNIX_EPOCH,
+            duration_ms: 0,
+            success: Some(true),
+            checksum: super::step_sql(graph, p.step, d)?.map(checksum),
+            applied_by: "offline script".to_owned(),
+            tool_version: env!("CARGO_PKG_VERSION").to_owned(),
+            git_commit: None,
+            error: None,
         };
-        out.push_str(&format!(
-            "INSERT INTO {} ({LOG_COLUMNS}) VALUES ({}, {}, CURRENT_TIMESTAMP, 0, {truth}, {sum}, 'offline script', {}, NULL, NULL);\n",
-            options.tables.log,
-            literal(&p.id, d),
-            literal(p.step.direction.name(), d),
-            literal(env!("CARGO_PKG_VERSION"), d),
+        out.push_str(&log_insert_sql(
+            &options.tables.log,
+            d,
+            &entry,
+            StartedAt::Now,
+            "0",
         ));
+        out.push_str(";\n");
         if p.transactional {
             out.push_str("COMMIT;\n");
         }

@@ -667,20 +667,14 @@ fn killed_run_leaves_no_stale_lock(t: Target) {
         .stderr(Stdio::null())
         .spawn()
         .expect("spawned");
-    // Wait until k1 is committed, and k2 runs.
+    // Wait until k1 is committed and k2's slow statement runs: on the servers it shows in
+    // the process list; on SQLite the write lock passes from k1 to k2 without a gap, so a
+    // held write lock after k1's row is k2 running.
     let deadline = std::time::Instant::now() + Duration::from_secs(20);
-    loop {
-        std::thread::sleep(Duration::from_millis(200));
-        let done = match t.kind {
-            Kind::Sqlite => std::path::Path::new(&t.name).exists() && log_has_k1(&t),
-            _ => log_has_k1(&t),
-        };
-        if done {
-            break;
-        }
-        assert!(std::time::Instant::now() < deadline, "k1 never applied");
+    while !(log_has_k1(&t) && k2_is_running(&t)) {
+        assert!(std::time::Instant::now() < deadline, "k2 never ran");
+        std::thread::sleep(Duration::from_millis(50));
     }
-    std::thread::sleep(Duration::from_millis(700));
     child.kill().expect("killed");
     let _ = child.wait();
 
@@ -784,6 +778,32 @@ fn a_held_lock_times_out_with_a_clear_error(t: Target) {
     run_ok(d, &t.url, &["upgrade", "head", "--lock-timeout", "5"]);
     assert_eq!(t.versions(), ["l1"]);
     assert_eq!(t.log(), ["l1 upgrade"], "l1 applied once");
+}
+
+/// Whether the slow statement of `killed_run_leaves_no_stale_lock` is running: listed
+/// by the server, or (SQLite) someone holds the write lock.
+fn k2_is_running(t: &Target) -> bool {
+    match t.kind {
+        Kind::Sqlite => {
+            let Ok(c) = rusqlite::Connection::open(&t.name) else {
+                return false;
+            };
+            // No busy timeout: BEGIN IMMEDIATE fails at once while another writer holds it.
+            match c.execute_batch("BEGIN IMMEDIATE; ROLLBACK;") {
+                Ok(()) => false,
+                Err(e) => {
+                    assert!(e.to_string().contains("locked"), "{e}");
+                    true
+                }
+            }
+        }
+        Kind::Postgres => t.query_strings(
+            "SELECT CAST(count(*) AS TEXT) FROM pg_stat_activity WHERE query LIKE '%pg_sleep(30)%' AND pid <> pg_backend_pid() AND datname = current_database()",
+        ) == ["1"],
+        Kind::Mysql => t.query_strings(
+            "SELECT CAST(COUNT(*) AS CHAR) FROM information_schema.processlist WHERE info LIKE '%SLEEP(30)%' AND id <> CONNECTION_ID() AND db = DATABASE()",
+        ) == ["1"],
+    }
 }
 
 fn log_has_k1(t: &Target) -> bool {

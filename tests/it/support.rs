@@ -82,10 +82,11 @@ impl Server {
 
 /// A database created for one test and dropped when the value goes out of scope.
 ///
-/// When the server can't be reached the test fails if `CI` or `MIGRATE_REQUIRE_SERVERS`
-/// is set; otherwise it prints a loud `SKIPPED` line and `TestDb::new` returns `None`,
-/// and the caller returns early (the runner still counts it as run, so the line is
-/// what tells a person; CI never takes this path).
+/// When the server can't be reached the test fails, unless the run opted out with
+/// `MIGRATE_SKIP_SERVERS=1` (and neither `CI` nor `MIGRATE_REQUIRE_SERVERS=1` is set).
+/// An opted-out test returns early after appending one line to the skip log
+/// ([`skip_log`]); `make test` prints how many tests that log names, so a run that left
+/// server tests out says so on stdout.
 pub struct TestDb {
     pub server: Server,
     pub name: String,
@@ -111,9 +112,52 @@ where
     })
 }
 
-fn servers_required() -> bool {
-    std::env::var_os("CI").is_some_and(|v| !v.is_empty() && v != "false")
-        || std::env::var_os("MIGRATE_REQUIRE_SERVERS").is_some()
+/// Whether an environment variable is set to something other than empty, `0`, `false`
+/// or `no`.
+fn env_flag(name: &str) -> bool {
+    std::env::var(name).is_ok_and(|v| {
+        let v = v.trim().to_ascii_lowercase();
+        !(v.is_empty() || v == "0" || v == "false" || v == "no")
+    })
+}
+
+/// Whether a test whose server is unreachable may skip: only when the run asked for it
+/// with `MIGRATE_SKIP_SERVERS`, and never in CI or under `MIGRATE_REQUIRE_SERVERS`.
+pub fn skipping_allowed() -> bool {
+    env_flag("MIGRATE_SKIP_SERVERS") && !env_flag("CI") && !env_flag("MIGRATE_REQUIRE_SERVERS")
+}
+
+/// The file a skipped server test appends its line to: `$MIGRATE_SKIP_LOG`, else
+/// `skipped-server-tests.txt` in cargo's temp dir for integration tests.
+pub fn skip_log() -> std::path::PathBuf {
+    std::env::var_os("MIGRATE_SKIP_LOG")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_TARGET_TMPDIR")).join("skipped-server-tests.txt"))
+}
+
+/// Records that the current test did not run its `server` part.
+fn record_skip(server: Server, reason: &str) {
+    use std::io::Write;
+    let test = std::thread::current()
+        .name()
+        .unwrap_or("unnamed test")
+        .to_owned();
+    let line = format!(
+        "{test}\t{server:?}\t{}\n",
+        reason.replace(['\n', '\r'], " ")
+    );
+    let path = skip_log();
+    let written = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&path)
+        .and_then(|mut f| f.write_all(line.as_bytes()));
+    if let Err(e) = written {
+        panic!(
+            "could not record a skipped server test in {}: {e}",
+            path.display()
+        );
+    }
 }
 
 async fn admin_exec(server: Server, sql: String) -> Result<(), sqlx::Error> {
@@ -136,7 +180,9 @@ async fn admin_exec(server: Server, sql: String) -> Result<(), sqlx::Error> {
 }
 
 impl TestDb {
-    /// Creates a uniquely named database on `server`.
+    /// Creates a uniquely named database on `server`. `None` only when the server is
+    /// unreachable and the run opted out of server tests (the skip is recorded);
+    /// otherwise an unreachable server fails the test.
     pub fn new(server: Server) -> Option<TestDb> {
         let name = format!(
             "migrate_test_{}",
@@ -156,19 +202,19 @@ impl TestDb {
                 url: format!("{}/{name}", server.base_url()),
                 name,
             }),
-            Err(e) if servers_required() => {
-                panic!(
-                    "{server:?} test server unreachable at {}: {e}",
-                    server.base_url()
-                )
-            }
-            Err(e) => {
+            Err(e) if skipping_allowed() => {
                 eprintln!(
-                    "SKIPPED: {server:?} server unreachable ({e}); this test did not run. \
-                     Set MIGRATE_REQUIRE_SERVERS=1 to make that a failure."
+                    "SKIPPED: {server:?} server unreachable ({e}); this test did not run \
+                     (MIGRATE_SKIP_SERVERS is set)."
                 );
+                record_skip(server, &e.to_string());
                 None
             }
+            Err(e) => panic!(
+                "{server:?} test server unreachable at {}: {e}\n\
+                 hint: run `make servers`, or set MIGRATE_SKIP_SERVERS=1 to leave server tests out (the run then says how many)",
+                server.base_url()
+            ),
         }
     }
 }
