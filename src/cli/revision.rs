@@ -101,6 +101,7 @@ pub fn blank_revision(id: RevisionId, parents: Vec<RevisionId>, message: &str) -
         transactional: true,
         upgrade: Some(Sql::All(String::new())),
         downgrade: Some(Sql::All(String::new())),
+        body: migrate::core::Body::Sql,
         origin: Default::default(),
     }
 }
