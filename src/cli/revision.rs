@@ -103,6 +103,7 @@ pub fn blank_revision(id: RevisionId, parents: Vec<RevisionId>, message: &str) -
         // Absent, not '': a downgrade through the revision is refused until its author
         // writes one (an empty string would be a reversible no-op). The file says so.
         downgrade: None,
+        body: migrate::core::Body::Sql,
         origin: Default::default(),
     }
 }

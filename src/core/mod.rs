@@ -20,4 +20,4 @@ pub use graph::{Ix, RevisionGraph};
 pub use plan::{Direction, Plan, PlanError, Step, VersionOp};
 pub use problem::{GraphProblems, Problem, ProblemKind};
 pub use resolve::{Pos, ResolveError, Resolver};
-pub use revision::{Dialect, Origin, Revision, RevisionId, Sql};
+pub use revision::{Body, Dialect, Origin, Revision, RevisionId, Sql};

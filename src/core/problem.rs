@@ -21,6 +21,9 @@ pub enum ProblemKind {
     ChecksumMismatch,
     MissingFile,
     FailedRevision,
+    /// An Alembic revision's docstring `Revises:` line disagrees with its
+    /// `down_revision` (a warning: the assignment is what counts).
+    RevisesMismatch,
 }
 
 /// One problem, with the file (and line) and revisions it concerns.

@@ -42,6 +42,23 @@ impl RevisionId {
         Ok(())
     }
 
+    /// An id as Alembic accepts it: any non-empty string without `@`, `-`, `+` or `:`
+    /// (the characters of its identifier syntax). For revisions read from `.py` files.
+    pub fn alembic(text: &str) -> Result<Self, String> {
+        if text.is_empty() {
+            return Err("revision id is empty".into());
+        }
+        let bad: Vec<char> = text.chars().filter(|c| "@-+:".contains(*c)).collect();
+        if !bad.is_empty() {
+            let list: Vec<String> = bad.iter().map(char::to_string).collect();
+            return Err(format!(
+                "Character(s) '{}' not allowed in revision identifier '{text}'",
+                list.join(", ")
+            ));
+        }
+        Ok(Self(text.to_owned()))
+    }
+
     pub fn as_str(&self) -> &str {
         &self.0
     }
@@ -133,6 +150,16 @@ impl Sql {
     }
 }
 
+/// What a revision's body is written in: SQL that `migrate` runs, or Python (an Alembic
+/// revision module) that only Alembic can run.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Body {
+    #[default]
+    Sql,
+    Python,
+}
+
 /// Where a revision came from: its file and the lines of the keys errors point at.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Origin {
@@ -159,6 +186,8 @@ pub struct Revision {
     pub upgrade: Option<Sql>,
     /// `None` means the revision is irreversible.
     pub downgrade: Option<Sql>,
+    /// SQL (`upgrade`/`downgrade` above) or Python (those are `None`).
+    pub body: Body,
     pub origin: Origin,
 }
 
@@ -178,6 +207,7 @@ impl Revision {
             transactional: true,
             upgrade: None,
             downgrade: None,
+            body: Body::Sql,
             origin: Origin::default(),
         })
     }

@@ -149,6 +149,7 @@ impl CachedRevision {
                 Some(s) => Some(s.into_sql()?),
                 None => None,
             },
+            body: crate::core::Body::Sql,
             origin: Origin {
                 path: Some(path),
                 revision_line: self.lines[0],

@@ -163,6 +163,7 @@ impl RevisionFile {
                 transactional: self.transactional.unwrap_or(true),
                 upgrade,
                 downgrade,
+                body: crate::core::Body::Sql,
                 origin: Default::default(),
             },
             "",

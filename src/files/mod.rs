@@ -4,6 +4,7 @@
 //! directory, files sorted by name, then subdirectories sorted by name (Alembic's
 //! recursive order). Every problem names the file, and the line where there is one.
 
+pub mod alembic;
 pub mod cache;
 pub mod config;
 pub mod format;

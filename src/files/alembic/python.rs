@@ -1,0 +1,558 @@
+//! A static view of one Python module, read with tree-sitter-python: its docstring, its
+//! module-level assignments and its imports. Nothing is imported or run: a revision
+//! module may import the application or talk to a database when loaded.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+
+use tree_sitter::{Node, Parser, Tree};
+
+/// A value as written on the right of an assignment, as far as it can be read without
+/// running anything.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Expr {
+    None,
+    Str(String),
+    /// A tuple or list.
+    Seq(Vec<Spanned>),
+    /// A bare name (`EXPAND_BRANCH`).
+    Name(String),
+    /// A dotted name (`cli.EXPAND_BRANCH`).
+    Attr(Vec<String>),
+    /// Anything else, with its source text (a call, an f-string, a number, …).
+    Other(String),
+}
+
+/// An expression with its 1-based line.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Spanned {
+    pub expr: Expr,
+    pub line: u32,
+    /// Source text, for messages.
+    pub text: String,
+}
+
+/// A module-level `name = value` or `name: type = value`.
+#[derive(Debug, Clone)]
+pub struct Assignment {
+    pub name: String,
+    pub line: u32,
+    pub value: Spanned,
+}
+
+/// Where a local name comes from: `from a.b import c [as d]` gives `d -> (a.b, Some(c))`,
+/// `import a.b as d` gives `d -> (a.b, None)`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Import {
+    pub module: String,
+    pub name: Option<String>,
+}
+
+/// What a module says at top level.
+#[derive(Debug, Default)]
+pub struct ModuleFacts {
+    pub docstring: Option<String>,
+    /// In source order; a later assignment to the same name wins, as in Python.
+    pub assignments: Vec<Assignment>,
+    pub imports: HashMap<String, Import>,
+}
+
+impl ModuleFacts {
+    /// The last top-level assignment to `name`.
+    pub fn get(&self, name: &str) -> Option<&Assignment> {
+        self.assignments.iter().rev().find(|a| a.name == name)
+    }
+}
+
+/// The source is not valid Python: where the parser first gave up (1-based).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SyntaxError {
+    pub line: u32,
+    pub column: u32,
+    pub message: String,
+}
+
+thread_local! {
+    static PARSER: RefCell<Option<Parser>> = const { RefCell::new(None) };
+}
+
+fn parse_tree(source: &str) -> Option<Tree> {
+    PARSER.with(|cell| {
+        let mut slot = cell.borrow_mut();
+        if slot.is_none() {
+            let mut parser = Parser::new();
+            parser
+                .set_language(&tree_sitter_python::LANGUAGE.into())
+                .ok()?;
+            *slot = Some(parser);
+        }
+        slot.as_mut()?.parse(source, None)
+    })
+}
+
+/// Parses `source` and collects its top-level facts.
+pub fn read_module(source: &str) -> Result<ModuleFacts, SyntaxError> {
+    let tree = parse_tree(source).ok_or_else(|| SyntaxError {
+        line: 1,
+        column: 1,
+        message: "the Python parser gave up on this file".into(),
+    })?;
+    let root = tree.root_node();
+    if root.has_error() {
+        return Err(first_error(root, source));
+    }
+    let src = source.as_bytes();
+    let mut facts = ModuleFacts::default();
+    let mut cursor = root.walk();
+    let mut first_statement = true;
+    for stmt in root.named_children(&mut cursor) {
+        if stmt.kind() == "comment" {
+            continue;
+        }
+        let is_first = std::mem::replace(&mut first_statement, false);
+        match stmt.kind() {
+            "expression_statement" => {
+                let Some(inner) = stmt.named_child(0) else {
+                    continue;
+                };
+                match inner.kind() {
+                    "assignment" => {
+                        if let Some(a) = assignment(inner, src) {
+                            facts.assignments.push(a);
+                        }
+                    }
+                    "string" | "concatenated_string" if is_first => {
+                        if let Expr::Str(s) = expr(inner, src).expr {
+                            facts.docstring = Some(s);
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            "import_from_statement" => import_from(stmt, src, &mut facts.imports),
+            "import_statement" => import_plain(stmt, src, &mut facts.imports),
+            _ => {}
+        }
+    }
+    Ok(facts)
+}
+
+fn text<'a>(node: Node, src: &'a [u8]) -> &'a str {
+    node.utf8_text(src).unwrap_or("")
+}
+
+fn line_of(node: Node) -> u32 {
+    node.start_position().row as u32 + 1
+}
+
+fn first_error(root: Node, source: &str) -> SyntaxError {
+    let mut stack = vec![root];
+    let mut found = None;
+    // Pre-order: the first error or missing node in source order.
+    while let Some(node) = stack.pop() {
+        if node.is_error() || node.is_missing() {
+            found = Some(node);
+            break;
+        }
+        if node.has_error() {
+            let mut cursor = node.walk();
+            let children: Vec<Node> = node.children(&mut cursor).collect();
+            stack.extend(children.into_iter().rev());
+        }
+    }
+    let node = found.unwrap_or(root);
+    let pos = node.start_position();
+    let message = if node.is_missing() {
+        format!("invalid Python syntax: expected '{}'", node.kind())
+    } else {
+        let token: String = source
+            .get(node.start_byte()..node.end_byte())
+            .unwrap_or("")
+            .lines()
+            .next()
+            .unwrap_or("")
+            .chars()
+            .take(40)
+            .collect();
+        if token.trim().is_empty() {
+            "invalid Python syntax".to_owned()
+        } else {
+            format!("invalid Python syntax at '{}'", token.trim())
+        }
+    };
+    SyntaxError {
+        line: pos.row as u32 + 1,
+        column: pos.column as u32 + 1,
+        message,
+    }
+}
+
+fn assignment(node: Node, src: &[u8]) -> Option<Assignment> {
+    let left = node.child_by_field_name("left")?;
+    if left.kind() != "identifier" {
+        return None;
+    }
+    // `name: type` without a value assigns nothing.
+    let right = node.child_by_field_name("right")?;
+    Some(Assignment {
+        name: text(left, src).to_owned(),
+        line: line_of(node),
+        value: expr(right, src),
+    })
+}
+
+fn expr(node: Node, src: &[u8]) -> Spanned {
+    let spanned = |expr| Spanned {
+        expr,
+        line: line_of(node),
+        text: text(node, src).to_owned(),
+    };
+    let other = || spanned(Expr::Other(text(node, src).to_owned()));
+    match node.kind() {
+        "none" => spanned(Expr::None),
+        "string" => match string_value(node, src) {
+            Some(s) => spanned(Expr::Str(s)),
+            None => other(),
+        },
+        "concatenated_string" => {
+            let mut out = String::new();
+            let mut cursor = node.walk();
+            for part in node.named_children(&mut cursor) {
+                if part.kind() == "comment" {
+                    continue;
+                }
+                match string_value(part, src) {
+                    Some(s) => out.push_str(&s),
+                    None => return other(),
+                }
+            }
+            spanned(Expr::Str(out))
+        }
+        "tuple" | "list" => {
+            let mut cursor = node.walk();
+            let items = node
+                .named_children(&mut cursor)
+                .filter(|n| n.kind() != "comment")
+                .map(|n| expr(n, src))
+                .collect();
+            spanned(Expr::Seq(items))
+        }
+        "parenthesized_expression" => {
+            let mut cursor = node.walk();
+            let inner: Vec<Node> = node
+                .named_children(&mut cursor)
+                .filter(|n| n.kind() != "comment")
+                .collect();
+            match inner.as_slice() {
+                [one] => {
+                    let mut e = expr(*one, src);
+                    e.text = text(node, src).to_owned();
+                    e
+                }
+                _ => other(),
+            }
+        }
+        "identifier" => spanned(Expr::Name(text(node, src).to_owned())),
+        "attribute" => match dotted(node, src) {
+            Some(parts) => spanned(Expr::Attr(parts)),
+            None => other(),
+        },
+        _ => other(),
+    }
+}
+
+/// `a.b.c` as its parts, if it is only names.
+fn dotted(node: Node, src: &[u8]) -> Option<Vec<String>> {
+    match node.kind() {
+        "identifier" => Some(vec![text(node, src).to_owned()]),
+        "attribute" => {
+            let mut parts = dotted(node.child_by_field_name("object")?, src)?;
+            parts.push(text(node.child_by_field_name("attribute")?, src).to_owned());
+            Some(parts)
+        }
+        _ => None,
+    }
+}
+
+/// A string literal's value; `None` for bytes and f-strings with fields.
+fn string_value(node: Node, src: &[u8]) -> Option<String> {
+    if node.kind() != "string" {
+        return None;
+    }
+    let mut start = None;
+    let mut end = None;
+    let mut cursor = node.walk();
+    for child in node.children(&mut cursor) {
+        match child.kind() {
+            "string_start" => start = Some(child),
+            "string_end" => end = Some(child),
+            "interpolation" => return None,
+            _ => {}
+        }
+    }
+    let (start, end) = (start?, end?);
+    let prefix = text(start, src).to_ascii_lowercase();
+    if prefix.contains('b') {
+        return None;
+    }
+    let body = std::str::from_utf8(src.get(start.end_byte()..end.start_byte())?).ok()?;
+    if prefix.contains('r') {
+        Some(body.to_owned())
+    } else {
+        Some(unescape(body))
+    }
+}
+
+/// Python's escapes in a non-raw string literal.
+fn unescape(body: &str) -> String {
+    let mut out = String::with_capacity(body.len());
+    let mut chars = body.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c != '\\' {
+            out.push(c);
+            continue;
+        }
+        let Some(e) = chars.next() else {
+            out.push('\\');
+            break;
+        };
+        match e {
+            '\n' => {}
+            '\\' => out.push('\\'),
+            '\'' => out.push('\''),
+            '"' => out.push('"'),
+            'n' => out.push('\n'),
+            't' => out.push('\t'),
+            'r' => out.push('\r'),
+            'a' => out.push('\x07'),
+            'b' => out.push('\x08'),
+            'f' => out.push('\x0c'),
+            'v' => out.push('\x0b'),
+            'x' | 'u' | 'U' => {
+                let n = match e {
+                    'x' => 2,
+                    'u' => 4,
+                    _ => 8,
+                };
+                let hex: String = (0..n).filter_map(|_| chars.next()).collect();
+                match u32::from_str_radix(&hex, 16).ok().and_then(char::from_u32) {
+                    Some(ch) => out.push(ch),
+                    None => {
+                        out.push('\\');
+                        out.push(e);
+                        out.push_str(&hex);
+                    }
+                }
+            }
+            '0'..='7' => {
+                let mut digits = String::from(e);
+                while digits.len() < 3 {
+                    match chars.peek() {
+                        Some(d @ '0'..='7') => {
+                            digits.push(*d);
+                            chars.next();
+                        }
+                        _ => break,
+                    }
+                }
+                if let Some(ch) = u32::from_str_radix(&digits, 8)
+                    .ok()
+                    .and_then(char::from_u32)
+                {
+                    out.push(ch);
+                }
+            }
+            other => {
+                out.push('\\');
+                out.push(other);
+            }
+        }
+    }
+    out
+}
+
+fn import_from(node: Node, src: &[u8], imports: &mut HashMap<String, Import>) {
+    let Some(module) = node.child_by_field_name("module_name") else {
+        return;
+    };
+    let module = text(module, src).to_owned();
+    let mut cursor = node.walk();
+    for name in node.children_by_field_name("name", &mut cursor) {
+        let (original, local) = match name.kind() {
+            "aliased_import" => {
+                let (Some(n), Some(a)) = (
+                    name.child_by_field_name("name"),
+                    name.child_by_field_name("alias"),
+                ) else {
+                    continue;
+                };
+                (text(n, src).to_owned(), text(a, src).to_owned())
+            }
+            _ => (text(name, src).to_owned(), text(name, src).to_owned()),
+        };
+        imports.insert(
+            local,
+            Import {
+                module: module.clone(),
+                name: Some(original),
+            },
+        );
+    }
+}
+
+fn import_plain(node: Node, src: &[u8], imports: &mut HashMap<String, Import>) {
+    let mut cursor = node.walk();
+    for name in node.children_by_field_name("name", &mut cursor) {
+        match name.kind() {
+            "aliased_import" => {
+                let (Some(n), Some(a)) = (
+                    name.child_by_field_name("name"),
+                    name.child_by_field_name("alias"),
+                ) else {
+                    continue;
+                };
+                imports.insert(
+                    text(a, src).to_owned(),
+                    Import {
+                        module: text(n, src).to_owned(),
+                        name: None,
+                    },
+                );
+            }
+            _ => {
+                // `import a.b` binds `a`; `a.b.X` is then read as module `a.b`, name `X`.
+                let full = text(name, src).to_owned();
+                let first = full.split('.').next().unwrap_or("").to_owned();
+                imports.insert(
+                    first.clone(),
+                    Import {
+                        module: first,
+                        name: None,
+                    },
+                );
+            }
+        }
+    }
+}
+
+/// Literal keyword arguments of every `context.configure(...)` call anywhere in the
+/// module (env.py calls it inside functions): `version_table="x"` and the like.
+pub fn configure_kwargs(source: &str) -> Result<HashMap<String, String>, SyntaxError> {
+    let tree = parse_tree(source).ok_or_else(|| SyntaxError {
+        line: 1,
+        column: 1,
+        message: "the Python parser gave up on this file".into(),
+    })?;
+    let src = source.as_bytes();
+    let mut out = HashMap::new();
+    let mut stack = vec![tree.root_node()];
+    while let Some(node) = stack.pop() {
+        if node.kind() == "call" {
+            let is_configure = node
+                .child_by_field_name("function")
+                .and_then(|f| dotted(f, src))
+                .is_some_and(|p| p.last().map(String::as_str) == Some("configure"));
+            if is_configure {
+                if let Some(args) = node.child_by_field_name("arguments") {
+                    let mut cursor = args.walk();
+                    for arg in args.named_children(&mut cursor) {
+                        if arg.kind() != "keyword_argument" {
+                            continue;
+                        }
+                        let (Some(k), Some(v)) = (
+                            arg.child_by_field_name("name"),
+                            arg.child_by_field_name("value"),
+                        ) else {
+                            continue;
+                        };
+                        if let Expr::Str(s) = expr(v, src).expr {
+                            out.insert(text(k, src).to_owned(), s);
+                        }
+                    }
+                }
+            }
+        }
+        let mut cursor = node.walk();
+        stack.extend(node.children(&mut cursor));
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_plain_and_annotated_assignments_and_the_docstring() {
+        let src = r#""""add users
+
+Revision ID: ae10
+Revises:
+Create Date: 2024-01-02 03:04:05.123456
+
+"""
+from typing import Sequence, Union
+revision: str = 'ae10'
+down_revision: Union[str, Sequence[str], None] = ("a1", 'b\x32')
+#branch_labels = ('x',)
+branch_labels = None
+depends_on: str | None = None
+"#;
+        let facts = read_module(src).expect("valid");
+        assert!(facts
+            .docstring
+            .as_deref()
+            .unwrap()
+            .starts_with("add users\n"));
+        assert_eq!(
+            facts.get("revision").unwrap().value.expr,
+            Expr::Str("ae10".into())
+        );
+        assert_eq!(facts.get("revision").unwrap().line, 9);
+        let Expr::Seq(items) = &facts.get("down_revision").unwrap().value.expr else {
+            panic!("a tuple")
+        };
+        assert_eq!(items[1].expr, Expr::Str("b2".into()));
+        assert_eq!(facts.get("branch_labels").unwrap().value.expr, Expr::None);
+        assert_eq!(facts.get("branch_labels").unwrap().line, 12);
+    }
+
+    #[test]
+    fn names_attributes_and_calls_are_kept_apart() {
+        let src = "from neutron.db.migration import cli\nbranch_labels = (cli.EXPAND_BRANCH,)\ndown_revision = get_down(revision)\n";
+        let facts = read_module(src).unwrap();
+        let Expr::Seq(items) = &facts.get("branch_labels").unwrap().value.expr else {
+            panic!()
+        };
+        assert_eq!(
+            items[0].expr,
+            Expr::Attr(vec!["cli".into(), "EXPAND_BRANCH".into()])
+        );
+        assert!(matches!(
+            facts.get("down_revision").unwrap().value.expr,
+            Expr::Other(_)
+        ));
+        assert_eq!(
+            facts.imports["cli"],
+            Import {
+                module: "neutron.db.migration".into(),
+                name: Some("cli".into())
+            }
+        );
+    }
+
+    #[test]
+    fn invalid_python_has_a_line_and_column() {
+        let err = read_module("revision = 'a'\ndown_revision = (\n").unwrap_err();
+        assert_eq!(err.line, 2);
+        assert!(err.column >= 1);
+    }
+
+    #[test]
+    fn configure_kwargs_are_found_inside_functions() {
+        let src = "def run():\n    context.configure(connection=c, version_table='vt', version_table_schema=\"s\")\n";
+        let kw = configure_kwargs(src).unwrap();
+        assert_eq!(kw["version_table"], "vt");
+        assert_eq!(kw["version_table_schema"], "s");
+    }
+}
