@@ -10,7 +10,7 @@ use std::time::Duration;
 use serde_json::Value;
 use sqlx::Connection;
 
-use super::support::{migrate, Server, TestDb};
+use super::support::{block_on, migrate, Server, TestDb};
 
 /// A database for one test: a temp SQLite file, or a server database.
 pub struct Target {
@@ -169,23 +169,6 @@ impl Target {
         };
         self.query_strings(sql)
     }
-}
-
-fn block_on<F: std::future::Future + Send>(f: F) -> F::Output
-where
-    F::Output: Send,
-{
-    std::thread::scope(|s| {
-        s.spawn(|| {
-            tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .expect("runtime")
-                .block_on(f)
-        })
-        .join()
-        .expect("thread")
-    })
 }
 
 /// The example project's revisions directory.

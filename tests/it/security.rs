@@ -6,7 +6,7 @@ use std::path::Path;
 
 use sqlx::Connection;
 
-use super::support::{migrate, project, Server, TestDb};
+use super::support::{block_on, migrate, project, Server, TestDb};
 
 const SECRET: &str = "Pw5ecr3t";
 
@@ -98,23 +98,6 @@ fn run_with(dir: &Path, source: Source, url: &str, args: &[&str]) -> String {
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     )
-}
-
-fn block_on<F: std::future::Future + Send>(f: F) -> F::Output
-where
-    F::Output: Send,
-{
-    std::thread::scope(|s| {
-        s.spawn(|| {
-            tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .expect("runtime")
-                .block_on(f)
-        })
-        .join()
-        .expect("thread")
-    })
 }
 
 /// Every text column of every log row, joined.

@@ -93,7 +93,9 @@ pub struct TestDb {
     pub url: String,
 }
 
-fn block_on<F>(f: F) -> F::Output
+/// Runs a future to completion on a fresh runtime on its own thread (works inside
+/// `#[tokio::test]` too).
+pub fn block_on<F>(f: F) -> F::Output
 where
     F: std::future::Future + Send,
     F::Output: Send,
