@@ -76,7 +76,17 @@ thread_local! {
     static PARSER: RefCell<Option<Parser>> = const { RefCell::new(None) };
 }
 
-fn parse_tree(source: &str) -> Option<Tree> {
+/// Parses `source`; a parser that gives up (it has no tree to offer) is a syntax error
+/// at the start of the file.
+fn parse_tree(source: &str) -> Result<Tree, SyntaxError> {
+    parse_with_parser(source).ok_or_else(|| SyntaxError {
+        line: 1,
+        column: 1,
+        message: "the Python parser gave up on this file".into(),
+    })
+}
+
+fn parse_with_parser(source: &str) -> Option<Tree> {
     PARSER.with(|cell| {
         let mut slot = cell.borrow_mut();
         if slot.is_none() {
@@ -92,11 +102,7 @@ fn parse_tree(source: &str) -> Option<Tree> {
 
 /// Parses `source` and collects its top-level facts.
 pub fn read_module(source: &str) -> Result<ModuleFacts, SyntaxError> {
-    let tree = parse_tree(source).ok_or_else(|| SyntaxError {
-        line: 1,
-        column: 1,
-        message: "the Python parser gave up on this file".into(),
-    })?;
+    let tree = parse_tree(source)?;
     let root = tree.root_node();
     if root.has_error() {
         return Err(first_error(root, source));
@@ -438,11 +444,7 @@ fn import_plain(node: Node, src: &[u8], imports: &mut HashMap<String, Import>) {
 /// Literal keyword arguments of every `context.configure(...)` call anywhere in the
 /// module (env.py calls it inside functions): `version_table="x"` and the like.
 pub fn configure_kwargs(source: &str) -> Result<HashMap<String, String>, SyntaxError> {
-    let tree = parse_tree(source).ok_or_else(|| SyntaxError {
-        line: 1,
-        column: 1,
-        message: "the Python parser gave up on this file".into(),
-    })?;
+    let tree = parse_tree(source)?;
     let src = source.as_bytes();
     let mut out = HashMap::new();
     let mut stack = vec![tree.root_node()];
