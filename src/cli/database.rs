@@ -223,9 +223,18 @@ pub fn database_problems(
 ) -> Result<Option<Vec<Problem>>, Failure> {
     let url = database_url(ctx)?;
     let dialect = url.dialect();
+    // A bad setting (say, a version table name that is not an identifier) is an error
+    // like anywhere else; only a database that can't be reached skips these checks.
+    tables(ctx)?;
     let read = runtime()?.block_on(async {
-        let Some(mut conn) = connect(ctx, &url, false, db::DEFAULT_LOCK_TIMEOUT).await? else {
-            return Ok::<_, Failure>(None);
+        let mut conn = match connect(ctx, &url, false, db::DEFAULT_LOCK_TIMEOUT).await {
+            Ok(Some(conn)) => conn,
+            Ok(None) => return Ok(None),
+            Err(Failure::Error { message, .. }) => {
+                eprintln!("note: skipped the database checks: {message}");
+                return Ok(None);
+            }
+            Err(other) => return Err(other),
         };
         let read = async {
             let rows = conn.read_versions().await?;
@@ -237,14 +246,8 @@ pub fn database_problems(
         conn.close().await;
         read.map(Some).map_err(|e| Failure::new(e.to_string()))
     });
-    let (rows, sums, last) = match read {
-        Ok(Some(r)) => r,
-        Ok(None) => return Ok(None),
-        Err(Failure::Error { message, .. }) => {
-            eprintln!("note: skipped the database checks: {message}");
-            return Ok(None);
-        }
-        Err(other) => return Err(other),
+    let Some((rows, sums, last)) = read? else {
+        return Ok(None);
     };
     let mut problems = Vec::new();
     let mut applied_ix = Vec::new();

@@ -451,3 +451,23 @@ fn history_and_graph_snapshots() {
         insta::assert_snapshot!("travelling_heads_verbose", out);
     });
 }
+
+#[test]
+fn check_fails_on_a_bad_version_table_setting_as_upgrade_does() {
+    // A setting that can't work is an error, not a reason to skip the database checks.
+    let dir = project(&[("a.yaml", &rev("aaaa0001", "null", "create users"))]);
+    std::fs::write(
+        dir.path().join("migrate.yaml"),
+        "revisions: revisions\nversion_table: \"bad name;\"\n",
+    )
+    .unwrap();
+    for cmd in [&["check"][..], &["upgrade", "head"][..]] {
+        let (code, out, err) = run(dir.path(), cmd);
+        assert_eq!(code, 1, "{cmd:?}: {out}{err}");
+        assert!(!out.contains("OK"), "{cmd:?}: {out}");
+        assert!(
+            err.contains("table name 'bad name;' is not allowed"),
+            "{cmd:?}: {err}"
+        );
+    }
+}
