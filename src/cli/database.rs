@@ -117,7 +117,7 @@ pub fn applied(graph: &RevisionGraph, rows: &[String], ctx: &Context) -> Result<
         .map(|r| {
             graph.find(r).ok_or_else(|| {
                 format!(
-                    "the database is at revision {r}, which has no file in {}; restore the file, or run `migrate stamp --purge <revision>`",
+                    "the database is at revision {r}, which has no file in {}; restore the file, run `migrate downgrade <target> --from-git` (its downgrade SQL read from git history), or `migrate stamp --purge <revision>`",
                     ctx.revisions_dir.display()
                 )
             })

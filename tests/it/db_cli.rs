@@ -1261,3 +1261,23 @@ fn log_rows_record_checksum_user_tool_and_git_commit() {
     assert_eq!(f[6], head.to_string());
     assert!(f[7].parse::<i64>().is_ok());
 }
+
+#[test]
+fn downgrade_past_a_missing_file_names_both_ways_out() {
+    let t = Target::new(Kind::Sqlite).expect("sqlite");
+    let dir = project(&[
+        ("m1.yaml", "revision: m1\nmessage: one\nupgrade: CREATE TABLE m1 (x INTEGER);\ndowngrade: DROP TABLE m1;\n"),
+        ("m2.yaml", "revision: m2\ndown_revision: m1\nmessage: two\nupgrade: CREATE TABLE m2 (x INTEGER);\ndowngrade: DROP TABLE m2;\n"),
+    ]);
+    let d = dir.path();
+    run_ok(d, &t.url, &["upgrade", "head"]);
+    std::fs::remove_file(d.join("revisions/m2.yaml")).expect("remove m2");
+    let (code, err) = run_fail(d, &t.url, &["downgrade", "base"]);
+    assert_eq!(code, 1);
+    assert!(err.contains("revision m2, which has no file"), "{err}");
+    assert!(
+        err.contains("migrate downgrade <target> --from-git"),
+        "{err}"
+    );
+    assert!(err.contains("migrate stamp --purge"), "{err}");
+}
