@@ -63,6 +63,8 @@ pub enum DbError {
         "table name '{name}' is not allowed; use letters, digits and _ (optionally schema.table)"
     )]
     BadTableName { name: String },
+    #[error("table names: {reason}")]
+    TableNames { reason: String },
 }
 
 /// Names of the two tables `migrate` keeps, checked to be plain identifiers so they can be
@@ -99,12 +101,34 @@ impl Tables {
                 });
             }
         }
+        if let Some(long) = [version, log]
+            .iter()
+            .flat_map(|n| n.split('.'))
+            .find(|part| part.len() > MAX_NAME_BYTES)
+        {
+            return Err(DbError::TableNames {
+                reason: format!(
+                    "'{long}' is {} bytes; PostgreSQL keeps only {MAX_NAME_BYTES} (MariaDB 64), so use a shorter name",
+                    long.len()
+                ),
+            });
+        }
+        if version.eq_ignore_ascii_case(log) {
+            return Err(DbError::TableNames {
+                reason: format!(
+                    "version_table and log_table are both '{version}'; they must be two different tables"
+                ),
+            });
+        }
         Ok(Self {
             version: version.to_owned(),
             log: log.to_owned(),
         })
     }
 }
+
+/// The longest identifier every backend keeps whole (PostgreSQL's NAMEDATALEN - 1).
+const MAX_NAME_BYTES: usize = 63;
 
 /// A connection we own or one borrowed from the caller's pool.
 pub enum Handle<D: sqlx::Database> {
@@ -807,6 +831,16 @@ mod tests {
         for bad in ["", "a b", "x;drop", "a.b.c", "1abc", "a.\"b\""] {
             assert!(Tables::new(bad, "log").is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn the_two_tables_differ_and_fit_every_backend() {
+        let same = Tables::new("Migrate_Version", "migrate_version").unwrap_err();
+        assert!(same.to_string().contains("two different tables"), "{same}");
+        let long = "t".repeat(64);
+        let err = Tables::new(&long, "log").unwrap_err();
+        assert!(err.to_string().contains("64 bytes"), "{err}");
+        assert!(Tables::new(&"t".repeat(63), &format!("s.{}", "l".repeat(63))).is_ok());
     }
 
     /// Processes of different releases must agree on the key: it is pinned, not just
