@@ -100,18 +100,14 @@ impl Tables {
                     name: name.to_owned(),
                 });
             }
-        }
-        if let Some(long) = [version, log]
-            .iter()
-            .flat_map(|n| n.split('.'))
-            .find(|part| part.len() > MAX_NAME_BYTES)
-        {
-            return Err(DbError::TableNames {
-                reason: format!(
-                    "'{long}' is {} bytes; PostgreSQL keeps only {MAX_NAME_BYTES} (MariaDB 64), so use a shorter name",
-                    long.len()
-                ),
-            });
+            if let Some(long) = name.split('.').find(|part| part.len() > MAX_NAME_BYTES) {
+                return Err(DbError::TableNames {
+                    reason: format!(
+                        "'{long}' is {} bytes; PostgreSQL keeps only {MAX_NAME_BYTES} (MariaDB 64), so use a shorter name",
+                        long.len()
+                    ),
+                });
+            }
         }
         if version.eq_ignore_ascii_case(log) {
             return Err(DbError::TableNames {
