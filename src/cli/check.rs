@@ -1,7 +1,6 @@
 //! `migrate check`: validates the whole graph, listing every problem; exit 1 if any.
 
 use migrate::core::{Problem, ProblemKind, RevisionGraph};
-use migrate::files;
 use serde::Serialize;
 
 use migrate::core::Dialect;
@@ -30,7 +29,9 @@ struct CheckJson<'a> {
 /// Loads the revisions and returns the graph (when it builds) and every problem found,
 /// including more than one head.
 pub fn graph_problems(ctx: &Context) -> Result<(Option<RevisionGraph>, Vec<Problem>), Failure> {
-    let (revisions, mut problems) = files::load_revisions(&ctx.revisions_dir)?;
+    let loaded = ctx.source.load()?;
+    let (revisions, mut problems) = (loaded.revisions, loaded.problems);
+    problems.extend(loaded.warnings);
     let graph = match RevisionGraph::build(revisions) {
         Ok(graph) => Some(graph),
         Err(more) => {
@@ -64,14 +65,14 @@ pub fn run(ctx: &Context, args: CheckArgs) -> CmdResult {
     if let Some(graph) = &graph {
         if args.offline {
             // No server: the models against the schema the revisions build.
-            if problems.is_empty() {
+            if no_errors(&problems) {
                 models = model_check(ctx, graph, Against::Replay)?;
             }
         } else {
             if let Some(more) = super::database::database_problems(ctx, graph)? {
                 problems.extend(more);
             }
-            if problems.is_empty() && autogen_cli::models_exist(ctx) {
+            if no_errors(&problems) && autogen_cli::models_exist(ctx) {
                 models = model_check(ctx, graph, Against::Database)?;
             }
         }
@@ -153,7 +154,7 @@ fn report_all(
     let Some(m) = models else {
         return report(ctx, json, graph, problems);
     };
-    let ok = problems.is_empty() && m.changes.is_empty();
+    let ok = no_errors(problems) && m.changes.is_empty();
     if json {
         print_json(&CheckJson {
             ok,
@@ -168,7 +169,7 @@ fn report_all(
             m.path.display()
         ))?;
     } else {
-        if !problems.is_empty() {
+        if !no_errors(problems) {
             report(ctx, false, graph, problems)?;
         }
         if !m.changes.is_empty() {
@@ -197,13 +198,18 @@ pub fn report(
     graph: Option<&RevisionGraph>,
     problems: &[Problem],
 ) -> CmdResult {
+    let ok = no_errors(problems);
     if json {
         print_json(&CheckJson {
-            ok: problems.is_empty(),
+            ok,
             problems,
             model_differences: None,
         })?;
-    } else if problems.is_empty() {
+    } else if ok {
+        let mut text = String::new();
+        for p in problems {
+            text.push_str(&format!("{p}\n"));
+        }
         let summary = match graph {
             Some(g) => format!(
                 "OK: {} revision(s), head {}\n",
@@ -216,7 +222,8 @@ pub fn report(
             ),
             None => "OK\n".to_owned(),
         };
-        write_stdout(&summary)?;
+        text.push_str(&summary);
+        write_stdout(&text)?;
     } else {
         let mut text = String::new();
         for p in problems {
@@ -242,9 +249,14 @@ pub fn report(
         }
         eprintln!("{} problem(s) found", problems.len());
     }
-    Ok(if problems.is_empty() {
+    Ok(if ok {
         std::process::ExitCode::SUCCESS
     } else {
         std::process::ExitCode::from(EXIT_PROBLEM)
     })
+}
+
+/// Whether `problems` holds only warnings (then `check` passes).
+fn no_errors(problems: &[Problem]) -> bool {
+    !problems.iter().any(Problem::is_error)
 }

@@ -3,6 +3,7 @@
 use std::path::{Path, PathBuf};
 
 use migrate::core::RevisionGraph;
+use migrate::files::source::Source;
 use migrate::files::{self, Config};
 
 use super::output::{ColorChoice, Failure, Format, Paint};
@@ -16,6 +17,9 @@ pub struct GlobalArgs {
     /// Revisions directory (default: `revisions` next to the config).
     #[arg(long, global = true, value_name = "DIR")]
     pub revisions: Option<PathBuf>,
+    /// The section of an alembic.ini to read (default `alembic`), as `alembic -n` picks it.
+    #[arg(short = 'n', long, global = true, value_name = "NAME")]
+    pub name: Option<String>,
     /// Database URL (else DATABASE_URL, then the config's database_url, then sqlite://app.db).
     #[arg(long, global = true, value_name = "URL")]
     pub database_url: Option<String>,
@@ -32,8 +36,11 @@ pub struct GlobalArgs {
 pub struct Context {
     pub cwd: PathBuf,
     pub config: Config,
-    /// The revisions directory, relative to `cwd` when it lies below it.
+    /// The revisions directory, relative to `cwd` when it lies below it (an Alembic
+    /// project: its first version location).
     pub revisions_dir: PathBuf,
+    /// Where the revision files are and which reader reads them.
+    pub source: Source,
     pub format: Format,
     pub paint: Paint,
     /// `--database-url`, if given.
@@ -47,10 +54,12 @@ impl Context {
         let config = files::find_config(&cwd, args.config.as_deref())?;
         let dir = config.revisions_dir(&cwd, args.revisions.as_deref());
         let revisions_dir = relative_to(&dir, &cwd);
+        let source = Source::Yaml(revisions_dir.clone());
         Ok(Self {
             cwd,
             config,
             revisions_dir,
+            source,
             format: args.format,
             paint: Paint(args.color.enabled() && args.format == Format::Text),
             database_url: args.database_url.clone(),
@@ -60,8 +69,8 @@ impl Context {
     /// Loads the revisions and builds the graph; any problem fails the command, with
     /// every problem listed.
     pub fn load_graph(&self) -> Result<RevisionGraph, Failure> {
-        match files::load_graph(&self.revisions_dir)? {
-            Ok(graph) => Ok(graph),
+        match self.source.load_graph()? {
+            Ok((graph, _warnings)) => Ok(graph),
             Err(problems) => Err(Failure::Problems(problems)),
         }
     }

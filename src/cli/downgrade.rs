@@ -25,7 +25,8 @@ pub fn run(ctx: &Context, args: DowngradeArgs) -> CmdResult {
     if !args.from_git || args.mode.sql {
         return migrate_to(ctx, Direction::Downgrade, &args.target, &args.mode);
     }
-    let (mut revisions, problems) = migrate::files::load_revisions(&ctx.revisions_dir)?;
+    let loaded = ctx.source.load()?;
+    let (mut revisions, problems) = (loaded.revisions, loaded.problems);
     if !problems.is_empty() {
         return Err(Failure::Problems(problems));
     }

@@ -18,6 +18,6 @@ mod tests;
 pub use audit::AppliedStep;
 pub use graph::{Ix, RevisionGraph};
 pub use plan::{Direction, Plan, PlanError, Step, VersionOp};
-pub use problem::{GraphProblems, Problem, ProblemKind};
+pub use problem::{GraphProblems, Problem, ProblemKind, Severity};
 pub use resolve::{Pos, ResolveError, Resolver};
 pub use revision::{Body, Dialect, Origin, Revision, RevisionId, Sql};

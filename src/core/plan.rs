@@ -9,7 +9,7 @@ use serde::Serialize;
 use super::graph::{Ix, RevisionGraph};
 use super::order::topological_order;
 use super::resolve::{ResolveError, Resolver};
-use super::revision::Dialect;
+use super::revision::{Body, Dialect};
 
 /// Which way a step moves.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
@@ -71,15 +71,17 @@ impl Plan {
 pub enum PlanError {
     #[error(transparent)]
     Resolve(#[from] ResolveError),
-    #[error("revision {revision} ({location}) is irreversible: it has no downgrade")]
+    #[error("revision {revision} ({location}) is irreversible: it has no downgrade; refusing to run anything")]
     Irreversible { revision: String, location: String },
-    #[error("revision {revision} ({location}) has no {direction} SQL for {dialect}")]
+    #[error("revision {revision} ({location}) has no {direction} SQL for {dialect}; add a '{dialect}' entry to its {direction} map; refusing to run anything")]
     NoSqlForDialect {
         revision: String,
         location: String,
         direction: &'static str,
         dialect: Dialect,
     },
+    #[error("revision {revision} ({location}) is an Alembic revision (Python): migrate can't run it itself; run the plan through Alembic (`migrate upgrade` on the Alembic project, or `alembic upgrade`)")]
+    PythonRevision { revision: String, location: String },
     #[error("the version rows can't follow revision {revision}: {detail}")]
     VersionRows { revision: String, detail: String },
 }
@@ -94,40 +96,58 @@ impl Plan {
             .collect()
     }
 
-    /// Refuses, before anything runs, a plan with a step that has no SQL for `dialect`
-    /// or a downgrade through an irreversible revision.
+    /// Refuses, before anything runs, a plan with a step that can't run on `dialect`
+    /// (see [`step_sql`]).
     pub fn check_runnable(&self, graph: &RevisionGraph, dialect: Dialect) -> Result<(), PlanError> {
         for step in &self.steps {
-            let Some(ix) = step.revision else { continue };
-            let rev = graph.revision(ix);
-            let location = rev.location(rev.origin.revision_line);
-            let sql = match step.direction {
-                Direction::Stamp => continue,
-                Direction::Upgrade => match &rev.upgrade {
-                    Some(sql) => sql,
-                    None => continue,
-                },
-                Direction::Downgrade => match &rev.downgrade {
-                    _ if rev.is_irreversible() => {
-                        return Err(PlanError::Irreversible {
-                            revision: rev.id.to_string(),
-                            location,
-                        })
-                    }
-                    Some(sql) => sql,
-                    None => continue,
-                },
-            };
-            if sql.for_dialect(dialect).is_none() {
-                return Err(PlanError::NoSqlForDialect {
-                    revision: rev.id.to_string(),
-                    location,
-                    direction: step.direction.name(),
-                    dialect,
-                });
-            }
+            step_sql(graph, step, dialect)?;
         }
         Ok(())
+    }
+}
+
+/// The SQL a step runs on `dialect`: `None` when the revision has none to run (a merge,
+/// a stamp). The one rule for whether a step can run: not a downgrade through an
+/// irreversible revision, not a revision without SQL for the dialect, not a Python
+/// (Alembic) revision, which only Alembic can run.
+pub fn step_sql<'g>(
+    graph: &'g RevisionGraph,
+    step: &Step,
+    dialect: Dialect,
+) -> Result<Option<&'g str>, PlanError> {
+    let Some(ix) = step.revision else {
+        return Ok(None);
+    };
+    let rev = graph.revision(ix);
+    if step.direction == Direction::Stamp {
+        return Ok(None);
+    }
+    let location = || rev.location(rev.origin.revision_line);
+    if rev.body == Body::Python {
+        return Err(PlanError::PythonRevision {
+            revision: rev.id.to_string(),
+            location: location(),
+        });
+    }
+    let sql = match step.direction {
+        Direction::Upgrade => rev.upgrade.as_ref(),
+        _ if rev.is_irreversible() => {
+            return Err(PlanError::Irreversible {
+                revision: rev.id.to_string(),
+                location: location(),
+            })
+        }
+        _ => rev.downgrade.as_ref(),
+    };
+    let Some(sql) = sql else { return Ok(None) };
+    match sql.for_dialect(dialect) {
+        Some(text) => Ok(Some(text)),
+        None => Err(PlanError::NoSqlForDialect {
+            revision: rev.id.to_string(),
+            location: location(),
+            direction: step.direction.name(),
+            dialect,
+        }),
     }
 }
 

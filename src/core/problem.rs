@@ -26,10 +26,29 @@ pub enum ProblemKind {
     RevisesMismatch,
 }
 
+impl ProblemKind {
+    /// How serious a problem of this kind is.
+    pub fn severity(self) -> Severity {
+        match self {
+            ProblemKind::RevisesMismatch => Severity::Warning,
+            _ => Severity::Error,
+        }
+    }
+}
+
+/// Whether a problem fails `check` (an error) or is only reported (a warning).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Severity {
+    Error,
+    Warning,
+}
+
 /// One problem, with the file (and line) and revisions it concerns.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Problem {
     pub kind: ProblemKind,
+    pub severity: Severity,
     pub message: String,
     pub path: Option<PathBuf>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -41,11 +60,16 @@ impl Problem {
     pub fn new(kind: ProblemKind, message: impl Into<String>) -> Self {
         Self {
             kind,
+            severity: kind.severity(),
             message: message.into(),
             path: None,
             line: None,
             revisions: Vec::new(),
         }
+    }
+
+    pub fn is_error(&self) -> bool {
+        self.severity == Severity::Error
     }
 
     pub fn at(mut self, path: Option<PathBuf>, line: Option<u32>) -> Self {
@@ -66,10 +90,14 @@ impl Problem {
 
 impl fmt::Display for Problem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let tag = match self.severity {
+            Severity::Warning => "warning: ",
+            Severity::Error => "",
+        };
         match (&self.path, self.line) {
-            (Some(p), Some(l)) => write!(f, "{}:{l}: {}", p.display(), self.message),
-            (Some(p), None) => write!(f, "{}: {}", p.display(), self.message),
-            _ => f.write_str(&self.message),
+            (Some(p), Some(l)) => write!(f, "{}:{l}: {tag}{}", p.display(), self.message),
+            (Some(p), None) => write!(f, "{}: {tag}{}", p.display(), self.message),
+            _ => write!(f, "{tag}{}", self.message),
         }
     }
 }

@@ -108,19 +108,9 @@ pub enum EngineError {
     Db(#[from] DbError),
     #[error("{0}")]
     Plan(PlanFailure),
-    #[error(
-        "revision {revision} ({file}) is irreversible: it has no downgrade; refusing to run anything"
-    )]
-    Irreversible { revision: String, file: String },
-    #[error(
-        "revision {revision} ({file}) has no {direction} SQL for {dialect}; add a '{dialect}' entry to its {direction} map; refusing to run anything"
-    )]
-    NoSqlForBackend {
-        revision: String,
-        file: String,
-        direction: &'static str,
-        dialect: Dialect,
-    },
+    /// A step that can't run on this backend, refused before anything runs.
+    #[error(transparent)]
+    NotRunnable(#[from] crate::core::PlanError),
     #[error(transparent)]
     Statement(Box<StatementFailure>),
     #[error("revision {revision} ({file}): {source}")]
@@ -209,43 +199,13 @@ fn describe_op(op: &VersionOp) -> String {
     }
 }
 
-/// The SQL a step runs on `dialect`: `Ok(None)` when the revision has none to run (a
-/// merge, a stamp), an error when it can't run (irreversible, missing dialect).
+/// The SQL a step runs on `dialect` (the core's one rule, [`crate::core::plan::step_sql`]).
 pub fn step_sql<'g>(
     graph: &'g RevisionGraph,
     step: &Step,
     dialect: Dialect,
 ) -> Result<Option<&'g str>, EngineError> {
-    let Some(ix) = step.revision else {
-        return Ok(None);
-    };
-    let rev = graph.revision(ix);
-    let file = rev.location(None);
-    let (sql, direction) = match step.direction {
-        Direction::Upgrade => (rev.upgrade.as_ref(), "upgrade"),
-        Direction::Downgrade => {
-            if rev.is_irreversible() {
-                return Err(EngineError::Irreversible {
-                    revision: rev.id.to_string(),
-                    file,
-                });
-            }
-            (rev.downgrade.as_ref(), "downgrade")
-        }
-        Direction::Stamp => return Ok(None),
-    };
-    match sql {
-        None => Ok(None),
-        Some(sql) => match sql.for_dialect(dialect) {
-            Some(text) => Ok(Some(text)),
-            None => Err(EngineError::NoSqlForBackend {
-                revision: rev.id.to_string(),
-                file,
-                direction,
-                dialect,
-            }),
-        },
-    }
+    Ok(crate::core::plan::step_sql(graph, step, dialect)?)
 }
 
 fn prepare<'g>(

@@ -18,9 +18,9 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::core::{Dialect, Origin, Revision, RevisionId, Sql};
+use crate::core::{Body, Dialect, Origin, Problem, ProblemKind, Revision, RevisionId, Sql};
 
-const FORMAT: u32 = 1;
+const FORMAT: u32 = 2;
 
 /// What identifies one version of a file's contents.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -65,6 +65,18 @@ struct CachedRevision {
     upgrade: Option<CachedSql>,
     downgrade: Option<CachedSql>,
     lines: [Option<u32>; 4],
+    /// An Alembic module (Python body, Alembic's id rules).
+    python: bool,
+    /// The warning reading the file gave (message, line), kept so a warm load reports it.
+    warning: Option<(String, Option<u32>)>,
+}
+
+/// One parsed file to remember.
+pub struct CacheItem<'a> {
+    pub name: String,
+    pub key: FileKey,
+    pub revision: &'a Revision,
+    pub warning: Option<&'a Problem>,
 }
 
 fn dialect_code(d: Dialect) -> u8 {
@@ -104,7 +116,7 @@ impl CachedSql {
 }
 
 impl CachedRevision {
-    fn from(rev: &Revision) -> Self {
+    fn from(rev: &Revision, warning: Option<&Problem>) -> Self {
         Self {
             id: rev.id.to_string(),
             down_revisions: rev.down_revisions.iter().map(|d| d.to_string()).collect(),
@@ -121,17 +133,33 @@ impl CachedRevision {
                 rev.origin.depends_on_line,
                 rev.origin.branch_labels_line,
             ],
+            python: rev.body == Body::Python,
+            warning: warning.map(|w| (w.message.clone(), w.line)),
         }
     }
 
     /// Back to a revision; ids are re-checked, so a damaged cache can't smuggle bad data.
-    fn into_revision(self, path: PathBuf) -> Option<Revision> {
-        Some(Revision {
-            id: RevisionId::from_string(self.id).ok()?,
+    fn into_revision(self, path: PathBuf) -> Option<(Revision, Option<Problem>)> {
+        let python = self.python;
+        let id_of = |s: String| {
+            if python {
+                RevisionId::alembic(&s).ok()
+            } else {
+                RevisionId::from_string(s).ok()
+            }
+        };
+        let id = id_of(self.id)?;
+        let warning = self.warning.map(|(message, line)| {
+            Problem::new(ProblemKind::RevisesMismatch, message)
+                .at(Some(path.clone()), line)
+                .revisions([id.to_string()])
+        });
+        let rev = Revision {
+            id,
             down_revisions: self
                 .down_revisions
                 .into_iter()
-                .map(|d| RevisionId::from_string(d).ok())
+                .map(id_of)
                 .collect::<Option<_>>()?,
             depends_on: self.depends_on,
             branch_labels: self.branch_labels,
@@ -149,7 +177,7 @@ impl CachedRevision {
                 Some(s) => Some(s.into_sql()?),
                 None => None,
             },
-            body: crate::core::Body::Sql,
+            body: if python { Body::Python } else { Body::Sql },
             origin: Origin {
                 path: Some(path),
                 revision_line: self.lines[0],
@@ -157,7 +185,8 @@ impl CachedRevision {
                 depends_on_line: self.lines[2],
                 branch_labels_line: self.lines[3],
             },
-        })
+        };
+        Some((rev, warning))
     }
 }
 
@@ -241,7 +270,12 @@ impl ParseCache {
     }
 
     /// The cached revision for `name` if the file is unchanged since it was cached.
-    pub fn take(&mut self, name: &str, key: FileKey, path: &Path) -> Option<Revision> {
+    pub fn take(
+        &mut self,
+        name: &str,
+        key: FileKey,
+        path: &Path,
+    ) -> Option<(Revision, Option<Problem>)> {
         let at = match self.entries.get(self.cursor) {
             Some(Some((n, _, _))) if n == name => self.cursor,
             _ => {
@@ -272,7 +306,7 @@ impl ParseCache {
     }
 
     /// Writes the cache for the revisions just loaded; failures are ignored.
-    pub fn store(&self, items: &[(String, FileKey, &Revision)]) {
+    pub fn store(&self, items: &[CacheItem<'_>]) {
         let Some(file) = &self.file else { return };
         let stored = CacheFile {
             format: FORMAT,
@@ -280,7 +314,10 @@ impl ParseCache {
             written_ns: now_ns(),
             entries: items
                 .iter()
-                .map(|(name, key, rev)| (name.clone(), *key, CachedRevision::from(rev)))
+                .map(|i| {
+                    let rev = CachedRevision::from(i.revision, i.warning);
+                    (i.name.clone(), i.key, rev)
+                })
                 .collect(),
         };
         let Ok(bytes) = postcard::to_stdvec(&stored) else {
@@ -320,15 +357,19 @@ mod tests {
         std::thread::sleep(std::time::Duration::from_millis(2100));
         let key_a = FileKey::of(&a).unwrap();
         let key_b = FileKey::of(&b).unwrap();
-        ParseCache::at(Some(store.clone())).store(&[
-            ("a.yaml".into(), key_a, &rev_a),
-            ("b.yaml".into(), key_b, &rev_b),
-        ]);
+        let item = |name: &str, key, revision| CacheItem {
+            name: name.into(),
+            key,
+            revision,
+            warning: None,
+        };
+        ParseCache::at(Some(store.clone()))
+            .store(&[item("a.yaml", key_a, &rev_a), item("b.yaml", key_b, &rev_b)]);
 
         let mut cache = ParseCache::at(Some(store.clone()));
         // Out of order on purpose: the fallback index must find it.
-        assert_eq!(cache.take("b.yaml", key_b, &b), Some(rev_b));
-        assert_eq!(cache.take("a.yaml", key_a, &a), Some(rev_a));
+        assert_eq!(cache.take("b.yaml", key_b, &b), Some((rev_b, None)));
+        assert_eq!(cache.take("a.yaml", key_a, &a), Some((rev_a, None)));
         assert!(!cache.has_leftovers());
 
         // Same size, new content: the key (ctime, mtime) differs, so it is a miss.

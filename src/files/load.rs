@@ -2,10 +2,8 @@
 
 use std::path::{Path, PathBuf};
 
-use rayon::prelude::*;
-
-use super::cache::{FileKey, ParseCache};
 use super::format::RevisionFile;
+use super::walk::{self, Listing, Rules};
 use crate::core::{Origin, Problem, ProblemKind, Revision, RevisionGraph};
 
 /// The revisions directory itself could not be read.
@@ -25,227 +23,34 @@ pub enum LoadError {
 /// schema (see docs/models.md), not a revision.
 pub const MODELS_FILE: &str = "models.yaml";
 
-/// Files to load (path, name relative to the directory) and the entries refused.
-type Listing = (Vec<(PathBuf, String)>, Vec<Problem>);
+/// YAML revision files: `*.yaml`/`*.yml`, hidden entries skipped, subdirectories listed.
+const YAML_RULES: Rules = Rules {
+    is_revision: |name| name.ends_with(b".yaml") || name.ends_with(b".yml"),
+    skip: |name, _| name.starts_with(b"."),
+    recursive: true,
+};
 
-/// Revision files under `dir` in load order, each with its name relative to `dir`: in
-/// each directory, files by name, then subdirectories by name. Hidden entries (starting
-/// with `.`) and the models file at the top are skipped. Entries named like revision
-/// files that can't be one (a symbolic link out of the tree or to nothing, a FIFO, a
-/// device, a directory) are problems naming the entry; none of them is opened.
-fn revision_files(dir: &Path) -> Result<Listing, LoadError> {
-    if !dir.is_dir() {
-        return Err(LoadError::Missing(dir.to_path_buf()));
-    }
-    let root = std::fs::canonicalize(dir).map_err(|source| LoadError::Unreadable {
-        path: dir.to_path_buf(),
-        source,
-    })?;
-    let mut walk = Walk {
-        root: root.clone(),
-        visited: [root].into_iter().collect(),
-        files: Vec::new(),
-        problems: Vec::new(),
-    };
-    walk.list_dir(dir, "")?;
-    walk.files.retain(|(_, name)| name != MODELS_FILE);
-    Ok((walk.files, walk.problems))
-}
-
-/// The state of one walk of the revisions tree.
-struct Walk {
-    /// The revisions directory, canonical: no entry may lead outside it.
-    root: PathBuf,
-    /// Directories already listed (canonical), so a link back up is listed once.
-    visited: std::collections::HashSet<PathBuf>,
-    files: Vec<(PathBuf, String)>,
-    problems: Vec<Problem>,
-}
-
-fn is_revision_name(bytes: &[u8]) -> bool {
-    bytes.ends_with(b".yaml") || bytes.ends_with(b".yml")
-}
-
-/// What a non-regular entry is, for messages.
-fn kind_of(file_type: &std::fs::FileType) -> &'static str {
-    use std::os::unix::fs::FileTypeExt;
-    if file_type.is_fifo() {
-        "a FIFO (named pipe)"
-    } else if file_type.is_socket() {
-        "a socket"
-    } else if file_type.is_char_device() {
-        "a character device"
-    } else if file_type.is_block_device() {
-        "a block device"
-    } else {
-        "not a regular file"
-    }
-}
-
-impl Walk {
-    fn refuse(&mut self, path: PathBuf, message: String) {
-        self.problems
-            .push(Problem::new(ProblemKind::InvalidFile, message).at(Some(path), None));
-    }
-
-    fn list_dir(&mut self, dir: &Path, prefix: &str) -> Result<(), LoadError> {
-        let unreadable = |source| LoadError::Unreadable {
-            path: dir.to_path_buf(),
-            source,
-        };
-        let mut files = Vec::new();
-        let mut subdirs = Vec::new();
-        for entry in std::fs::read_dir(dir).map_err(unreadable)? {
-            let entry = entry.map_err(unreadable)?;
-            let name = entry.file_name();
-            let bytes = name.as_encoded_bytes();
-            if bytes.starts_with(b".") {
-                continue;
-            }
-            let path = entry.path();
-            let revision_name = is_revision_name(bytes);
-            let mut file_type = entry.file_type().map_err(unreadable)?;
-            if file_type.is_symlink() {
-                let target = match std::fs::canonicalize(&path) {
-                    Ok(target) => target,
-                    Err(_) if !revision_name => continue,
-                    Err(e) => {
-                        self.refuse(
-                            path,
-                            format!(
-                                "a symbolic link to nothing ({e}); refused: fix or remove the link"
-                            ),
-                        );
-                        continue;
-                    }
-                };
-                let Ok(meta) = std::fs::metadata(&target) else {
-                    continue;
-                };
-                file_type = meta.file_type();
-                if !target.starts_with(&self.root) {
-                    if revision_name || file_type.is_dir() {
-                        self.refuse(
-                            path,
-                            "a symbolic link leading outside the revisions directory; refused: revision files must lie inside it (copy the file in instead)".to_owned(),
-                        );
-                    }
-                    continue;
-                }
-            }
-            if file_type.is_dir() {
-                if revision_name {
-                    self.refuse(
-                        path,
-                        "a directory named like a revision file; refused: rename it".to_owned(),
-                    );
-                } else {
-                    subdirs.push(name);
-                }
-            } else if revision_name {
-                if file_type.is_file() {
-                    files.push(name);
-                } else {
-                    self.refuse(
-                        path,
-                        format!(
-                            "{}, not a revision file; refused without reading it",
-                            kind_of(&file_type)
-                        ),
-                    );
-                }
-            }
-        }
-        files.sort_unstable();
-        subdirs.sort_unstable();
-        self.files.extend(files.into_iter().map(|f| {
-            let name = format!("{prefix}{}", f.to_string_lossy());
-            (dir.join(f), name)
-        }));
-        for sub in subdirs {
-            let path = dir.join(&sub);
-            let Ok(canonical) = std::fs::canonicalize(&path) else {
-                continue;
-            };
-            if !self.visited.insert(canonical) {
-                continue;
-            }
-            let prefix = format!("{prefix}{}/", sub.to_string_lossy());
-            self.list_dir(&path, &prefix)?;
-        }
-        Ok(())
-    }
+/// Revision files under `dir` in load order (see [`super::walk`]); the models file at
+/// the top is not a revision.
+pub(crate) fn revision_files(dir: &Path) -> Result<Listing, LoadError> {
+    let (mut files, problems) = walk::list(dir, YAML_RULES)?;
+    files.retain(|(_, name)| name != MODELS_FILE);
+    Ok((files, problems))
 }
 
 /// Reads and parses every revision file under `dir`. Files that fail are reported as
 /// problems; the others are returned in load order. Unchanged files come from the
 /// parse cache (see [`super::cache`]).
 pub fn load_revisions(dir: &Path) -> Result<(Vec<Revision>, Vec<Problem>), LoadError> {
-    let (files, listing_problems) = revision_files(dir)?;
-    let mut cache = ParseCache::open(dir);
-    let results: Vec<Result<Revision, Problem>> = if cache.is_enabled() {
-        load_with_cache(files, &mut cache)
-    } else {
-        let paths: Vec<PathBuf> = files.into_iter().map(|(p, _)| p).collect();
-        paths.par_iter().map(|p| load_file(p)).collect()
-    };
-    let mut revisions = Vec::with_capacity(results.len());
-    let mut problems = listing_problems;
-    for r in results {
-        match r {
-            Ok(rev) => revisions.push(rev),
-            Err(p) => problems.push(p),
-        }
-    }
-    Ok((revisions, problems))
-}
-
-fn load_with_cache(
-    files: Vec<(PathBuf, String)>,
-    cache: &mut ParseCache,
-) -> Vec<Result<Revision, Problem>> {
-    let (paths, names): (Vec<PathBuf>, Vec<String>) = files.into_iter().unzip();
-    let keys: Vec<Option<FileKey>> = paths.par_iter().map(|p| FileKey::of(p)).collect();
-    let mut slots: Vec<Option<Result<Revision, Problem>>> = Vec::with_capacity(paths.len());
-    let mut misses = Vec::new();
-    for (i, path) in paths.iter().enumerate() {
-        let hit = keys[i].and_then(|k| cache.take(&names[i], k, path));
-        if hit.is_none() {
-            misses.push(i);
-        }
-        slots.push(hit.map(Ok));
-    }
-    let dirty = !misses.is_empty() || cache.has_leftovers();
-    let parsed: Vec<(usize, Result<Revision, Problem>)> = misses
-        .par_iter()
-        .map(|&i| (i, load_file(&paths[i])))
-        .collect();
-    for (i, r) in parsed {
-        slots[i] = Some(r);
-    }
-    let results: Vec<Result<Revision, Problem>> = slots.into_iter().flatten().collect();
-    if dirty {
-        let items: Vec<(String, FileKey, &Revision)> = results
-            .iter()
-            .enumerate()
-            .filter_map(|(i, r)| Some((names[i].clone(), keys[i]?, r.as_ref().ok()?)))
-            .collect();
-        cache.store(&items);
-    }
-    results
+    let loaded = super::source::Source::Yaml(dir.to_path_buf()).load()?;
+    Ok((loaded.revisions, loaded.problems))
 }
 
 /// Loads `dir` and builds the graph; every file and graph problem is returned together.
 pub fn load_graph(dir: &Path) -> Result<Result<RevisionGraph, Vec<Problem>>, LoadError> {
-    let (revisions, mut problems) = load_revisions(dir)?;
-    match RevisionGraph::build(revisions) {
-        Ok(graph) if problems.is_empty() => Ok(Ok(graph)),
-        Ok(_) => Ok(Err(problems)),
-        Err(graph_problems) => {
-            problems.extend(graph_problems.0);
-            Ok(Err(problems))
-        }
-    }
+    Ok(super::source::Source::Yaml(dir.to_path_buf())
+        .load_graph()?
+        .map(|(graph, _)| graph))
 }
 
 fn invalid(path: &Path, line: Option<u32>, message: String) -> Problem {
@@ -353,7 +158,7 @@ pub fn parse_revision(path: &Path, text: &str) -> Result<Revision, Problem> {
     Ok(rev)
 }
 
-fn load_file(path: &Path) -> Result<Revision, Problem> {
+pub(crate) fn load_file(path: &Path) -> Result<Revision, Problem> {
     let text = read_bounded(path, MAX_FILE_BYTES).map_err(|e| invalid(path, None, e))?;
     parse_revision(path, &text)
 }

@@ -10,6 +10,8 @@ pub mod config;
 pub mod format;
 pub mod guard;
 pub mod load;
+pub mod source;
+pub mod walk;
 pub mod write;
 
 pub use config::{find_config, Config, ConfigError, Settings};

@@ -14,6 +14,8 @@ use rayon::prelude::*;
 
 use super::python::{self, Expr, ModuleFacts, Spanned};
 use crate::core::{Body, Origin, Problem, ProblemKind, Revision, RevisionId};
+use crate::files::load::{read_bounded, MAX_FILE_BYTES};
+use crate::files::walk::{self, Listing, Rules};
 
 /// Where an Alembic project keeps its revisions.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -24,45 +26,44 @@ pub struct VersionLocations {
     pub recursive: bool,
 }
 
-/// Revision files under `locations`, in Alembic's load order.
-pub fn revision_files(locations: &VersionLocations) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    for dir in &locations.dirs {
-        if dir.is_dir() {
-            list_dir(dir, locations.recursive, &mut out);
-        }
-    }
-    out
+/// Alembic's rule for a revision module's name: `*.py`, not `__init__*`, not an
+/// editor's `.#*` lock file.
+fn is_module_name(name: &[u8]) -> bool {
+    name.ends_with(b".py") && !name.starts_with(b".#") && !name.starts_with(b"__init__")
 }
 
-fn list_dir(dir: &Path, recursive: bool, out: &mut Vec<PathBuf>) {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return;
-    };
+fn rules(recursive: bool) -> Rules {
+    Rules {
+        is_revision: is_module_name,
+        skip: |name, is_dir| is_dir && name == b"__pycache__",
+        recursive,
+    }
+}
+
+/// Revision files under `locations`, in Alembic's load order, each with a name unique
+/// across locations (`<location index>:<path in the location>`), and the entries
+/// refused (see [`crate::files::walk`]).
+pub fn revision_files(locations: &VersionLocations) -> Listing {
     let mut files = Vec::new();
-    let mut subdirs = Vec::new();
-    for entry in entries.flatten() {
-        let name = entry.file_name();
-        let path = entry.path();
-        if path.is_dir() {
-            if name != "__pycache__" {
-                subdirs.push(name);
-            }
+    let mut problems = Vec::new();
+    for (i, dir) in locations.dirs.iter().enumerate() {
+        if !dir.is_dir() {
             continue;
         }
-        let bytes = name.as_encoded_bytes();
-        if bytes.ends_with(b".py") && !bytes.starts_with(b".#") && !bytes.starts_with(b"__init__") {
-            files.push(name);
+        match walk::list(dir, rules(locations.recursive)) {
+            Ok((f, p)) => {
+                files.extend(
+                    f.into_iter()
+                        .map(|(path, name)| (path, format!("{i}:{name}"))),
+                );
+                problems.extend(p);
+            }
+            Err(e) => problems.push(
+                Problem::new(ProblemKind::InvalidFile, e.to_string()).at(Some(dir.clone()), None),
+            ),
         }
     }
-    files.sort_unstable();
-    subdirs.sort_unstable();
-    out.extend(files.into_iter().map(|f| dir.join(f)));
-    if recursive {
-        for sub in subdirs {
-            list_dir(&dir.join(sub), true, out);
-        }
-    }
+    (files, problems)
 }
 
 /// What reading the revision modules gave: revisions in load order, the files that
@@ -74,19 +75,31 @@ pub struct ReadModules {
     pub warnings: Vec<Problem>,
 }
 
-/// One module read: its revision and a possible `Revises:` warning, or every problem.
-pub type ModuleResult = Result<(Revision, Option<Problem>), Vec<Problem>>;
+/// One module read: its revision, a possible `Revises:` warning, and whether a value
+/// came from another module (then the file alone does not decide the result).
+#[derive(Debug)]
+pub struct Module {
+    pub revision: Revision,
+    pub warning: Option<Problem>,
+    pub uses_imports: bool,
+}
 
-/// Reads every revision module under `locations`, in parallel.
+/// One module read, or every problem in it.
+pub type ModuleResult = Result<Module, Vec<Problem>>;
+
+/// Reads every revision module under `locations`, in parallel, without a cache.
 pub fn read_revisions(locations: &VersionLocations) -> ReadModules {
-    let files = revision_files(locations);
-    let results: Vec<ModuleResult> = files.par_iter().map(|p| read_file(p)).collect();
-    let mut out = ReadModules::default();
+    let (files, listing) = revision_files(locations);
+    let results: Vec<ModuleResult> = files.par_iter().map(|(p, _)| read_file(p)).collect();
+    let mut out = ReadModules {
+        problems: listing,
+        ..ReadModules::default()
+    };
     for r in results {
         match r {
-            Ok((rev, warning)) => {
-                out.revisions.push(rev);
-                out.warnings.extend(warning);
+            Ok(m) => {
+                out.revisions.push(m.revision);
+                out.warnings.extend(m.warning);
             }
             Err(problems) => out.problems.extend(problems),
         }
@@ -100,8 +113,7 @@ fn invalid(path: &Path, line: Option<u32>, message: String) -> Problem {
 
 /// Reads one revision module; every problem in it is reported at once.
 pub fn read_file(path: &Path) -> ModuleResult {
-    let source = std::fs::read_to_string(path)
-        .map_err(|e| vec![invalid(path, None, format!("can't read the file: {e}"))])?;
+    let source = read_bounded(path, MAX_FILE_BYTES).map_err(|e| vec![invalid(path, None, e)])?;
     parse_module(path, &source)
 }
 
@@ -276,7 +288,11 @@ pub fn parse_module(path: &Path, source: &str) -> ModuleResult {
             branch_labels_line: line("branch_labels"),
         },
     };
-    Ok((rev, warning))
+    Ok(Module {
+        revision: rev,
+        warning,
+        uses_imports: resolver.used_imports,
+    })
 }
 
 /// The rest of the docstring line starting with `key`, if there is one.
@@ -307,6 +323,8 @@ struct Resolver<'a> {
     path: &'a Path,
     facts: &'a ModuleFacts,
     modules: HashMap<String, Option<ModuleFacts>>,
+    /// Whether a value was looked up in another module.
+    used_imports: bool,
 }
 
 impl<'a> Resolver<'a> {
@@ -315,6 +333,7 @@ impl<'a> Resolver<'a> {
             path,
             facts,
             modules: HashMap::new(),
+            used_imports: false,
         }
     }
 
@@ -381,6 +400,7 @@ impl<'a> Resolver<'a> {
     }
 
     fn literal_in(&mut self, module: &str, name: &str) -> Option<String> {
+        self.used_imports = true;
         if !self.modules.contains_key(module) {
             let facts = find_module(self.path, module)
                 .and_then(|p| std::fs::read_to_string(p).ok())
@@ -428,7 +448,7 @@ mod tests {
 
     #[test]
     fn a_merge_with_labels_and_a_bare_string_dependency() {
-        let (rev, warning) = parse(
+        let Module { revision: rev, warning, .. } = parse(
             "\"\"\"merge it\n\nRevision ID: m1\nRevises: b, a\nCreate Date: 2024-01-02 03:04:05.5\n\n\"\"\"\nrevision = 'm1'\ndown_revision = ('a', 'b')\nbranch_labels = ('x-y',)\ndepends_on = 'lbl'\n",
         )
         .unwrap();
@@ -461,8 +481,10 @@ mod tests {
 
     #[test]
     fn revises_disagreeing_is_a_warning() {
-        let (_, warning) =
-            parse("\"\"\"m\n\nRevises: zz\n\"\"\"\nrevision = 'a'\ndown_revision = 'b'\n").unwrap();
+        let warning =
+            parse("\"\"\"m\n\nRevises: zz\n\"\"\"\nrevision = 'a'\ndown_revision = 'b'\n")
+                .unwrap()
+                .warning;
         let w = warning.expect("a warning");
         assert_eq!(w.kind, ProblemKind::RevisesMismatch);
         assert_eq!(w.line, Some(6));
