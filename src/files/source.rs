@@ -40,6 +40,9 @@ struct Parsed {
 
 type ParseResult = Result<Parsed, Vec<Problem>>;
 
+/// A graph and its warnings, or every problem that kept it from being built.
+pub type GraphResult = Result<(RevisionGraph, Vec<Problem>), Vec<Problem>>;
+
 impl Source {
     /// The directories holding the revision files (for git and messages).
     pub fn dirs(&self) -> Vec<&Path> {
