@@ -99,9 +99,7 @@ impl Source {
 
     /// Reads every file and builds the graph; every file and graph problem comes back
     /// together. Warnings come with the graph.
-    pub fn load_graph(
-        &self,
-    ) -> Result<Result<(RevisionGraph, Vec<Problem>), Vec<Problem>>, LoadError> {
+    pub fn load_graph(&self) -> Result<GraphResult, LoadError> {
         let Loaded {
             revisions,
             mut problems,
