@@ -102,7 +102,25 @@ pub fn run(ctx: &Context, args: CurrentArgs) -> CmdResult {
         if args.verbose {
             text.push_str(&format!("Current revision(s) for {url}:\n"));
         }
-        for r in &out {
+        for (r, row) in out.iter().zip(&rows) {
+            // An Alembic project: Alembic's own line (`id (head) (branchpoint)`).
+            if let Some((g, ix)) = graph
+                .as_ref()
+                .filter(|_| ctx.source.is_alembic())
+                .and_then(|g| Some((g, g.find(row)?)))
+            {
+                if args.verbose {
+                    text.push_str(&super::entry::verbose(g, ix, ctx.paint));
+                } else {
+                    let tree = super::entry::LineParts {
+                        tree: true,
+                        ..Default::default()
+                    };
+                    text.push_str(&super::entry::one_line(g, ix, ctx.paint, tree));
+                }
+                text.push('\n');
+                continue;
+            }
             let mut line = ctx.paint.id(&r.revision);
             if r.is_head {
                 line.push_str(&format!(" {}", ctx.paint.flag("(head)")));

@@ -73,11 +73,12 @@ pub fn run(ctx: &Context, args: HeadsArgs) -> CmdResult {
             }
             text.push('\n');
         } else {
-            text.push_str(&format!(
-                "{}{}\n",
-                ctx.paint.id(graph.id(h)),
-                entry::flags(&graph, h, ctx.paint)
-            ));
+            let parts = entry::LineParts {
+                branches: true,
+                ..Default::default()
+            };
+            text.push_str(&entry::one_line(&graph, h, ctx.paint, parts));
+            text.push('\n');
         }
     }
     write_stdout(&text)
@@ -113,26 +114,32 @@ pub fn run_branches(ctx: &Context, args: BranchesArgs) -> CmdResult {
             .collect();
         return print_json(&out);
     }
+    // Alembic's layout: the branch point, its children indented under it, a blank line.
     let mut text = String::new();
+    let tree = entry::LineParts {
+        branches: true,
+        tree: true,
+        ..Default::default()
+    };
     for b in points {
         if args.verbose {
             text.push_str(&entry::verbose(&graph, b, ctx.paint));
         } else {
-            text.push_str(&format!(
-                "{}{}\n",
-                ctx.paint.id(graph.id(b)),
-                entry::flags(&graph, b, ctx.paint)
-            ));
+            text.push_str(&entry::one_line(&graph, b, ctx.paint, tree));
         }
+        text.push('\n');
         let pad = " ".repeat(graph.id(b).len());
+        let child = entry::LineParts {
+            doc: args.verbose,
+            ..tree
+        };
         for &c in graph.children(b) {
             text.push_str(&format!(
-                "{pad} -> {}{}, {}\n",
-                ctx.paint.id(graph.id(c)),
-                entry::flags(&graph, c, ctx.paint),
-                graph.revision(c).message
+                "{pad} -> {}\n",
+                entry::one_line(&graph, c, ctx.paint, child)
             ));
         }
+        text.push('\n');
     }
     write_stdout(&text)
 }

@@ -116,13 +116,11 @@ pub fn run(ctx: &Context, args: HistoryArgs) -> CmdResult {
             text.push('\n');
             text
         } else {
-            let mut line = entry::line(&graph, r, ctx.paint);
-            if is_current(r) {
-                // Alembic puts the flag after the others, before the message.
-                let tail = graph.revision(r).message.len() + 2;
-                let at = line.len().saturating_sub(tail);
-                line.insert_str(at, &ctx.paint.flag(" (current)"));
-            }
+            let parts = entry::LineParts {
+                current: is_current(r),
+                ..entry::LineParts::HISTORY
+            };
+            let mut line = entry::one_line(&graph, r, ctx.paint, parts);
             line.push('\n');
             line
         }

@@ -222,6 +222,16 @@ impl Revision {
         self.downgrade.is_none() && has_upgrade
     }
 
+    /// The one-line description history lines show: the message, or for an Alembic
+    /// revision (whose message is its whole docstring) the docstring's first paragraph,
+    /// as Alembic's `Script.doc` takes it.
+    pub fn summary(&self) -> &str {
+        match self.body {
+            Body::Sql => &self.message,
+            Body::Python => self.message.split("\n\n").next().unwrap_or(""),
+        }
+    }
+
     /// `file:line` of this revision's file (and the given key's line), or its id.
     pub fn location(&self, line: Option<u32>) -> String {
         match (&self.origin.path, line) {

@@ -2,6 +2,7 @@
 
 mod support;
 
+mod alembic_cli;
 mod audit_applied;
 mod autogen_bench;
 mod autogen_cli;
