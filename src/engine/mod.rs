@@ -6,6 +6,7 @@
 //! concurrent runs apply each revision exactly once. `--dry-run` and `--sql` consume the
 //! same plan ([`describe`], [`offline`]); nothing here decides what runs.
 
+pub mod alembic;
 pub mod offline;
 
 use std::path::PathBuf;
@@ -108,6 +109,9 @@ pub enum EngineError {
     Db(#[from] DbError),
     #[error("{0}")]
     Plan(PlanFailure),
+    /// Running the plan through Alembic failed.
+    #[error(transparent)]
+    Alembic(#[from] alembic::AlembicError),
     /// A step that can't run on this backend, refused before anything runs.
     #[error(transparent)]
     NotRunnable(#[from] crate::core::PlanError),
