@@ -72,6 +72,18 @@ pub fn revisions_from_git(
                     "revision {id} is applied to the database but no local branch has its file"
                 ))
             })?;
+        if found.path.ends_with(".py") {
+            return Err(Failure::new(format!(
+                "revision {id} is an Alembic revision that is not in this checkout; commit {} has it ({})",
+                &found.commit[..12],
+                found.path
+            ))
+            .hint(format!(
+                "restore it with `git checkout {} -- {}` so Alembic can run its downgrade",
+                &found.commit[..12],
+                found.path
+            )));
+        }
         let rev = files::load::parse_revision(Path::new(&found.path), &found.contents)
             .map_err(|p| Failure::new(format!("{p} (read from commit {})", &found.commit[..12])))?;
         for parent in &rev.down_revisions {

@@ -40,7 +40,23 @@ pub struct BranchRef {
     pub points_at: bool,
 }
 
-/// Whether `text` is a revision file declaring `revision: <id>`.
+/// Whether `text`, the file `name`, is a revision file declaring revision `id`: a YAML
+/// file's `revision:` key, or an Alembic module's `revision = '…'` assignment.
+pub(super) fn declares_revision_in(name: &str, text: &str, id: &str) -> bool {
+    if !text.contains(id) {
+        return false;
+    }
+    if name.ends_with(".py") {
+        return crate::files::alembic::python::read_module(text).is_ok_and(|m| {
+            m.get("revision").is_some_and(
+                |a| matches!(&a.value.expr, crate::files::alembic::python::Expr::Str(s) if s == id),
+            )
+        });
+    }
+    declares_revision(text, id)
+}
+
+/// Whether `text` is a YAML revision file declaring `revision: <id>`.
 pub(super) fn declares_revision(text: &str, id: &str) -> bool {
     if !text.contains(id) {
         return false;
@@ -58,8 +74,11 @@ pub(super) fn declares_revision(text: &str, id: &str) -> bool {
         .is_some_and(|s| s == id)
 }
 
-fn is_yaml(name: &str) -> bool {
-    name.ends_with(".yaml") || name.ends_with(".yml")
+/// A name a revision file of either format may have.
+fn is_revision_file(name: &str) -> bool {
+    name.ends_with(".yaml")
+        || name.ends_with(".yml")
+        || (name.ends_with(".py") && !name.starts_with("__init__") && !name.starts_with(".#"))
 }
 
 /// File names the tool gives revision `id` (`<id>_<slug>.yaml`) or `<id>.yaml`.
@@ -157,7 +176,7 @@ impl GitRepo {
         dir.walk(TreeWalkMode::PreOrder, |root, entry| {
             if entry.kind() == Some(git2::ObjectType::Blob) {
                 if let Ok(name) = entry.name() {
-                    if is_yaml(name) {
+                    if is_revision_file(name) {
                         let rel = format!("{root}{name}");
                         if named_for(name, id) {
                             named.push((rel, entry.id()));
@@ -173,7 +192,8 @@ impl GitRepo {
         named.into_iter().chain(others).find_map(|(rel, oid)| {
             let blob = self.repo.find_blob(oid).ok()?;
             let text = std::str::from_utf8(blob.content()).ok()?;
-            declares_revision(text, id).then(|| (join_git(&self.dir_prefix, &rel), text.to_owned()))
+            declares_revision_in(&rel, text, id)
+                .then(|| (join_git(&self.dir_prefix, &rel), text.to_owned()))
         })
     }
 
@@ -246,7 +266,7 @@ impl GitRepo {
                 continue;
             };
             let name = rel.rsplit('/').next().unwrap_or(&rel);
-            if !is_yaml(name) {
+            if !is_revision_file(name) {
                 continue;
             }
             let Ok(blob) = repo.find_blob(file.id()) else {
@@ -255,7 +275,7 @@ impl GitRepo {
             let Ok(text) = std::str::from_utf8(blob.content()) else {
                 continue;
             };
-            if declares_revision(text, id) {
+            if declares_revision_in(name, text, id) {
                 return Some((holder, join_git(&self.dir_prefix, &rel), text.to_owned()));
             }
         }

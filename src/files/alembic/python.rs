@@ -143,6 +143,33 @@ pub fn read_module(source: &str) -> Result<ModuleFacts, SyntaxError> {
     Ok(facts)
 }
 
+/// The source of each top-level function (`def name(...)`, decorators included), by
+/// name in source order: what `show --format json` gives as `upgrade()`/`downgrade()`.
+pub fn function_sources(source: &str) -> Result<Vec<(String, String)>, SyntaxError> {
+    let tree = parse_tree(source)?;
+    let root = tree.root_node();
+    if root.has_error() {
+        return Err(first_error(root, source));
+    }
+    let src = source.as_bytes();
+    let mut out = Vec::new();
+    let mut cursor = root.walk();
+    for stmt in root.named_children(&mut cursor) {
+        let def = match stmt.kind() {
+            "function_definition" => Some(stmt),
+            "decorated_definition" => stmt
+                .child_by_field_name("definition")
+                .filter(|d| d.kind() == "function_definition"),
+            _ => None,
+        };
+        let Some(name) = def.and_then(|d| d.child_by_field_name("name")) else {
+            continue;
+        };
+        out.push((text(name, src).to_owned(), text(stmt, src).to_owned()));
+    }
+    Ok(out)
+}
+
 fn text<'a>(node: Node, src: &'a [u8]) -> &'a str {
     node.utf8_text(src).unwrap_or("")
 }
