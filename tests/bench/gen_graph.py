@@ -133,29 +133,43 @@ def write_migrate(revs, out):
 
 
 def write_alembic(revs, out):
+    """Alembic-style modules as `alembic revision` writes them: docstring with Revision
+    ID / Revises / Create Date, imports, every other file with typed assignments (the
+    1.x templates), tuples for merges, labels and depends_on."""
     versions = os.path.join(out, "versions")
     os.makedirs(versions, exist_ok=True)
     with open(os.path.join(out, "env.py"), "w") as f:
         f.write("# not used by heads/history\n")
     with open(os.path.join(out, "script.py.mako"), "w") as f:
         f.write("")
-    for rid, parents, labels, deps in revs:
+    typed_hint = "Union[str, Sequence[str], None]"
+    for i, (rid, parents, labels, deps) in enumerate(revs):
         if not parents:
             down = "None"
         elif len(parents) == 1:
             down = repr(parents[0])
         else:
             down = repr(tuple(parents))
+        label_v = repr(tuple(labels)) if labels else "None"
+        deps_v = repr(tuple(deps)) if deps else "None"
+        typed = i % 2 == 0
+        hint = (lambda t: ": %s" % t) if typed else (lambda t: "")
+        body = (
+            '"""benchmark revision %s\n\nRevision ID: %s\nRevises: %s\n'
+            'Create Date: 2026-11-23 10:04:00.000000\n\n"""\n'
+            "from typing import Sequence, Union\n\nfrom alembic import op\nimport sqlalchemy as sa\n\n\n"
+            "# revision identifiers, used by Alembic.\n"
+            "revision%s = %r\ndown_revision%s = %s\nbranch_labels%s = %s\ndepends_on%s = %s\n\n\n"
+            "def upgrade()%s:\n    op.create_table('t_%s', sa.Column('id', sa.Integer, primary_key=True))\n\n\n"
+            "def downgrade()%s:\n    op.drop_table('t_%s')\n"
+            % (rid, rid, ", ".join(parents), hint("str"), rid, hint(typed_hint), down,
+               hint(typed_hint), label_v, hint(typed_hint), deps_v,
+               " -> None" if typed else "", rid, " -> None" if typed else "", rid)
+        )
         with open(os.path.join(versions, "%s_bench.py" % rid), "w") as f:
-            f.write(
-                '"""benchmark revision %s"""\n'
-                "revision = %r\ndown_revision = %s\nbranch_labels = %s\ndepends_on = %s\n\n"
-                "def upgrade():\n    pass\n\n\ndef downgrade():\n    pass\n"
-                % (rid, rid, down, repr(tuple(labels)) if labels else "None",
-                   repr(tuple(deps)) if deps else "None")
-            )
+            f.write(body)
     with open(os.path.join(out, "..", "alembic.ini"), "w") as f:
-        f.write("[alembic]\nscript_location = %s\n" % os.path.abspath(out))
+        f.write("[alembic]\nscript_location = %(here)s/" + os.path.basename(out) + "\n")
 
 
 def main():
