@@ -31,6 +31,15 @@ pub struct GlobalArgs {
     pub color: ColorChoice,
 }
 
+/// An Alembic project, as `alembic` itself is pointed at it.
+#[derive(Debug, Clone)]
+pub struct AlembicProject {
+    /// The `alembic.ini` or `pyproject.toml` migrate read (Alembic's `-c`).
+    pub config_file: PathBuf,
+    /// `-n NAME`, the ini section, when not the default.
+    pub name: Option<String>,
+}
+
 /// What every command works from.
 #[derive(Debug)]
 pub struct Context {
@@ -41,6 +50,8 @@ pub struct Context {
     pub revisions_dir: PathBuf,
     /// Where the revision files are and which reader reads them.
     pub source: Source,
+    /// An Alembic project: how to run Alembic on it.
+    pub alembic: Option<AlembicProject>,
     pub format: Format,
     pub paint: Paint,
     /// `--database-url`, if given.
@@ -60,6 +71,7 @@ impl Context {
             config,
             revisions_dir,
             source,
+            alembic: None,
             format: args.format,
             paint: Paint(args.color.enabled() && args.format == Format::Text),
             database_url: args.database_url.clone(),

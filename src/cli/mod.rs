@@ -21,6 +21,7 @@ mod revision;
 mod show;
 mod stamp;
 mod upgrade;
+mod via_alembic;
 
 use std::process::ExitCode;
 

@@ -39,6 +39,10 @@ pub struct ModeArgs {
     pub transaction: TransactionArg,
     #[command(flatten)]
     pub run: RunArgs,
+    /// An Alembic project: the command that runs Alembic (default `alembic` on PATH),
+    /// e.g. `--alembic "poetry run alembic"`.
+    #[arg(long, value_name = "CMD")]
+    pub alembic: Option<String>,
 }
 
 pub fn run(ctx: &Context, args: UpgradeArgs) -> CmdResult {
@@ -54,7 +58,7 @@ struct RanStep {
     duration_ms: u64,
 }
 
-fn make_plan(
+pub fn make_plan(
     graph: &RevisionGraph,
     direction: Direction,
     applied: &[migrate::core::Ix],
@@ -100,7 +104,15 @@ pub fn migrate_with(
     target: &str,
     mode: &ModeArgs,
 ) -> CmdResult {
-    let json = text_or_json(ctx, direction.name())?;
+    text_or_json(ctx, direction.name())?;
+    if let Some(project) = &ctx.alembic {
+        return super::via_alembic::run(ctx, project, graph, direction, target, mode);
+    }
+    if mode.alembic.is_some() {
+        return Err(Failure::usage(
+            "--alembic is for Alembic projects (an alembic.ini or pyproject.toml config)",
+        ));
+    }
     if mode.sql {
         return offline_script(ctx, &graph, direction, target, mode);
     }
@@ -133,22 +145,7 @@ pub fn migrate_with(
             engine::preflight(&graph, &plan, url.dialect()).map_err(engine_failure)?;
             Ok::<_, Failure>(engine::describe(&graph, &plan))
         })?;
-        if json {
-            return print_json(&steps);
-        }
-        let mut text = String::new();
-        for s in &steps {
-            text.push_str(&format!(
-                "{} {}, {}\n",
-                s.direction.name(),
-                s.revision,
-                super::entry::shown(&s.message)
-            ));
-        }
-        if steps.is_empty() {
-            eprintln!("nothing to do");
-        }
-        return write_stdout(&text);
+        return print_planned(ctx, &steps);
     }
     let options = database::run_options(ctx, mode.transaction.into());
     let outcome = rt.block_on(async {
@@ -162,6 +159,37 @@ pub fn migrate_with(
         db.close().await;
         r.map(Some).map_err(engine_failure)
     })?;
+    report_outcome(ctx, direction, target, outcome)
+}
+
+/// Prints a `--dry-run` plan.
+pub fn print_planned(ctx: &Context, steps: &[PlannedStep]) -> CmdResult {
+    if ctx.format == super::output::Format::Json {
+        return print_json(&steps);
+    }
+    let mut text = String::new();
+    for s in steps {
+        text.push_str(&format!(
+            "{} {}, {}\n",
+            s.direction.name(),
+            s.revision,
+            super::entry::shown(&s.message)
+        ));
+    }
+    if steps.is_empty() {
+        eprintln!("nothing to do");
+    }
+    write_stdout(&text)
+}
+
+/// Reports what a run did (`None`: there was no database, so nothing to do).
+pub fn report_outcome(
+    ctx: &Context,
+    direction: Direction,
+    target: &str,
+    outcome: Option<engine::Outcome>,
+) -> CmdResult {
+    let json = ctx.format == super::output::Format::Json;
     let Some(outcome) = outcome else {
         if json {
             return print_json(&Vec::<RanStep>::new());
