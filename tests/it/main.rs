@@ -3,6 +3,7 @@
 mod support;
 
 mod alembic_cli;
+mod alembic_upgrade;
 mod audit_applied;
 mod autogen_bench;
 mod autogen_cli;
