@@ -17,6 +17,7 @@ mod db_library;
 mod git_authorship;
 mod git_fixture;
 mod git_library;
+mod script_injection;
 mod security;
 
 mod server_smoke {
