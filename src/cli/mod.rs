@@ -9,6 +9,7 @@ mod check;
 mod context;
 mod current;
 mod database;
+mod database_cmd;
 mod downgrade;
 mod entry;
 mod graph;
@@ -20,6 +21,7 @@ mod output;
 mod revision;
 mod show;
 mod stamp;
+mod status;
 mod upgrade;
 mod via_alembic;
 
@@ -78,6 +80,10 @@ pub enum Command {
     Blame(blame::BlameArgs),
     /// Query revision authorship: by author, date, branch label or graph range.
     Audit(audit::AuditArgs),
+    /// Every revision with its state in the database (applied, pending, failed...), oldest first.
+    Status(status::StatusArgs),
+    /// Create, drop or reset (drop, create, upgrade head) the database itself.
+    Database(database_cmd::DatabaseArgs),
 }
 
 /// Parses arguments, runs the command, prints errors; returns the process exit code.
@@ -103,6 +109,8 @@ pub fn main() -> ExitCode {
         Command::Current(args) => current::run(&ctx, args),
         Command::Blame(args) => blame::run(&ctx, args),
         Command::Audit(args) => audit::run(&ctx, args),
+        Command::Status(args) => status::run(&ctx, args),
+        Command::Database(args) => database_cmd::run(&ctx, args),
     };
     match result {
         Ok(code) => code,

@@ -6,6 +6,7 @@
 //! connection options, table DDL, placeholders and the lock. Everything else here is
 //! written once and dispatched over the [`Conn`] enum.
 
+pub mod admin;
 mod audit_log;
 pub mod book;
 pub mod mysql;
