@@ -19,6 +19,7 @@ mod git_fixture;
 mod git_library;
 mod script_injection;
 mod security;
+mod status_cli;
 
 mod server_smoke {
     use super::support::{Server, TestDb};
