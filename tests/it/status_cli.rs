@@ -513,3 +513,59 @@ fn init_writes_gitignore_lines_once() {
     );
     assert!(!dir.path().join(".gitignore").exists());
 }
+
+/// Runs `migrate ARGS` on a pseudo-terminal (util-linux `script`), answering `answer`.
+fn on_terminal(dir: &Path, args: &[&str], answer: &str) -> (i32, String) {
+    use std::io::Write;
+    let bin = assert_cmd::cargo::cargo_bin("migrate");
+    let quote = |s: &str| format!("'{}'", s.replace('\'', "'\\''"));
+    let mut line = quote(&bin.display().to_string());
+    for a in args {
+        line.push(' ');
+        line.push_str(&quote(a));
+    }
+    let mut child = std::process::Command::new("script")
+        .args(["-qec", &line, "/dev/null"])
+        .current_dir(dir)
+        .env_remove("DATABASE_URL")
+        .env("NO_COLOR", "1")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("util-linux `script` runs (it gives the test a terminal)");
+    let mut stdin = child.stdin.take().expect("stdin");
+    stdin.write_all(answer.as_bytes()).expect("answer written");
+    drop(stdin);
+    let out = child.wait_with_output().expect("script finished");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+    )
+}
+
+#[test]
+fn drop_asks_on_a_terminal_and_only_yes_drops() {
+    let dir = super::support::project(&[]);
+    let db = dir.path().join("asked.db");
+    let url = format!("sqlite://{}", db.display());
+    ok(dir.path(), &["--database-url", &url, "database", "create"]);
+    let (code, out) = on_terminal(
+        dir.path(),
+        &["--database-url", &url, "database", "drop"],
+        "n\n",
+    );
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains(&format!("Drop database {url}? [y/N]")),
+        "{out}"
+    );
+    assert!(out.contains("was not dropped"), "{out}");
+    assert!(db.is_file(), "dropped after answering n");
+    let (code, out) = on_terminal(
+        dir.path(),
+        &["--database-url", &url, "database", "drop"],
+        "y\n",
+    );
+    assert_eq!(code, 0, "{out}");
+    assert!(!db.exists(), "not dropped after answering y: {out}");
+}
