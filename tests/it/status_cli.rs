@@ -569,3 +569,32 @@ fn drop_asks_on_a_terminal_and_only_yes_drops() {
     assert_eq!(code, 0, "{out}");
     assert!(!db.exists(), "not dropped after answering y: {out}");
 }
+
+/// A version row with no file hides its ancestors from the graph: the log says they are
+/// applied (their newest step is a successful upgrade), so they are not shown pending.
+#[test]
+fn revisions_below_a_row_with_no_file_stay_applied() {
+    let dir = super::support::project(&[
+        ("r1_one.yaml", &revision_yaml("r1", None, "one")),
+        ("r2_two.yaml", &revision_yaml("r2", Some("r1"), "two")),
+        ("r3_three.yaml", &revision_yaml("r3", Some("r2"), "three")),
+        ("r4_four.yaml", &revision_yaml("r4", Some("r3"), "four")),
+    ]);
+    let url = format!("sqlite://{}", dir.path().join("gone.db").display());
+    ok(dir.path(), &["--database-url", &url, "upgrade", "r3"]);
+    ok(dir.path(), &["--database-url", &url, "downgrade", "r2"]);
+    ok(dir.path(), &["--database-url", &url, "upgrade", "r3"]);
+    std::fs::remove_file(dir.path().join("revisions/r3_three.yaml")).expect("removed");
+    std::fs::write(
+        dir.path().join("revisions/r4_four.yaml"),
+        revision_yaml("r4", Some("r2"), "four"),
+    )
+    .expect("r4 now on r2");
+    let (order, rows) = status_json(dir.path(), &url);
+    assert_eq!(order, ["r1", "r2", "r4", "r3"]);
+    assert_eq!(rows["r1"]["state"], "applied");
+    assert_eq!(rows["r2"]["state"], "applied");
+    assert_eq!(rows["r4"]["state"], "pending");
+    assert_eq!(rows["r3"]["state"], "file_missing");
+    assert!(rows["r3"]["applied_at"].is_string(), "{}", rows["r3"]);
+}
