@@ -134,6 +134,30 @@ pub fn resolve_failure(e: migrate::core::PlanError) -> Failure {
         ))
         .hint("specify a revision, '<branchname>@head' to narrow to one branch, or 'heads' for all heads")
         .hint("run `migrate merge` to join the heads into one"),
+        PlanError::Resolve(e @ ResolveError::AmbiguousWalk { .. }) => {
+            let ResolveError::AmbiguousWalk {
+                choices,
+                down,
+                remaining,
+                ..
+            } = &e
+            else {
+                unreachable!("matched above")
+            };
+            let sign = if *down { '-' } else { '+' };
+            let targets: Vec<String> = choices
+                .iter()
+                .map(|c| match remaining {
+                    0 => format!("`{c}`"),
+                    r => format!("`{c}{sign}{r}`"),
+                })
+                .collect();
+            let which = if *down { "parent" } else { "child" };
+            Failure::new(e.to_string()).hint(format!(
+                "a relative step can't choose a {which} for you; name the branch instead: {}",
+                targets.join(" or ")
+            ))
+        }
         other => Failure::new(other.to_string()),
     }
 }
