@@ -3,6 +3,7 @@
 //! It produces the same core [`crate::core::Revision`] as the YAML reader, with
 //! [`crate::core::Body::Python`] recorded so commands that need SQL can refuse cleanly.
 
+pub mod ini;
 pub mod python;
 pub mod revisions;
 
