@@ -62,7 +62,7 @@ impl Context {
     pub fn new(args: &GlobalArgs) -> Result<Self, Failure> {
         let cwd = std::env::current_dir()
             .map_err(|e| Failure::new(format!("can't read the working directory: {e}")))?;
-        let config = files::find_config(&cwd, args.config.as_deref())?;
+        let config = files::find_config(&cwd, args.config.as_deref(), None)?;
         let dir = config.revisions_dir(&cwd, args.revisions.as_deref());
         let revisions_dir = relative_to(&dir, &cwd);
         let source = Source::Yaml(revisions_dir.clone());

@@ -11,6 +11,7 @@ pub mod book;
 pub mod mysql;
 pub mod postgres;
 pub mod split;
+pub mod sqlalchemy;
 pub mod sqlite;
 pub mod url;
 
