@@ -51,14 +51,41 @@ pub fn offline_dialect(ctx: &Context, flag: Option<&str>) -> Result<Dialect, Fai
 
 /// The database URL by precedence: flag, `DATABASE_URL`, config, default.
 pub fn database_url(ctx: &Context) -> Result<DatabaseUrl, Failure> {
-    let env = std::env::var("DATABASE_URL").ok();
+    let env = std::env::var("DATABASE_URL").ok().filter(|e| !e.is_empty());
+    // An Alembic project's `sqlalchemy.url`, translated only when it is the one in
+    // effect (the template's `driver://user:pass@localhost/dbname` placeholder must not
+    // fail a command given --database-url).
+    let translated = match (&ctx.config.alembic, &ctx.database_url, &env) {
+        (Some(a), None, None) if ctx.config.settings.database_url.is_none() => {
+            match a.sqlalchemy_url.as_deref() {
+                Some(sqla) => Some(
+                    db::sqlalchemy::from_sqlalchemy(sqla, &ctx.config.dir).map_err(|e| {
+                        Failure::usage(format!("sqlalchemy.url in {}: {e}", config_name(ctx)))
+                            .hint("pass --database-url or set DATABASE_URL to override it")
+                    })?,
+                ),
+                None => None,
+            }
+        }
+        _ => None,
+    };
     let inputs = UrlInputs {
         flag: ctx.database_url.as_deref(),
         env: env.as_deref(),
-        config: ctx.config.settings.database_url.as_deref(),
+        config: translated
+            .as_deref()
+            .or(ctx.config.settings.database_url.as_deref()),
         config_dir: ctx.config.path.as_ref().map(|_| ctx.config.dir.as_path()),
     };
     db::choose_url(&inputs).map_err(|e| Failure::usage(e.to_string()))
+}
+
+/// The config file's name, for messages.
+fn config_name(ctx: &Context) -> String {
+    ctx.config
+        .path
+        .as_deref()
+        .map_or_else(|| "the config".to_owned(), |p| p.display().to_string())
 }
 
 /// The version and log table names from the config.
