@@ -143,8 +143,8 @@ fn py_format(value: &str, here: &str) -> Result<String, String> {
         } else if let Some(after) = rest.strip_prefix("%(here)s") {
             out.push_str(here);
             rest = after;
-        } else if rest.starts_with("%(") {
-            let name = rest[2..].split(')').next().unwrap_or("");
+        } else if let Some(inner) = rest.strip_prefix("%(") {
+            let name = inner.split(')').next().unwrap_or("");
             return Err(format!(
                 "%({})s is not defined (only %(here)s is); write %% for a literal %",
                 excerpt(name)

@@ -384,7 +384,10 @@ fn env_py_is_optional_and_a_broken_one_does_not_stop_loading() {
         ("a/alembic.ini", "[alembic]\nscript_location = s\n"),
         ("a/s/", ""),
         ("b/alembic.ini", "[alembic]\nscript_location = s\n"),
-        ("b/s/env.py", "x = (\ncontext.configure(version_table=\"vt\")\n"),
+        (
+            "b/s/env.py",
+            "x = (\ncontext.configure(version_table=\"vt\")\n",
+        ),
     ]);
     let a = load(&tmp.path().join("a/alembic.ini"), None).unwrap();
     assert_eq!(a.version_table, None);
