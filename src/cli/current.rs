@@ -74,7 +74,7 @@ pub fn run(ctx: &Context, args: CurrentArgs) -> CmdResult {
             CurrentRow {
                 revision: r.clone(),
                 message: match (&graph, ix) {
-                    (Some(g), Some(ix)) => Some(g.revision(ix).message.clone()),
+                    (Some(g), Some(ix)) => Some(g.revision(ix).summary().to_owned()),
                     _ => None,
                 },
                 is_head: matches!((&graph, ix), (Some(g), Some(ix)) if g.is_head(ix)),

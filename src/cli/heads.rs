@@ -54,7 +54,7 @@ pub fn run(ctx: &Context, args: HeadsArgs) -> CmdResult {
                 let rev = graph.revision(h);
                 HeadJson {
                     revision: rev.id.to_string(),
-                    message: rev.message.clone(),
+                    message: rev.summary().to_owned(),
                     branch_labels: graph.branch_labels(h).map(str::to_owned).collect(),
                     path: rev.origin.path.clone(),
                     origin: origins.get(i).cloned(),
@@ -67,7 +67,7 @@ pub fn run(ctx: &Context, args: HeadsArgs) -> CmdResult {
     for (i, &h) in heads.iter().enumerate() {
         if args.verbose {
             let entry = entry::verbose(&graph, h, ctx.paint);
-            match origins.get(i) {
+            match origins.get(i).filter(|_| !ctx.source.is_alembic()) {
                 Some(o) => text.push_str(&authorship::with_author_line(entry, o)),
                 None => text.push_str(&entry),
             }
@@ -100,7 +100,10 @@ struct BranchJson {
 pub fn run_branches(ctx: &Context, args: BranchesArgs) -> CmdResult {
     let json = text_or_json(ctx, "branches")?;
     let graph = ctx.load_graph()?;
-    let points = (0..graph.len() as Ix).filter(|&i| graph.is_branch_point(i));
+    // In history order (newest first), as Alembic walks them.
+    let order =
+        migrate::core::plan::history(&graph, "base", "heads").map_err(super::resolve_failure)?;
+    let points = order.into_iter().filter(|&i| graph.is_branch_point(i));
     if json {
         let out: Vec<BranchJson> = points
             .map(|b| BranchJson {
