@@ -102,25 +102,31 @@ pub fn run(ctx: &Context, args: CurrentArgs) -> CmdResult {
         if args.verbose {
             text.push_str(&format!("Current revision(s) for {url}:\n"));
         }
-        for (r, row) in out.iter().zip(&rows) {
-            // An Alembic project: Alembic's own line (`id (head) (branchpoint)`).
-            if let Some((g, ix)) = graph
-                .as_ref()
-                .filter(|_| ctx.source.is_alembic())
-                .and_then(|g| Some((g, g.find(row)?)))
-            {
+        // An Alembic project: Alembic's own lines, for what Alembic calls current.
+        let alembic_view = graph
+            .as_ref()
+            .filter(|_| ctx.source.is_alembic())
+            .and_then(|g| {
+                let ixs: Option<Vec<_>> = rows.iter().map(|r| g.find(r)).collect();
+                Some((g, g.all_current(&ixs?)))
+            });
+        if let Some((g, shown)) = alembic_view {
+            let tree = super::entry::LineParts {
+                tree: true,
+                ..Default::default()
+            };
+            for ix in shown {
                 if args.verbose {
                     text.push_str(&super::entry::verbose(g, ix, ctx.paint));
                 } else {
-                    let tree = super::entry::LineParts {
-                        tree: true,
-                        ..Default::default()
-                    };
                     text.push_str(&super::entry::one_line(g, ix, ctx.paint, tree));
                 }
                 text.push('\n');
-                continue;
             }
+            write_stdout(&text)?;
+            return check_heads(ctx, args.check_heads, graph, &rows);
+        }
+        for r in &out {
             let mut line = ctx.paint.id(&r.revision);
             if r.is_head {
                 line.push_str(&format!(" {}", ctx.paint.flag("(head)")));
@@ -136,9 +142,19 @@ pub fn run(ctx: &Context, args: CurrentArgs) -> CmdResult {
         }
         write_stdout(&text)?;
     }
-    if args.check_heads {
+    check_heads(ctx, args.check_heads, graph, &rows)
+}
+
+/// `--check-heads`: exit 1 unless the database is at every head.
+fn check_heads(
+    ctx: &Context,
+    wanted: bool,
+    graph: Option<RevisionGraph>,
+    rows: &[String],
+) -> CmdResult {
+    if wanted {
         let graph = graph.ok_or_else(|| Failure::new("the revisions don't load"))?;
-        let applied = database::applied(&graph, &rows, ctx).map_err(Failure::new)?;
+        let applied = database::applied(&graph, rows, ctx).map_err(Failure::new)?;
         let pending = plan::upgrade(&graph, &applied, "heads").map_err(super::resolve_failure)?;
         if !pending.is_empty() {
             eprintln!(
