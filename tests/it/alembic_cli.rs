@@ -327,3 +327,59 @@ fn a_pyproject_project_with_two_version_locations_reads_the_same() {
         ],
     );
 }
+
+#[test]
+fn every_bad_module_is_one_exact_error_and_a_disagreeing_revises_only_a_warning() {
+    let (_tmp, root) = init("generic");
+    set_ini(
+        &root.join("alembic.ini"),
+        "version_locations",
+        "%(here)s/migrations/versions:%(here)s/more",
+    );
+    let v = root.join("migrations/versions");
+    let more = root.join("more");
+    std::fs::create_dir_all(&more).unwrap();
+    let write = |p: std::path::PathBuf, text: &str| std::fs::write(p, text).unwrap();
+    write(
+        v.join("a1_good.py"),
+        "\"\"\"good\n\nRevises: zz\n\"\"\"\nrevision = \"a1\"\ndown_revision = None\n",
+    );
+    // Only the warning: check passes.
+    let (code, out, err) = run(&root, &["check"]);
+    assert_eq!(code, 0, "{out}{err}");
+    let r = root.display().to_string();
+    assert_eq!(
+        out,
+        format!("{r}/migrations/versions/a1_good.py:6: warning: the docstring says `Revises: zz` but down_revision is None; the assignment is what Alembic and migrate use\nOK: 1 revision(s), head a1\n")
+    );
+    write(
+        v.join("b1_broken.py"),
+        "revision = \"b1\"\ndown_revision = \"a1\"\ndef upgrade(:\n    pass\n",
+    );
+    write(
+        v.join("c1_call.py"),
+        "revision = \"c1\"\ndown_revision = compute(\"a1\")\n",
+    );
+    write(v.join("d1_nodown.py"), "revision = \"d1\"\n");
+    write(
+        v.join("e1_empty.py"),
+        "revision = \"e1\"\ndown_revision = ''\n",
+    );
+    write(
+        more.join("a1_dup.py"),
+        "revision = \"a1\"\ndown_revision = None\n",
+    );
+    let (code, out, err) = run(&root, &["check"]);
+    assert_eq!(code, 1, "{out}{err}");
+    let expected = [
+        format!("{r}/migrations/versions/b1_broken.py:3: invalid Python syntax: expected ')' (line 3, column 13)"),
+        format!("{r}/migrations/versions/c1_call.py:2: down_revision is `compute(\"a1\")`, which can't be read without running Python; write a string literal (or a name imported from a module of this repository that assigns one)"),
+        format!("{r}/migrations/versions/d1_nodown.py: no module-level `down_revision` assignment (use `down_revision = None` for a base); Alembic fails on this file with AttributeError"),
+        format!("{r}/migrations/versions/e1_empty.py:2: down_revision '' is an empty string (Alembic fails with KeyError: ''); use None for a base"),
+        format!("{r}/migrations/versions/a1_good.py:6: warning: the docstring says `Revises: zz` but down_revision is None; the assignment is what Alembic and migrate use"),
+        format!("{r}/more/a1_dup.py:1: revision a1 is declared twice: in {r}/migrations/versions/a1_good.py:5 and in {r}/more/a1_dup.py:1"),
+    ];
+    let got: Vec<&str> = out.lines().collect();
+    assert_eq!(got, expected, "{out}");
+    assert_eq!(err, "6 problem(s) found\n");
+}
