@@ -268,14 +268,15 @@ impl Parser<'_, '_> {
                 let (Value::Str(pattern), Value::Str(text)) = (arg(0), arg(1)) else {
                     return Err(self.unsupported());
                 };
-                let trim =
-                    match pattern.as_str() {
-                        r",\s*" => true,
-                        "," => false,
-                        _ => return Err(format!(
+                let trim = match pattern.as_str() {
+                    r",\s*" => true,
+                    "," => false,
+                    _ => {
+                        return Err(format!(
                             "re.split pattern `{pattern}` is not supported in a revision template"
-                        )),
-                    };
+                        ))
+                    }
+                };
                 Ok(Value::List(
                     text.split(',')
                         .enumerate()
