@@ -1,6 +1,7 @@
 //! The command line: clap definitions and all output. One file per command, each with
 //! its `<Verb>Args` and one `run` function; shared options live in [`GlobalArgs`].
 
+mod alembic_write;
 mod audit;
 mod authorship;
 mod autogen;
