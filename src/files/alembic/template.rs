@@ -53,6 +53,9 @@ pub fn render(template: &str, vars: &Vars<'_>) -> Result<String, TemplateError> 
     Ok(out)
 }
 
+/// One arm of an `% if`: its condition (line, expression; `None` for `% else`) and body.
+type Branch = (Option<(usize, String)>, Vec<Node>);
+
 /// One piece of a template.
 #[derive(Debug)]
 enum Node {
