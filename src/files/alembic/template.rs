@@ -65,7 +65,7 @@ enum Node {
         expr: String,
     },
     If {
-        branches: Vec<(Option<(usize, String)>, Vec<Node>)>,
+        branches: Vec<Branch>,
     },
     For {
         line: usize,
