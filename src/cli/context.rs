@@ -115,6 +115,11 @@ impl Context {
         })
     }
 
+    /// Refuses a format the command does not produce: `Ok(true)` for JSON.
+    pub fn text_or_json(&self, command: &str) -> Result<bool, Failure> {
+        super::output::text_or_json_format(self.format, command)
+    }
+
     /// Loads the revisions and builds the graph; any problem fails the command, with
     /// every problem listed.
     pub fn load_graph(&self) -> Result<RevisionGraph, Failure> {

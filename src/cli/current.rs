@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use super::context::Context;
 use super::database;
-use super::output::{print_json, text_or_json, write_stdout, CmdResult, Failure, EXIT_PROBLEM};
+use super::output::{print_json, write_stdout, CmdResult, Failure, EXIT_PROBLEM};
 
 #[derive(Debug, clap::Args)]
 pub struct CurrentArgs {
@@ -29,7 +29,7 @@ struct CurrentRow {
 }
 
 pub fn run(ctx: &Context, args: CurrentArgs) -> CmdResult {
-    let json = text_or_json(ctx, "current")?;
+    let json = ctx.text_or_json("current")?;
     // A broken revision set must not hide what the database says.
     let graph: Option<RevisionGraph> = match ctx.load_graph() {
         Ok(g) => Some(g),

@@ -9,7 +9,7 @@ use serde::Serialize;
 use super::authorship;
 use super::context::Context;
 use super::entry;
-use super::output::{print_json, text_or_json, write_stdout, CmdResult};
+use super::output::{print_json, write_stdout, CmdResult};
 
 #[derive(Debug, clap::Args)]
 pub struct HeadsArgs {
@@ -33,7 +33,7 @@ struct HeadJson {
 }
 
 pub fn run(ctx: &Context, args: HeadsArgs) -> CmdResult {
-    let json = text_or_json(ctx, "heads")?;
+    let json = ctx.text_or_json("heads")?;
     let graph = ctx.load_graph()?;
     let heads: &[Ix] = if args.resolve_dependencies {
         graph.real_heads()
@@ -98,7 +98,7 @@ struct BranchJson {
 }
 
 pub fn run_branches(ctx: &Context, args: BranchesArgs) -> CmdResult {
-    let json = text_or_json(ctx, "branches")?;
+    let json = ctx.text_or_json("branches")?;
     let graph = ctx.load_graph()?;
     // In history order (newest first), as Alembic walks them.
     let order =

@@ -4,7 +4,7 @@ use migrate::core::{plan, Ix, PlanError, ResolveError, RevisionGraph};
 
 use super::context::Context;
 use super::entry::{self, Entry};
-use super::output::{print_json, text_or_json, write_lines, CmdResult, Failure};
+use super::output::{print_json, write_lines, CmdResult, Failure};
 
 /// `-r START:END`, shared by `history` and `audit`.
 #[derive(Debug, Clone, clap::Args)]
@@ -78,7 +78,7 @@ pub fn split_range(range: Option<&str>) -> Result<(String, String), Failure> {
 }
 
 pub fn run(ctx: &Context, args: HistoryArgs) -> CmdResult {
-    let json = text_or_json(ctx, "history")?;
+    let json = ctx.text_or_json("history")?;
     let graph = ctx.load_graph()?;
     let revs = args.range.revisions(&graph)?;
     let current: Vec<String> = if args.indicate_current {

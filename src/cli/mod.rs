@@ -86,7 +86,7 @@ pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let ctx = match Context::new(&cli.global) {
         Ok(ctx) => ctx,
-        Err(failure) => return failure.report(None),
+        Err(failure) => return failure.report(),
     };
     let result = match cli.command {
         Command::Init(args) => init::run(&ctx, args),
@@ -107,7 +107,7 @@ pub fn main() -> ExitCode {
     };
     match result {
         Ok(code) => code,
-        Err(failure) => failure.report(Some(&ctx)),
+        Err(failure) => failure.report(),
     }
 }
 
