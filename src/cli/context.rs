@@ -96,11 +96,12 @@ impl Context {
         };
         if let Some(a) = &config.alembic {
             if config.settings.version_table.is_none() {
-                config.settings.version_table = Some(
-                    a.version_table
-                        .clone()
-                        .unwrap_or_else(|| "alembic_version".to_owned()),
-                );
+                let table = a.version_table.as_deref().unwrap_or("alembic_version");
+                // env.py's version_table_schema: the table in that schema.
+                config.settings.version_table = Some(match &a.version_table_schema {
+                    Some(schema) => format!("{schema}.{table}"),
+                    None => table.to_owned(),
+                });
             }
         }
         Ok(Self {

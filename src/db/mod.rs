@@ -804,13 +804,6 @@ pub fn os_identity() -> String {
     format!("{user}@{host}")
 }
 
-/// The commit checked out in the git repository holding `dir`, if there is one.
-pub fn git_head(dir: &Path) -> Option<String> {
-    let repo = git2::Repository::discover(dir).ok()?;
-    let commit = repo.head().ok()?.peel_to_commit().ok()?;
-    Some(commit.id().to_string())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -61,7 +61,7 @@ impl RunContext {
         Self {
             os_identity: crate::db::os_identity(),
             tool_version: env!("CARGO_PKG_VERSION").to_owned(),
-            git_commit: crate::db::git_head(revisions_dir),
+            git_commit: crate::git::head_of(revisions_dir),
         }
     }
 }
