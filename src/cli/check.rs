@@ -8,7 +8,7 @@ use migrate::schema::{autogen, render_migration, Change};
 
 use super::autogen as autogen_cli;
 use super::context::Context;
-use super::output::{print_json, text_or_json, write_stdout, CmdResult, Failure, EXIT_PROBLEM};
+use super::output::{print_json, write_stdout, CmdResult, Failure, EXIT_PROBLEM};
 
 #[derive(Debug, clap::Args)]
 pub struct CheckArgs {
@@ -59,7 +59,7 @@ pub fn graph_problems(ctx: &Context) -> Result<(Option<RevisionGraph>, Vec<Probl
 }
 
 pub fn run(ctx: &Context, args: CheckArgs) -> CmdResult {
-    let json = text_or_json(ctx, "check")?;
+    let json = ctx.text_or_json("check")?;
     let (graph, mut problems) = graph_problems(ctx)?;
     let mut models = None;
     if let Some(graph) = &graph {

@@ -62,20 +62,63 @@ impl Context {
     pub fn new(args: &GlobalArgs) -> Result<Self, Failure> {
         let cwd = std::env::current_dir()
             .map_err(|e| Failure::new(format!("can't read the working directory: {e}")))?;
-        let config = files::find_config(&cwd, args.config.as_deref())?;
-        let dir = config.revisions_dir(&cwd, args.revisions.as_deref());
-        let revisions_dir = relative_to(&dir, &cwd);
-        let source = Source::Yaml(revisions_dir.clone());
+        let mut config = files::find_config(&cwd, args.config.as_deref(), args.name.as_deref())?;
+        let (revisions_dir, source, alembic) = match &config.alembic {
+            Some(a) => {
+                if args.revisions.is_some() {
+                    return Err(Failure::usage(
+                        "--revisions is for migrate's YAML projects; an Alembic project's version locations come from its config",
+                    ));
+                }
+                for w in &a.warnings {
+                    eprintln!("warning: {w}");
+                }
+                let project = AlembicProject {
+                    config_file: config.path.clone().unwrap_or_default(),
+                    name: args.name.clone(),
+                };
+                (
+                    relative_to(&a.script_location, &cwd),
+                    Source::Alembic(a.version_locations.clone()),
+                    Some(project),
+                )
+            }
+            None => {
+                if args.name.is_some() {
+                    return Err(Failure::usage(
+                        "-n/--name picks a section of an alembic.ini; this project has none",
+                    ));
+                }
+                let dir = config.revisions_dir(&cwd, args.revisions.as_deref());
+                let revisions_dir = relative_to(&dir, &cwd);
+                (revisions_dir.clone(), Source::Yaml(revisions_dir), None)
+            }
+        };
+        if let Some(a) = &config.alembic {
+            if config.settings.version_table.is_none() {
+                let table = a.version_table.as_deref().unwrap_or("alembic_version");
+                // env.py's version_table_schema: the table in that schema.
+                config.settings.version_table = Some(match &a.version_table_schema {
+                    Some(schema) => format!("{schema}.{table}"),
+                    None => table.to_owned(),
+                });
+            }
+        }
         Ok(Self {
             cwd,
             config,
             revisions_dir,
             source,
-            alembic: None,
+            alembic,
             format: args.format,
             paint: Paint(args.color.enabled() && args.format == Format::Text),
             database_url: args.database_url.clone(),
         })
+    }
+
+    /// Refuses a format the command does not produce: `Ok(true)` for JSON.
+    pub fn text_or_json(&self, command: &str) -> Result<bool, Failure> {
+        super::output::text_or_json_format(self.format, command)
     }
 
     /// Loads the revisions and builds the graph; any problem fails the command, with

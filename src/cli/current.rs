@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use super::context::Context;
 use super::database;
-use super::output::{print_json, text_or_json, write_stdout, CmdResult, Failure, EXIT_PROBLEM};
+use super::output::{print_json, write_stdout, CmdResult, Failure, EXIT_PROBLEM};
 
 #[derive(Debug, clap::Args)]
 pub struct CurrentArgs {
@@ -29,7 +29,7 @@ struct CurrentRow {
 }
 
 pub fn run(ctx: &Context, args: CurrentArgs) -> CmdResult {
-    let json = text_or_json(ctx, "current")?;
+    let json = ctx.text_or_json("current")?;
     // A broken revision set must not hide what the database says.
     let graph: Option<RevisionGraph> = match ctx.load_graph() {
         Ok(g) => Some(g),
@@ -74,7 +74,7 @@ pub fn run(ctx: &Context, args: CurrentArgs) -> CmdResult {
             CurrentRow {
                 revision: r.clone(),
                 message: match (&graph, ix) {
-                    (Some(g), Some(ix)) => Some(g.revision(ix).message.clone()),
+                    (Some(g), Some(ix)) => Some(g.revision(ix).summary().to_owned()),
                     _ => None,
                 },
                 is_head: matches!((&graph, ix), (Some(g), Some(ix)) if g.is_head(ix)),
@@ -102,25 +102,31 @@ pub fn run(ctx: &Context, args: CurrentArgs) -> CmdResult {
         if args.verbose {
             text.push_str(&format!("Current revision(s) for {url}:\n"));
         }
-        for (r, row) in out.iter().zip(&rows) {
-            // An Alembic project: Alembic's own line (`id (head) (branchpoint)`).
-            if let Some((g, ix)) = graph
-                .as_ref()
-                .filter(|_| ctx.source.is_alembic())
-                .and_then(|g| Some((g, g.find(row)?)))
-            {
+        // An Alembic project: Alembic's own lines, for what Alembic calls current.
+        let alembic_view = graph
+            .as_ref()
+            .filter(|_| ctx.source.is_alembic())
+            .and_then(|g| {
+                let ixs: Option<Vec<_>> = rows.iter().map(|r| g.find(r)).collect();
+                Some((g, g.all_current(&ixs?)))
+            });
+        if let Some((g, shown)) = alembic_view {
+            let tree = super::entry::LineParts {
+                tree: true,
+                ..Default::default()
+            };
+            for ix in shown {
                 if args.verbose {
                     text.push_str(&super::entry::verbose(g, ix, ctx.paint));
                 } else {
-                    let tree = super::entry::LineParts {
-                        tree: true,
-                        ..Default::default()
-                    };
                     text.push_str(&super::entry::one_line(g, ix, ctx.paint, tree));
                 }
                 text.push('\n');
-                continue;
             }
+            write_stdout(&text)?;
+            return check_heads(ctx, args.check_heads, graph, &rows);
+        }
+        for r in &out {
             let mut line = ctx.paint.id(&r.revision);
             if r.is_head {
                 line.push_str(&format!(" {}", ctx.paint.flag("(head)")));
@@ -136,9 +142,19 @@ pub fn run(ctx: &Context, args: CurrentArgs) -> CmdResult {
         }
         write_stdout(&text)?;
     }
-    if args.check_heads {
+    check_heads(ctx, args.check_heads, graph, &rows)
+}
+
+/// `--check-heads`: exit 1 unless the database is at every head.
+fn check_heads(
+    ctx: &Context,
+    wanted: bool,
+    graph: Option<RevisionGraph>,
+    rows: &[String],
+) -> CmdResult {
+    if wanted {
         let graph = graph.ok_or_else(|| Failure::new("the revisions don't load"))?;
-        let applied = database::applied(&graph, &rows, ctx).map_err(Failure::new)?;
+        let applied = database::applied(&graph, rows, ctx).map_err(Failure::new)?;
         let pending = plan::upgrade(&graph, &applied, "heads").map_err(super::resolve_failure)?;
         if !pending.is_empty() {
             eprintln!(

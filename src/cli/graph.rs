@@ -50,7 +50,7 @@ pub fn dot(graph: &RevisionGraph) -> String {
         let mut attrs = vec![format!(
             "label=\"{}\\n{}\"",
             quote_dot(rev.id.as_str()),
-            quote_dot(&rev.message)
+            quote_dot(rev.summary())
         )];
         if graph.is_head(ix) {
             attrs.push("style=bold".into());
@@ -97,7 +97,7 @@ pub fn mermaid(graph: &RevisionGraph) -> String {
             rev.id,
             shape.0,
             rev.id,
-            quote_mermaid(&rev.message),
+            quote_mermaid(rev.summary()),
             shape.1
         ));
     }
@@ -164,7 +164,7 @@ pub fn ascii(graph: &RevisionGraph, paint: Paint) -> Result<String, Failure> {
             "{node_row} {}{} {}\n",
             paint.id(graph.id(ix)),
             entry::flags(graph, ix, paint),
-            graph.revision(ix).message
+            graph.revision(ix).summary()
         ));
         // The first parent continues this lane; further parents open lanes.
         let parents = graph.parents(ix);

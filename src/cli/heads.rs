@@ -9,7 +9,7 @@ use serde::Serialize;
 use super::authorship;
 use super::context::Context;
 use super::entry;
-use super::output::{print_json, text_or_json, write_stdout, CmdResult};
+use super::output::{print_json, write_stdout, CmdResult};
 
 #[derive(Debug, clap::Args)]
 pub struct HeadsArgs {
@@ -33,7 +33,7 @@ struct HeadJson {
 }
 
 pub fn run(ctx: &Context, args: HeadsArgs) -> CmdResult {
-    let json = text_or_json(ctx, "heads")?;
+    let json = ctx.text_or_json("heads")?;
     let graph = ctx.load_graph()?;
     let heads: &[Ix] = if args.resolve_dependencies {
         graph.real_heads()
@@ -54,7 +54,7 @@ pub fn run(ctx: &Context, args: HeadsArgs) -> CmdResult {
                 let rev = graph.revision(h);
                 HeadJson {
                     revision: rev.id.to_string(),
-                    message: rev.message.clone(),
+                    message: rev.summary().to_owned(),
                     branch_labels: graph.branch_labels(h).map(str::to_owned).collect(),
                     path: rev.origin.path.clone(),
                     origin: origins.get(i).cloned(),
@@ -67,7 +67,7 @@ pub fn run(ctx: &Context, args: HeadsArgs) -> CmdResult {
     for (i, &h) in heads.iter().enumerate() {
         if args.verbose {
             let entry = entry::verbose(&graph, h, ctx.paint);
-            match origins.get(i) {
+            match origins.get(i).filter(|_| !ctx.source.is_alembic()) {
                 Some(o) => text.push_str(&authorship::with_author_line(entry, o)),
                 None => text.push_str(&entry),
             }
@@ -98,9 +98,12 @@ struct BranchJson {
 }
 
 pub fn run_branches(ctx: &Context, args: BranchesArgs) -> CmdResult {
-    let json = text_or_json(ctx, "branches")?;
+    let json = ctx.text_or_json("branches")?;
     let graph = ctx.load_graph()?;
-    let points = (0..graph.len() as Ix).filter(|&i| graph.is_branch_point(i));
+    // In history order (newest first), as Alembic walks them.
+    let order =
+        migrate::core::plan::history(&graph, "base", "heads").map_err(super::resolve_failure)?;
+    let points = order.into_iter().filter(|&i| graph.is_branch_point(i));
     if json {
         let out: Vec<BranchJson> = points
             .map(|b| BranchJson {

@@ -4,7 +4,7 @@ use migrate::core::{plan, Ix, PlanError, ResolveError, RevisionGraph};
 
 use super::context::Context;
 use super::entry::{self, Entry};
-use super::output::{print_json, text_or_json, write_lines, CmdResult, Failure};
+use super::output::{print_json, write_lines, CmdResult, Failure};
 
 /// `-r START:END`, shared by `history` and `audit`.
 #[derive(Debug, Clone, clap::Args)]
@@ -78,7 +78,7 @@ pub fn split_range(range: Option<&str>) -> Result<(String, String), Failure> {
 }
 
 pub fn run(ctx: &Context, args: HistoryArgs) -> CmdResult {
-    let json = text_or_json(ctx, "history")?;
+    let json = ctx.text_or_json("history")?;
     let graph = ctx.load_graph()?;
     let revs = args.range.revisions(&graph)?;
     let current: Vec<String> = if args.indicate_current {
@@ -101,18 +101,21 @@ pub fn run(ctx: &Context, args: HistoryArgs) -> CmdResult {
         let out: Vec<Entry> = revs.iter().map(|&r| Entry::new(&graph, r)).collect();
         return print_json(&out);
     }
-    let authorship = if args.verbose {
+    // An Alembic project's verbose text is Alembic's, line for line: no Author line.
+    let authorship = if args.verbose && !ctx.source.is_alembic() {
         Some(super::authorship::load(ctx))
     } else {
         None
     };
     // Streamed line by line: 100,000 revisions are never one string in memory.
     write_lines(revs.iter().map(|&r| {
-        if let Some(authorship) = &authorship {
-            // Branches only for heads: one ancestry query per branch is too much per revision.
-            let origin = migrate::git::head_origin(&graph, r, authorship, graph.is_head(r));
-            let entry = entry::verbose(&graph, r, ctx.paint);
-            let mut text = super::authorship::with_author_line(entry, &origin);
+        if args.verbose {
+            let mut text = entry::verbose_marked(&graph, r, ctx.paint, is_current(r));
+            if let Some(authorship) = &authorship {
+                // Branches only for heads: one ancestry query per branch is too much.
+                let origin = migrate::git::head_origin(&graph, r, authorship, graph.is_head(r));
+                text = super::authorship::with_author_line(text, &origin);
+            }
             text.push('\n');
             text
         } else {

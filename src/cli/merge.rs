@@ -67,7 +67,7 @@ pub fn run(ctx: &Context, args: MergeArgs) -> CmdResult {
             ));
         }
     }
-    let id = new_identity(&graph, args.rev_id.as_deref(), &args.branch_labels)?;
+    let id = new_identity(ctx, &graph, args.rev_id.as_deref(), &args.branch_labels)?;
     let message = match args.message {
         Some(m) => m,
         None => {
@@ -82,5 +82,5 @@ pub fn run(ctx: &Context, args: MergeArgs) -> CmdResult {
         .collect();
     let mut rev = blank_revision(id, parent_ids, &message);
     rev.branch_labels = args.branch_labels;
-    write_new(ctx, &rev)
+    write_new(ctx, &graph, &rev, None)
 }

@@ -1,6 +1,7 @@
 //! The command line: clap definitions and all output. One file per command, each with
 //! its `<Verb>Args` and one `run` function; shared options live in [`GlobalArgs`].
 
+mod alembic_write;
 mod audit;
 mod authorship;
 mod autogen;
@@ -91,7 +92,7 @@ pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let ctx = match Context::new(&cli.global) {
         Ok(ctx) => ctx,
-        Err(failure) => return failure.report(None),
+        Err(failure) => return failure.report(),
     };
     let result = match cli.command {
         Command::Init(args) => init::run(&ctx, args),
@@ -114,7 +115,7 @@ pub fn main() -> ExitCode {
     };
     match result {
         Ok(code) => code,
-        Err(failure) => failure.report(Some(&ctx)),
+        Err(failure) => failure.report(),
     }
 }
 
@@ -142,6 +143,30 @@ pub fn resolve_failure(e: migrate::core::PlanError) -> Failure {
         ))
         .hint("specify a revision, '<branchname>@head' to narrow to one branch, or 'heads' for all heads")
         .hint("run `migrate merge` to join the heads into one"),
+        PlanError::Resolve(e @ ResolveError::AmbiguousWalk { .. }) => {
+            let ResolveError::AmbiguousWalk {
+                choices,
+                down,
+                remaining,
+                ..
+            } = &e
+            else {
+                unreachable!("matched above")
+            };
+            let sign = if *down { '-' } else { '+' };
+            let targets: Vec<String> = choices
+                .iter()
+                .map(|c| match remaining {
+                    0 => format!("`{c}`"),
+                    r => format!("`{c}{sign}{r}`"),
+                })
+                .collect();
+            let which = if *down { "parent" } else { "child" };
+            Failure::new(e.to_string()).hint(format!(
+                "a relative step can't choose a {which} for you; name the branch instead: {}",
+                targets.join(" or ")
+            ))
+        }
         other => Failure::new(other.to_string()),
     }
 }

@@ -7,8 +7,6 @@ use std::process::ExitCode;
 use migrate::core::Problem;
 use serde::Serialize;
 
-use super::context::Context;
-
 /// Output format of commands that report data.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
@@ -82,7 +80,7 @@ impl Failure {
     }
 
     /// Prints the failure on stderr and returns its exit code.
-    pub fn report(self, _ctx: Option<&Context>) -> ExitCode {
+    pub fn report(self) -> ExitCode {
         let mut err = std::io::stderr().lock();
         match self {
             Failure::Error {
@@ -156,9 +154,9 @@ pub fn write_lines<I: IntoIterator<Item = String>>(lines: I) -> CmdResult {
     )
 }
 
-/// Refuses a format a command does not produce.
-pub fn text_or_json(ctx: &Context, command: &str) -> Result<bool, Failure> {
-    match ctx.format {
+/// Refuses a format a command does not produce: `Ok(true)` for JSON.
+pub fn text_or_json_format(format: Format, command: &str) -> Result<bool, Failure> {
+    match format {
         Format::Text => Ok(false),
         Format::Json => Ok(true),
         Format::Csv => Err(Failure::usage(format!(

@@ -33,15 +33,22 @@ pub struct RevisionArgs {
     /// models file's schema; writes nothing when there is no difference.
     #[arg(long)]
     pub autogenerate: bool,
+    /// An Alembic project with several version locations: the one to write to.
+    #[arg(long, value_name = "DIR")]
+    pub version_path: Option<std::path::PathBuf>,
 }
 
 /// Checks a new revision's id and labels against the graph.
 pub fn new_identity(
+    ctx: &Context,
     graph: &RevisionGraph,
     rev_id: Option<&str>,
     labels: &[String],
 ) -> Result<RevisionId, Failure> {
+    // An Alembic project takes Alembic's ids and labels (any string), YAML its own.
+    let alembic = ctx.source.is_alembic();
     let id = match rev_id {
+        Some(id) if alembic => RevisionId::alembic(id).map_err(Failure::usage)?,
         Some(id) => RevisionId::parse(id).map_err(Failure::usage)?,
         None => loop {
             let id = RevisionId::generate();
@@ -57,7 +64,9 @@ pub fn new_identity(
         )));
     }
     for label in labels {
-        validate_name(label, "branch label").map_err(Failure::usage)?;
+        if !alembic {
+            validate_name(label, "branch label").map_err(Failure::usage)?;
+        }
         if let Some(owner) = graph.label_owner(label) {
             return Err(Failure::new(format!(
                 "branch label '{label}' is already used by revision {}",
@@ -73,8 +82,17 @@ pub fn new_identity(
     Ok(id)
 }
 
-/// Writes a new revision file and reports its path.
-pub fn write_new(ctx: &Context, rev: &Revision) -> CmdResult {
+/// Writes a new revision file (a `.py` module on an Alembic project) and reports its
+/// path.
+pub fn write_new(
+    ctx: &Context,
+    graph: &RevisionGraph,
+    rev: &Revision,
+    version_path: Option<&std::path::Path>,
+) -> CmdResult {
+    if let Some(a) = &ctx.config.alembic {
+        return super::alembic_write::write(ctx, a, graph, rev, version_path);
+    }
     let path = files::write_revision(&ctx.revisions_dir, rev).map_err(|e| {
         Failure::new(format!(
             "can't write a revision into {}: {e}",
@@ -139,7 +157,12 @@ pub fn run(ctx: &Context, args: RevisionArgs) -> CmdResult {
     let graph = ctx.load_graph()?;
     let head = args.head.as_deref().unwrap_or("head");
     let parent = parent_of(&graph, head, args.splice)?;
-    let id = new_identity(&graph, args.rev_id.as_deref(), &args.branch_labels)?;
+    if args.autogenerate && ctx.source.is_alembic() {
+        return Err(Failure::usage(
+            "--autogenerate compares migrate's models.yaml; on an Alembic project, whose models are SQLAlchemy's, run `alembic revision --autogenerate`",
+        ));
+    }
+    let id = new_identity(ctx, &graph, args.rev_id.as_deref(), &args.branch_labels)?;
     let resolver = Resolver::new(&graph);
     let mut depends_on = Vec::new();
     for dep in &args.depends_on {
@@ -197,5 +220,5 @@ pub fn run(ctx: &Context, args: RevisionArgs) -> CmdResult {
             }));
         }
     }
-    write_new(ctx, &rev)
+    write_new(ctx, &graph, &rev, args.version_path.as_deref())
 }

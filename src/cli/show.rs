@@ -4,7 +4,7 @@ use migrate::core::{Resolver, Sql};
 
 use super::context::Context;
 use super::entry::{self, Entry};
-use super::output::{print_json, text_or_json, write_stdout, CmdResult, Failure};
+use super::output::{print_json, write_stdout, CmdResult, Failure};
 
 #[derive(Debug, clap::Args)]
 pub struct ShowArgs {
@@ -63,7 +63,7 @@ fn indent(text: &str, pad: &str) -> String {
 }
 
 pub fn run(ctx: &Context, args: ShowArgs) -> CmdResult {
-    let json = text_or_json(ctx, "show")?;
+    let json = ctx.text_or_json("show")?;
     if args.revision.trim().is_empty() {
         return Err(Failure::usage("name a revision to show"));
     }

@@ -11,7 +11,7 @@ use migrate::engine::{self, PlanFailure, TransactionMode};
 
 use super::context::Context;
 use super::database::{self, RunArgs, StderrProgress};
-use super::output::{print_json, text_or_json, CmdResult, Failure};
+use super::output::{print_json, CmdResult, Failure};
 use super::resolve_failure;
 use super::upgrade::{engine_failure, print_script};
 
@@ -39,7 +39,7 @@ pub fn run(ctx: &Context, args: StampArgs) -> CmdResult {
     if args.sql {
         return offline_script(ctx, &args);
     }
-    let json = text_or_json(ctx, "stamp")?;
+    let json = ctx.text_or_json("stamp")?;
     let graph = ctx.load_graph()?;
     let url = database::database_url(ctx)?;
     let targets: Vec<&str> = args.targets.iter().map(String::as_str).collect();

@@ -10,7 +10,7 @@ use serde::Serialize;
 
 use super::context::Context;
 use super::database::{self, RunArgs, StderrProgress, TransactionArg};
-use super::output::{print_json, text_or_json, write_stdout, CmdResult, Failure};
+use super::output::{print_json, write_stdout, CmdResult, Failure};
 
 #[derive(Debug, clap::Args)]
 pub struct UpgradeArgs {
@@ -91,7 +91,7 @@ fn plan_failure(inner: PlanFailure) -> Failure {
 
 /// upgrade and downgrade: online, `--dry-run` or `--sql`.
 pub fn migrate_to(ctx: &Context, direction: Direction, target: &str, mode: &ModeArgs) -> CmdResult {
-    text_or_json(ctx, direction.name())?;
+    ctx.text_or_json(direction.name())?;
     let graph = ctx.load_graph()?;
     migrate_with(ctx, graph, direction, target, mode)
 }
@@ -104,7 +104,7 @@ pub fn migrate_with(
     target: &str,
     mode: &ModeArgs,
 ) -> CmdResult {
-    text_or_json(ctx, direction.name())?;
+    ctx.text_or_json(direction.name())?;
     if let Some(project) = &ctx.alembic {
         return super::via_alembic::run(ctx, project, graph, direction, target, mode);
     }

@@ -578,6 +578,21 @@ impl RevisionGraph {
         })
     }
 
+    /// What Alembic's `current` lists for version rows `rows`: the rows and everything
+    /// they stand on (dependencies included), keeping only the branch tips, in load
+    /// order. A dependency a row stands on is shown though it has no row of its own.
+    pub fn all_current(&self, rows: &[Ix]) -> Vec<Ix> {
+        let under = self.ancestors(rows, true);
+        (0..self.len() as Ix)
+            .filter(|&ix| {
+                under[ix as usize]
+                    && !self.children[ix as usize]
+                        .iter()
+                        .any(|&c| under[c as usize])
+            })
+            .collect()
+    }
+
     /// Marks `from` and all their descendants; `with_dependents` follows `depends_on` too.
     pub fn descendants(&self, from: &[Ix], with_dependents: bool) -> Vec<bool> {
         self.closure(from, |ix, out| {

@@ -27,8 +27,17 @@ pub enum ResolveError {
     NoSuchBranch { label: String },
     #[error("Revision {revision} is not a member of branch '{label}'")]
     NotInBranch { revision: String, label: String },
-    #[error("Ambiguous walk")]
-    AmbiguousWalk,
+    #[error("Ambiguous walk: {} {at} has {} {} ({})", if *.down { "below" } else { "above" }, choices.len(), if *.down { "parents" } else { "children" }, choices.join(", "))]
+    AmbiguousWalk {
+        /// Where the walk forked (`<base>` when above nothing).
+        at: String,
+        /// The revisions the next step could go to.
+        choices: Vec<String>,
+        /// Whether the walk was going down.
+        down: bool,
+        /// Steps still to walk after the fork.
+        remaining: u64,
+    },
     #[error("Relative revision {relative} didn't produce {steps} migrations")]
     RelativeTooFar { relative: String, steps: u64 },
     #[error("Walked too far")]
@@ -361,7 +370,7 @@ impl<'g> Resolver<'g> {
     ) -> Result<Option<Pos>, ResolveError> {
         let g = self.graph;
         let mut at = start;
-        for _ in 0..steps.unsigned_abs() {
+        for done in 0..steps.unsigned_abs() {
             let next: Vec<Pos> = if steps > 0 {
                 let up: Vec<Ix> = match at {
                     Pos::Nothing => g.bases().to_vec(),
@@ -384,7 +393,23 @@ impl<'g> Resolver<'g> {
             match next.as_slice() {
                 [] => return Ok(if no_overwalk { None } else { Some(at) }),
                 [one] => at = *one,
-                _ => return Err(ResolveError::AmbiguousWalk),
+                many => {
+                    return Err(ResolveError::AmbiguousWalk {
+                        at: match at {
+                            Pos::Rev(ix) => g.id(ix).to_owned(),
+                            _ => "<base>".to_owned(),
+                        },
+                        choices: many
+                            .iter()
+                            .map(|p| match p {
+                                Pos::Rev(ix) => g.id(*ix).to_owned(),
+                                _ => "base".to_owned(),
+                            })
+                            .collect(),
+                        down: steps < 0,
+                        remaining: steps.unsigned_abs() - done - 1,
+                    })
+                }
             }
         }
         Ok(Some(at))

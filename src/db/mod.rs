@@ -12,6 +12,7 @@ pub mod book;
 pub mod mysql;
 pub mod postgres;
 pub mod split;
+pub mod sqlalchemy;
 pub mod sqlite;
 pub mod url;
 
@@ -802,13 +803,6 @@ pub fn os_identity() -> String {
     let user = whoami::username().unwrap_or_else(|_| "unknown".into());
     let host = whoami::hostname().unwrap_or_else(|_| "unknown".into());
     format!("{user}@{host}")
-}
-
-/// The commit checked out in the git repository holding `dir`, if there is one.
-pub fn git_head(dir: &Path) -> Option<String> {
-    let repo = git2::Repository::discover(dir).ok()?;
-    let commit = repo.head().ok()?.peel_to_commit().ok()?;
-    Some(commit.id().to_string())
 }
 
 #[cfg(test)]

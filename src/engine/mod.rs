@@ -61,7 +61,7 @@ impl RunContext {
         Self {
             os_identity: crate::db::os_identity(),
             tool_version: env!("CARGO_PKG_VERSION").to_owned(),
-            git_commit: crate::db::git_head(revisions_dir),
+            git_commit: crate::git::head_of(revisions_dir),
         }
     }
 }
@@ -188,10 +188,10 @@ pub fn step_label(graph: &RevisionGraph, step: &Step) -> String {
             ops.join(", ")
         }
     };
-    if rev.message.is_empty() {
+    if rev.summary().is_empty() {
         arrow
     } else {
-        format!("{arrow}, {}", rev.message)
+        format!("{arrow}, {}", rev.summary())
     }
 }
 
@@ -298,7 +298,7 @@ pub fn describe(graph: &RevisionGraph, plan: &Plan) -> Vec<PlannedStep> {
                 PlannedStep {
                     revision: rev.id.to_string(),
                     direction: step.direction,
-                    message: rev.message.clone(),
+                    message: rev.summary().to_owned(),
                 }
             }
             None => PlannedStep {

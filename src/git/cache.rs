@@ -6,14 +6,22 @@
 //! boundary it was computed with; a different boundary, format version or directory
 //! means the cache is ignored and rebuilt. Failing to read or write it is a warning.
 
+use std::collections::HashMap;
 use std::path::PathBuf;
 
 use git2::Oid;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use super::history::State;
 use super::{CommitInfo, GitRepo};
+
+/// What authorship knows at one commit, before `.mailmap` is applied.
+#[derive(Debug, Default, Clone)]
+pub(super) struct State {
+    pub commits: Vec<CommitInfo>,
+    /// Repository-relative path → (added, last changed) indices into `commits`.
+    pub files: HashMap<String, (u32, u32)>,
+}
 
 const VERSION: u32 = 1;
 

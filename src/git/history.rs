@@ -14,16 +14,9 @@ use std::path::Path;
 use git2::{Delta, DiffFindOptions, DiffOptions, Oid, Repository, Sort, Tree};
 use rayon::prelude::*;
 
+use super::cache::{self, State};
 use super::rawtree::{self, RawChange, TreeCache};
-use super::{cache, join_git, Authorship, CommitInfo, FileStatus, GitRepo, LoadOptions};
-
-/// What authorship knows at one commit, before `.mailmap` is applied.
-#[derive(Debug, Default, Clone)]
-pub(super) struct State {
-    pub commits: Vec<CommitInfo>,
-    /// Repository-relative path → (added, last changed) indices into `commits`.
-    pub files: HashMap<String, (u32, u32)>,
-}
+use super::{join_git, Authorship, CommitInfo, FileStatus, GitRepo, LoadOptions};
 
 /// One file-level change a commit made inside the revisions directory.
 #[derive(Debug, Clone, PartialEq, Eq)]

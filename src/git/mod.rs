@@ -163,6 +163,13 @@ pub struct GitRepo {
     cwd: PathBuf,
 }
 
+/// The commit checked out in the git repository holding `dir`, if there is one.
+pub fn head_of(dir: &Path) -> Option<String> {
+    let repo = git2::Repository::discover(dir).ok()?;
+    let commit = repo.head().ok()?.peel_to_commit().ok()?;
+    Some(commit.id().to_string())
+}
+
 impl GitRepo {
     /// Opens the repository holding `revisions_dir`, searching upward; `None` when there
     /// is none (or it is bare).

@@ -55,7 +55,7 @@ impl BlameEntry {
             last_author_name: last.map(|c| c.author_name.clone()),
             last_authored_at: last.map(|c| c.authored_at.to_rfc3339()),
             status: file.status,
-            message: revision.message.clone(),
+            message: revision.summary().to_owned(),
             history_incomplete: file.history_incomplete,
             authored: added.map(|c| c.authored_at),
         }

@@ -471,3 +471,27 @@ fn check_fails_on_a_bad_version_table_setting_as_upgrade_does() {
         );
     }
 }
+
+#[test]
+fn an_ambiguous_relative_walk_names_the_fork_and_the_targets_that_work() {
+    let dir = project(&[
+        ("a.yaml", &rev("a1", "null", "a")),
+        ("b.yaml", &rev("b1", "a1", "b")),
+        ("c.yaml", &rev("c1", "a1", "c")),
+        (
+            "m.yaml",
+            "revision: m1\ndown_revision: [b1, c1]\nmessage: m\n",
+        ),
+    ]);
+    let (code, _, err) = run(dir.path(), &["show", "head-2"]);
+    assert_eq!(code, 1, "{err}");
+    assert_eq!(
+        err,
+        "error: Ambiguous walk: below m1 has 2 parents (b1, c1)\n\
+         hint: a relative step can't choose a parent for you; name the branch instead: `b1-1` or `c1-1`\n"
+    );
+    // The suggested target works.
+    let (code, out, err) = run(dir.path(), &["show", "b1-1"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.starts_with("Rev: a1"), "{out}");
+}

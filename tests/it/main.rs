@@ -4,6 +4,7 @@ mod support;
 
 mod alembic_cli;
 mod alembic_upgrade;
+mod alembic_write;
 mod audit_applied;
 mod autogen_bench;
 mod autogen_cli;

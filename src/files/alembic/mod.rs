@@ -3,7 +3,13 @@
 //! It produces the same core [`crate::core::Revision`] as the YAML reader, with
 //! [`crate::core::Body::Python`] recorded so commands that need SQL can refuse cleanly.
 
+pub mod expr;
+pub mod ini;
+pub mod newfile;
+pub mod project;
 pub mod python;
 pub mod revisions;
+pub mod template;
 
+pub use project::{load as load_project, AlembicSettings, SettingSource};
 pub use revisions::{read_revisions, revision_files, ReadModules, VersionLocations};

@@ -1,0 +1,131 @@
+//! `revision` and `merge` on an Alembic project: the `.py` file `alembic revision` or
+//! `alembic merge` would write, rendered from the project's own `script.py.mako`.
+
+use std::path::{Path, PathBuf};
+
+use migrate::core::{Revision, RevisionGraph};
+use migrate::files::alembic::newfile::{module_file_name, render_module, CreateDate, NewModule};
+use migrate::files::alembic::AlembicSettings;
+use migrate::files::load::{read_bounded, MAX_FILE_BYTES};
+
+use super::context::{relative_to, Context};
+use super::output::{print_json, write_stdout, CmdResult, Failure, Format};
+
+/// The version location a new revision goes to: `--version-path`, else the only
+/// location, else the directory of its first parent's file.
+fn version_dir(
+    ctx: &Context,
+    a: &AlembicSettings,
+    graph: &RevisionGraph,
+    rev: &Revision,
+    flag: Option<&Path>,
+) -> Result<PathBuf, Failure> {
+    if let Some(p) = flag {
+        let p = ctx.cwd.join(p);
+        let known = a
+            .version_locations
+            .dirs
+            .iter()
+            .any(|d| std::path::absolute(d).ok() == std::path::absolute(&p).ok());
+        if !known {
+            return Err(Failure::usage(format!(
+                "Path {} is not represented in current version locations",
+                p.display()
+            )));
+        }
+        return Ok(p);
+    }
+    match a.version_locations.dirs.as_slice() {
+        [one] => Ok(one.clone()),
+        _ => rev
+            .down_revisions
+            .first()
+            .and_then(|d| graph.find(d.as_str()))
+            .and_then(|ix| {
+                graph
+                    .revision(ix)
+                    .origin
+                    .path
+                    .as_ref()?
+                    .parent()
+                    .map(Path::to_path_buf)
+            })
+            .ok_or_else(|| {
+                Failure::usage("Multiple version locations present, please specify --version-path")
+            }),
+    }
+}
+
+/// The ini's `[section]` options, for `config.get_main_option` in a template.
+fn main_options(a: &AlembicSettings) -> impl Fn(&str) -> Option<String> + '_ {
+    let ini = a
+        .ini_path
+        .as_deref()
+        .and_then(|p| read_bounded(p, MAX_FILE_BYTES).ok())
+        .and_then(|t| migrate::files::alembic::ini::Ini::parse(&t).ok());
+    let here = a
+        .ini_path
+        .as_deref()
+        .and_then(Path::parent)
+        .map(|p| p.display().to_string())
+        .unwrap_or_default();
+    move |key: &str| {
+        let ini = ini.as_ref()?;
+        ini.get(&a.section, key, &[("here", here.as_str())])
+            .ok()
+            .flatten()
+            .map(|v| v.value)
+    }
+}
+
+/// Writes `rev` as an Alembic module and reports its path.
+pub fn write(
+    ctx: &Context,
+    a: &AlembicSettings,
+    graph: &RevisionGraph,
+    rev: &Revision,
+    version_path: Option<&Path>,
+) -> CmdResult {
+    let template_path = a.script_location.join("script.py.mako");
+    let template = read_bounded(&template_path, MAX_FILE_BYTES)
+        .map_err(|e| Failure::new(format!("{}: {e}", template_path.display())))?;
+    let m = NewModule {
+        rev_id: rev.id.to_string(),
+        down_revisions: rev.down_revisions.iter().map(|d| d.to_string()).collect(),
+        branch_labels: rev.branch_labels.clone(),
+        depends_on: rev.depends_on.clone(),
+        message: Some(rev.message.clone()).filter(|m| !m.is_empty()),
+        create_date: CreateDate::now(a.timezone.as_deref()).map_err(Failure::new)?,
+    };
+    let options = main_options(a);
+    let text = render_module(&template, &m, &options).map_err(|e| {
+        Failure::new(format!(
+            "{}:{}: {}",
+            template_path.display(),
+            e.line,
+            e.message
+        ))
+        .hint("write this revision with `alembic revision`, or simplify the template")
+    })?;
+    let name =
+        module_file_name(&a.file_template, &m, a.truncate_slug_length).map_err(Failure::usage)?;
+    let dir = version_dir(ctx, a, graph, rev, version_path)?;
+    let path = dir.join(&name);
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent)
+            .map_err(|e| Failure::new(format!("can't create {}: {e}", parent.display())))?;
+    }
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&path)
+        .map_err(|e| Failure::new(format!("can't write {}: {e}", path.display())))?;
+    std::io::Write::write_all(&mut file, text.as_bytes())
+        .map_err(|e| Failure::new(format!("can't write {}: {e}", path.display())))?;
+    let shown = relative_to(&path, &ctx.cwd);
+    if ctx.format == Format::Json {
+        return print_json(&serde_json::json!({"revision": rev.id, "path": shown}));
+    }
+    eprintln!("Generating {} ... done", path.display());
+    write_stdout(&format!("{}\n", shown.display()))
+}
