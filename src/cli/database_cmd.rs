@@ -11,7 +11,7 @@ use migrate::db::DatabaseUrl;
 
 use super::context::Context;
 use super::database::{self, RunArgs, TransactionArg};
-use super::output::{print_json, text_or_json, CmdResult, Failure};
+use super::output::{print_json, CmdResult, Failure};
 use super::upgrade::ModeArgs;
 
 #[derive(Debug, clap::Args)]
@@ -62,7 +62,7 @@ struct Done {
 }
 
 pub fn run(ctx: &Context, args: DatabaseArgs) -> CmdResult {
-    let json = text_or_json(ctx, "database")?;
+    let json = ctx.text_or_json("database")?;
     let url = database::database_url(ctx)?;
     match args.action {
         DatabaseAction::Create => {

@@ -13,7 +13,7 @@ use serde::Serialize;
 
 use super::context::Context;
 use super::database;
-use super::output::{print_json, text_or_json, write_stdout, CmdResult, Failure};
+use super::output::{print_json, write_stdout, CmdResult, Failure};
 
 #[derive(Debug, clap::Args)]
 pub struct StatusArgs {}
@@ -68,7 +68,7 @@ struct StatusRow {
 }
 
 pub fn run(ctx: &Context, _args: StatusArgs) -> CmdResult {
-    let json = text_or_json(ctx, "status")?;
+    let json = ctx.text_or_json("status")?;
     let (graph, authorship) = super::authorship::load_with_graph(ctx)?;
     let order = plan::history(&graph, "base", "heads").map_err(super::resolve_failure)?;
     let url = database::database_url(ctx)?;
