@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use migrate::core::{Direction, Plan, RevisionGraph};
 use migrate::engine::alembic::{self as runner, AlembicCommand, AlembicRun, FileLock};
-use migrate::engine::{PlanFailure, RunContext};
+use migrate::engine::{EngineError, PlanFailure, RunContext};
 
 use super::context::{AlembicProject, Context};
 use super::database::{self, StderrProgress};
@@ -53,33 +53,19 @@ pub fn run(
             "Range revision not allowed: '{target}' (a FROM:TO range needs --sql)"
         )));
     }
-    let url = database::database_url(ctx)?;
-    let timeout = Duration::from_secs(mode.run.lock_timeout);
-    let rt = database::runtime()?;
     let planner = |rows: &[String]| -> Result<Plan, PlanFailure> {
         let applied = database::applied(&graph, rows, ctx)?;
         Ok(make_plan(&graph, direction, &applied, target)?)
     };
     if mode.dry_run {
-        let steps = rt.block_on(async {
-            let rows = match database::connect(ctx, &url, false, timeout).await? {
-                Some(mut db) => {
-                    let rows = db
-                        .read_versions()
-                        .await
-                        .map_err(|e| Failure::new(e.to_string()))?;
-                    db.close().await;
-                    rows
-                }
-                None => Vec::new(),
-            };
-            let plan = planner(&rows)
-                .map_err(|e| engine_failure(migrate::engine::EngineError::Plan(e)))?;
-            Ok::<_, Failure>(migrate::engine::describe(&graph, &plan))
-        })?;
+        let rows = database::current_rows(ctx)?;
+        let plan = planner(&rows).map_err(|e| engine_failure(EngineError::Plan(e)))?;
         eprintln!("would run: {}", alembic.shown(verb, target));
-        return print_planned(ctx, &steps);
+        return print_planned(ctx, &migrate::engine::describe(&graph, &plan));
     }
+    let url = database::database_url(ctx)?;
+    let timeout = Duration::from_secs(mode.run.lock_timeout);
+    let rt = database::runtime()?;
     let context = RunContext::detect(&ctx.revisions_dir);
     let lock_file = url.sqlite_path().map(|p| FileLock::path_for(&p));
     let run = AlembicRun {

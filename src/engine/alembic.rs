@@ -207,6 +207,19 @@ async fn run_locked(
         .into());
     };
     let applied_by = applied_by(db, run.context).await;
+    // One log row: a step that moved (no error) or the one Alembic failed on.
+    let entry = |revision: String, direction, duration_ms, error: Option<String>| LogEntry {
+        revision,
+        direction,
+        started_at,
+        duration_ms,
+        success: Some(error.is_none()),
+        checksum: None,
+        applied_by: applied_by.clone(),
+        tool_version: run.context.tool_version.clone(),
+        git_commit: run.context.git_commit.clone(),
+        error,
+    };
     let mut reports = Vec::new();
     for (i, step) in plan.steps.iter().take(moved).enumerate() {
         let revision = step
@@ -214,19 +227,8 @@ async fn run_locked(
             .map(|r| graph.id(r).to_owned())
             .unwrap_or_else(|| "base".to_owned());
         let duration_ms = ran.durations.get(i).map_or(0, |d| d.as_millis() as i64);
-        db.append_log(&LogEntry {
-            revision: revision.clone(),
-            direction: step.direction,
-            started_at,
-            duration_ms,
-            success: Some(true),
-            checksum: None,
-            applied_by: applied_by.clone(),
-            tool_version: run.context.tool_version.clone(),
-            git_commit: run.context.git_commit.clone(),
-            error: None,
-        })
-        .await?;
+        db.append_log(&entry(revision.clone(), step.direction, duration_ms, None))
+            .await?;
         reports.push(StepReport {
             revision,
             direction: step.direction,
@@ -242,19 +244,9 @@ async fn run_locked(
             .map(|r| graph.id(r).to_owned());
         if let Some(rev) = &revision {
             let step = failed_at.expect("a failed step");
-            db.append_log(&LogEntry {
-                revision: rev.clone(),
-                direction: step.direction,
-                started_at,
-                duration_ms: 0,
-                success: Some(false),
-                checksum: None,
-                applied_by: applied_by.clone(),
-                tool_version: run.context.tool_version.clone(),
-                git_commit: run.context.git_commit.clone(),
-                error: Some(format!("{command} exited with {}", ran.status)),
-            })
-            .await?;
+            let error = format!("{command} exited with {}", ran.status);
+            db.append_log(&entry(rev.clone(), step.direction, 0, Some(error)))
+                .await?;
         }
         return Err(AlembicError::Failed {
             command,
