@@ -1,6 +1,7 @@
 //! `revision` and `merge` on an Alembic project: the `.py` file `alembic revision` or
 //! `alembic merge` would write, rendered from the project's own `script.py.mako`.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use migrate::core::{Revision, RevisionGraph};
@@ -56,26 +57,32 @@ fn version_dir(
     }
 }
 
-/// The ini's `[section]` options, for `config.get_main_option` in a template.
-fn main_options(a: &AlembicSettings) -> impl Fn(&str) -> Option<String> + '_ {
-    let ini = a
+/// The ini's main-section options, interpolated, for `config.get_main_option` in a
+/// template (multidb's `databases`).
+fn main_options(a: &AlembicSettings) -> BTreeMap<String, String> {
+    let Some(ini) = a
         .ini_path
         .as_deref()
         .and_then(|p| read_bounded(p, MAX_FILE_BYTES).ok())
-        .and_then(|t| migrate::files::alembic::ini::Ini::parse(&t).ok());
+        .and_then(|t| migrate::files::alembic::ini::Ini::parse(&t).ok())
+    else {
+        return BTreeMap::new();
+    };
     let here = a
         .ini_path
         .as_deref()
         .and_then(Path::parent)
         .map(|p| p.display().to_string())
         .unwrap_or_default();
-    move |key: &str| {
-        let ini = ini.as_ref()?;
-        ini.get(&a.section, key, &[("here", here.as_str())])
-            .ok()
-            .flatten()
-            .map(|v| v.value)
-    }
+    ini.keys(&a.section)
+        .into_iter()
+        .filter_map(|key| {
+            let v = ini
+                .get(&a.section, key, &[("here", here.as_str())])
+                .ok()??;
+            Some((key.to_owned(), v.value))
+        })
+        .collect()
 }
 
 /// Writes `rev` as an Alembic module and reports its path.
@@ -89,26 +96,20 @@ pub fn write(
     let template_path = a.script_location.join("script.py.mako");
     let template = read_bounded(&template_path, MAX_FILE_BYTES)
         .map_err(|e| Failure::new(format!("{}: {e}", template_path.display())))?;
-    let m = NewModule {
-        rev_id: rev.id.to_string(),
-        down_revisions: rev.down_revisions.iter().map(|d| d.to_string()).collect(),
-        branch_labels: rev.branch_labels.clone(),
-        depends_on: rev.depends_on.clone(),
-        message: Some(rev.message.clone()).filter(|m| !m.is_empty()),
-        create_date: CreateDate::now(a.timezone.as_deref()).map_err(Failure::new)?,
-    };
-    let options = main_options(a);
-    let text = render_module(&template, &m, &options).map_err(|e| {
-        Failure::new(format!(
-            "{}:{}: {}",
-            template_path.display(),
-            e.line,
-            e.message
-        ))
-        .hint("write this revision with `alembic revision`, or simplify the template")
+    let create_date =
+        CreateDate::now(a.timezone.as_deref()).map_err(|e| Failure::new(e.to_string()))?;
+    let mut m = NewModule::new(rev.id.to_string(), create_date);
+    m.down_revisions = rev.down_revisions.iter().map(|d| d.to_string()).collect();
+    m.branch_labels = rev.branch_labels.clone();
+    m.depends_on = rev.depends_on.clone();
+    m.message = Some(rev.message.clone()).filter(|m| !m.is_empty());
+    m.main_options = main_options(a);
+    let text = render_module(&template, &m).map_err(|e| {
+        Failure::new(format!("{}:{}: {e}", template_path.display(), e.line))
+            .hint("write this revision with `alembic revision`, or simplify the template")
     })?;
-    let name =
-        module_file_name(&a.file_template, &m, a.truncate_slug_length).map_err(Failure::usage)?;
+    let name = module_file_name(&a.file_template, &m, a.truncate_slug_length)
+        .map_err(|e| Failure::usage(e.to_string()))?;
     let dir = version_dir(ctx, a, graph, rev, version_path)?;
     let path = dir.join(&name);
     if let Some(parent) = path.parent() {

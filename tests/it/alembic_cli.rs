@@ -383,3 +383,36 @@ fn every_bad_module_is_one_exact_error_and_a_disagreeing_revises_only_a_warning(
     assert_eq!(got, expected, "{out}");
     assert_eq!(err, "6 problem(s) found\n");
 }
+
+#[test]
+fn migrate_merge_and_revision_on_an_alembic_project_are_read_by_alembic() {
+    let (_tmp, root) = init("generic");
+    alembic(&root, &["revision", "-m", "one", "--rev-id", "0001"]);
+    alembic(
+        &root,
+        &[
+            "revision", "-m", "two", "--rev-id", "0002", "--head", "0001",
+        ],
+    );
+    alembic(
+        &root,
+        &[
+            "revision", "-m", "side", "--rev-id", "0003", "--head", "0001", "--splice",
+        ],
+    );
+    let (code, out, err) = super::support::run(&root, &["merge", "-m", "join", "--rev-id", "m9"]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(out, "migrations/versions/m9_join.py\n");
+    assert_eq!(alembic(&root, &["heads"]), "m9 (head)\n");
+    let (code, _, err) =
+        super::support::run(&root, &["revision", "-m", "next step", "--rev-id", "r9"]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(
+        alembic(&root, &["history", "-r", "m9:"]),
+        "m9 -> r9 (head), next step\n0002, 0003 -> m9 (mergepoint), join\n"
+    );
+    // Autogenerate is Alembic's own on an Alembic project.
+    let (code, _, err) = super::support::run(&root, &["revision", "-m", "x", "--autogenerate"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("alembic revision --autogenerate"), "{err}");
+}

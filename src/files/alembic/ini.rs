@@ -279,6 +279,22 @@ impl Ini {
         name == DEFAULT_SECTION || self.sections.iter().any(|s| s.name == name)
     }
 
+    /// The keys of `section` and of `[DEFAULT]`, each once, in file order.
+    pub fn keys(&self, section: &str) -> Vec<&str> {
+        let mut out: Vec<&str> = Vec::new();
+        let own = self.section(section).filter(|_| section != DEFAULT_SECTION);
+        for o in own
+            .into_iter()
+            .chain([&self.defaults])
+            .flat_map(|s| &s.options)
+        {
+            if !out.contains(&o.key.as_str()) {
+                out.push(&o.key);
+            }
+        }
+        out
+    }
+
     /// Section names in file order, without `DEFAULT`.
     pub fn section_names(&self) -> impl Iterator<Item = &str> {
         self.sections.iter().map(|s| s.name.as_str())

@@ -3,7 +3,6 @@
 //! It produces the same core [`crate::core::Revision`] as the YAML reader, with
 //! [`crate::core::Body::Python`] recorded so commands that need SQL can refuse cleanly.
 
-pub mod expr;
 pub mod ini;
 pub mod newfile;
 pub mod project;

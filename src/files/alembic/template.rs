@@ -1,395 +1,489 @@
-//! The part of Mako that revision templates (`script.py.mako`) use, rendered without
-//! Python: text, `${expr | filters}`, `% if`/`% elif`/`% else`/`% endif`, `% for x in
-//! expr:`/`% endfor`, `## comments`, `<%doc>`, `<%! import … %>`, `<% name =
-//! config.get_main_option("key") %>` and a trailing `\` joining lines. Expressions are
-//! the small language the shipped templates and real projects write: names, string
-//! literals, `repr(x)`, `a if c else b`, `"%s_x" % name`, `context.get(key, default)`,
-//! `re.split(pattern, s)`. Anything else is an error naming the construct and its line,
-//! never a wrong file.
+//! A renderer for the subset of Mako that Alembic's `script.py.mako` templates use, so
+//! `migrate` can write the revision module `alembic revision`/`alembic merge` would write
+//! without running Python.
+//!
+//! What is covered, with Mako's own whitespace rules: literal text, `${expr}` with filters
+//! (`n`, `h`, `trim`, `str` and callables such as Alembic's `comma`), `% if/elif/else/endif`,
+//! `% for name in expr:`/`% endfor`, `<%! import re %>`, `<% name = expr %>`, `<%doc>`,
+//! `<%text>`, `## comment` lines, `%%` escapes and `\` line continuations. A control or
+//! comment line swallows its newline; blocks and tags do not. Expressions are the Python
+//! subset in [`expr`]. Anything else is a [`TemplateError`] naming the construct and its line:
+//! the whole template is parsed before rendering, so an unsupported construct in a branch that
+//! would not run still refuses, and we never write a file that differs from Alembic's.
 
-use std::collections::HashMap;
+mod eval;
+mod expr;
+mod lex;
+mod pyvalue;
 
-/// A value as the template sees it.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Value {
-    None,
-    /// Mako's `UNDEFINED`: falsy, an error when printed.
-    Undefined,
-    Str(String),
-    Tuple(Vec<String>),
-    List(Vec<String>),
+use std::collections::{BTreeMap, BTreeSet};
+
+pub use pyvalue::Value;
+
+use eval::{eval, truthy, Obj};
+use expr::{parse_assignment, parse_expr, parse_for, Expr};
+use lex::{coding_comment_len, Lexer, Piece};
+use pyvalue::{html_escape, py_str};
+
+/// Why a template could not be rendered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TemplateErrorKind {
+    /// Valid Mako that this renderer does not implement.
+    Unsupported,
+    /// Not valid Mako or Python; Alembic would fail too.
+    Syntax,
+    /// Valid, but evaluating it fails (an undefined name, a type error); Alembic would fail too.
+    Render,
 }
 
-impl Value {
-    fn truthy(&self) -> bool {
-        match self {
-            Value::None | Value::Undefined => false,
-            Value::Str(s) => !s.is_empty(),
-            Value::Tuple(v) | Value::List(v) => !v.is_empty(),
-        }
-    }
-}
-
-/// Why a template can't be rendered: the construct, and its 1-based line.
+/// A template construct that cannot be rendered, with its 1-based line in the template.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("line {line}: {message}")]
+#[error("script.py.mako line {line}: {}: {construct}", match .kind {
+    TemplateErrorKind::Unsupported => "unsupported template construct",
+    TemplateErrorKind::Syntax => "template syntax error",
+    TemplateErrorKind::Render => "template rendering failed",
+})]
 pub struct TemplateError {
     pub line: usize,
-    pub message: String,
+    pub construct: String,
+    pub kind: TemplateErrorKind,
 }
 
-/// What a template is rendered with: its variables and the ini's main options.
-pub struct Vars<'a> {
-    pub values: HashMap<String, Value>,
-    pub main_options: &'a dyn Fn(&str) -> Option<String>,
+/// A failure before its line is known.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Failure {
+    Unsupported(String),
+    Syntax(String),
+    Runtime(String),
 }
 
-/// Renders `template` with `vars`, as Mako would with Alembic's filters.
-pub fn render(template: &str, vars: &Vars<'_>) -> Result<String, TemplateError> {
-    let nodes = parse(template)?;
-    let mut scope: Vec<HashMap<String, Value>> = vec![vars.values.clone()];
-    let mut out = String::new();
-    run(&nodes, vars, &mut scope, &mut out)?;
-    Ok(out)
+impl Failure {
+    fn at(self, line: usize) -> TemplateError {
+        let (kind, construct) = match self {
+            Failure::Unsupported(c) => (TemplateErrorKind::Unsupported, c),
+            Failure::Syntax(c) => (TemplateErrorKind::Syntax, c),
+            Failure::Runtime(c) => (TemplateErrorKind::Render, c),
+        };
+        TemplateError {
+            line,
+            construct,
+            kind,
+        }
+    }
 }
 
-/// One arm of an `% if`: its condition (line, expression; `None` for `% else`) and body.
-type Branch = (Option<(usize, String)>, Vec<Node>);
+/// What a template is rendered with: Alembic's keyword arguments to `render_unicode`, and
+/// the main section options `config.get_main_option` reads (already interpolated).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct TemplateArgs {
+    pub data: BTreeMap<String, Value>,
+    pub main_options: BTreeMap<String, String>,
+}
 
-/// One piece of a template.
-#[derive(Debug)]
+/// One filter after `|` in `${expr | ...}`.
+#[derive(Debug, Clone, PartialEq)]
+enum Filter {
+    Html,
+    Trim,
+    Str,
+    /// A name in scope called with the value, e.g. Alembic's `comma`.
+    Call(String),
+}
+
+#[derive(Debug, Clone, PartialEq)]
 enum Node {
     Text(String),
-    Expr {
+    Output {
+        expr: Expr,
+        /// Whether `n` turned off the default `str` filter.
+        raw: bool,
+        filters: Vec<Filter>,
         line: usize,
-        expr: String,
     },
     If {
-        branches: Vec<Branch>,
+        branches: Vec<(Option<Expr>, Vec<Node>)>,
+        line: usize,
     },
     For {
-        line: usize,
-        name: String,
-        iter: String,
+        var: String,
+        iter: Expr,
         body: Vec<Node>,
+        line: usize,
     },
     Assign {
+        var: String,
+        expr: Expr,
         line: usize,
-        name: String,
-        expr: String,
     },
 }
 
-fn err(line: usize, message: impl Into<String>) -> TemplateError {
-    TemplateError {
-        line,
-        message: message.into(),
+/// A parsed `script.py.mako`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Template {
+    nodes: Vec<Node>,
+    imports_re: bool,
+    /// Names assigned in `<% %>` blocks or by `% for`: never read from the template data.
+    locals: BTreeSet<String>,
+}
+
+fn parse_filters(text: &str, line: usize) -> Result<(bool, Vec<Filter>), TemplateError> {
+    let mut raw = false;
+    let mut filters = Vec::new();
+    for f in text.split(',').map(str::trim).filter(|f| !f.is_empty()) {
+        match f {
+            "n" => raw = true,
+            "h" => filters.push(Filter::Html),
+            "trim" => filters.push(Filter::Trim),
+            "str" | "unicode" => filters.push(Filter::Str),
+            "u" | "x" | "entity" => {
+                return Err(Failure::Unsupported(format!("the `{f}` filter")).at(line))
+            }
+            name if name.chars().all(|c| c.is_alphanumeric() || c == '_')
+                && !name.starts_with(|c: char| c.is_ascii_digit()) =>
+            {
+                filters.push(Filter::Call(name.to_string()))
+            }
+            other => return Err(Failure::Unsupported(format!("the filter `{other}`")).at(line)),
+        }
     }
+    Ok((raw, filters))
 }
 
-/// A flat list of tokens, then nested by control lines.
-enum Tok {
-    Text(String),
-    Expr(usize, String),
-    Control(usize, String),
-    Assign(usize, String, String),
+/// A control line split into keyword and rest: `if x:` -> ("if", "x:").
+fn keyword(text: &str) -> (&str, &str) {
+    let end = text
+        .find(|c: char| !(c.is_alphanumeric() || c == '_'))
+        .unwrap_or(text.len());
+    (&text[..end], text[end..].trim())
 }
 
-fn tokenize(src: &str) -> Result<Vec<Tok>, TemplateError> {
-    let mut toks = Vec::new();
-    let mut text = String::new();
-    let mut line = 1usize;
-    let mut rest = src;
-    let mut at_line_start = true;
-    let flush = |text: &mut String, toks: &mut Vec<Tok>| {
-        if !text.is_empty() {
-            toks.push(Tok::Text(std::mem::take(text)));
-        }
-    };
-    while !rest.is_empty() {
-        if at_line_start {
-            let trimmed = rest.trim_start_matches([' ', '\t']);
-            let (this, after) = match trimmed.find('\n') {
-                Some(i) => (&trimmed[..i], &trimmed[i + 1..]),
-                None => (trimmed, ""),
-            };
-            if let Some(ctl) = this.strip_prefix('%').filter(|c| !c.starts_with('%')) {
-                flush(&mut text, &mut toks);
-                toks.push(Tok::Control(line, ctl.trim().to_owned()));
-                line += 1;
-                rest = after;
-                continue;
-            }
-            if this.starts_with("##") {
-                flush(&mut text, &mut toks);
-                line += 1;
-                rest = after;
-                continue;
-            }
-            if let Some(lit) = trimmed.strip_prefix("%%") {
-                text.push_str(&rest[..rest.len() - trimmed.len()]);
-                text.push('%');
-                rest = lit;
-                at_line_start = false;
-                continue;
-            }
-        }
-        at_line_start = false;
-        if let Some(after) = rest.strip_prefix("${") {
-            let end = find_close(after).ok_or_else(|| err(line, "`${` without its `}`"))?;
-            flush(&mut text, &mut toks);
-            toks.push(Tok::Expr(line, after[..end].to_owned()));
-            line += after[..end].matches('\n').count();
-            rest = &after[end + 1..];
-            continue;
-        }
-        if let Some(after) = rest.strip_prefix("<%doc>") {
-            let end = after
-                .find("</%doc>")
-                .ok_or_else(|| err(line, "`<%doc>` without `</%doc>`"))?;
-            line += after[..end].matches('\n').count();
-            rest = &after[end + 7..];
-            continue;
-        }
-        if let Some(after) = rest.strip_prefix("<%!") {
-            let end = after
-                .find("%>")
-                .ok_or_else(|| err(line, "`<%!` without `%>`"))?;
-            for (i, l) in after[..end].lines().enumerate() {
-                let l = l.trim();
-                if !(l.is_empty() || l == "import re" || l.starts_with('#')) {
-                    return Err(err(
-                        line + i,
-                        format!("module block statement `{l}` is not supported (only `import re`)"),
-                    ));
+fn strip_colon(rest: &str, kw: &str, line: usize) -> Result<String, TemplateError> {
+    let rest = rest.trim_end();
+    rest.strip_suffix(':')
+        .map(|r| r.replace("\\\r\n", " ").replace("\\\n", " "))
+        .ok_or_else(|| Failure::Syntax(format!("`% {kw}` line without a final `:`")).at(line))
+}
+
+/// Nests the pieces into a tree at control lines.
+struct Builder {
+    imports_re: bool,
+    locals: BTreeSet<String>,
+}
+
+enum Frame {
+    Root,
+    If {
+        branches: Vec<(Option<Expr>, Vec<Node>)>,
+        cond: Option<Expr>,
+        seen_else: bool,
+        line: usize,
+    },
+    For {
+        var: String,
+        iter: Expr,
+        line: usize,
+    },
+}
+
+impl Builder {
+    fn build(&mut self, pieces: Vec<Piece>) -> Result<Vec<Node>, TemplateError> {
+        let mut stack: Vec<(Frame, Vec<Node>)> = vec![(Frame::Root, Vec::new())];
+        for piece in pieces {
+            match piece {
+                Piece::Text(t) => push(&mut stack, Node::Text(t)),
+                Piece::Output(code, filters, line) => {
+                    let expr = parse_expr(&code).map_err(|f| f.at(line))?;
+                    let (raw, filters) = parse_filters(&filters, line)?;
+                    push(
+                        &mut stack,
+                        Node::Output {
+                            expr,
+                            raw,
+                            filters,
+                            line,
+                        },
+                    );
                 }
-            }
-            line += after[..end].matches('\n').count();
-            rest = &after[end + 2..];
-            continue;
-        }
-        if let Some(after) = rest.strip_prefix("<%") {
-            if after.starts_with(|c: char| c.is_whitespace()) {
-                let end = after
-                    .find("%>")
-                    .ok_or_else(|| err(line, "`<%` without `%>`"))?;
-                flush(&mut text, &mut toks);
-                for (i, l) in after[..end].lines().enumerate() {
-                    let l = l.trim();
-                    if l.is_empty() || l.starts_with('#') {
-                        continue;
+                Piece::Code(code, module, line) => {
+                    for node in self.code(&code, module, line)? {
+                        push(&mut stack, node);
                     }
-                    let (name, expr) = l
-                        .split_once('=')
-                        .filter(|(n, _)| is_name(n.trim()))
-                        .ok_or_else(|| err(line + i, format!("Python block statement `{l}` is not supported (only `name = expression`)")))?;
-                    toks.push(Tok::Assign(
-                        line + i,
-                        name.trim().to_owned(),
-                        expr.trim().to_owned(),
-                    ));
                 }
-                line += after[..end].matches('\n').count();
-                rest = &after[end + 2..];
-                continue;
+                Piece::Control(text, line) => self.control(&mut stack, &text, line)?,
             }
-            let tag: String = after.chars().take_while(|c| !c.is_whitespace()).collect();
-            return Err(err(line, format!("Mako tag `<%{tag}` is not supported")));
         }
-        if let Some(after) = rest.strip_prefix("\\\n") {
-            line += 1;
-            at_line_start = true;
-            rest = after;
-            continue;
-        }
-        let c = rest.chars().next().expect("not empty");
-        text.push(c);
-        rest = &rest[c.len_utf8()..];
-        if c == '\n' {
-            line += 1;
-            at_line_start = true;
+        let (frame, nodes) = stack.pop().expect("the root frame");
+        match frame {
+            Frame::Root => Ok(nodes),
+            Frame::If { line, .. } | Frame::For { line, .. } => {
+                Err(Failure::Syntax("a `%` control block without its `% end` line".into()).at(line))
+            }
         }
     }
-    flush(&mut text, &mut toks);
-    Ok(toks)
+
+    fn control(
+        &mut self,
+        stack: &mut Vec<(Frame, Vec<Node>)>,
+        text: &str,
+        line: usize,
+    ) -> Result<(), TemplateError> {
+        let (kw, rest) = keyword(text);
+        match kw {
+            "if" => {
+                let cond = parse_expr(&strip_colon(rest, kw, line)?).map_err(|f| f.at(line))?;
+                stack.push((
+                    Frame::If {
+                        branches: Vec::new(),
+                        cond: Some(cond),
+                        seen_else: false,
+                        line,
+                    },
+                    Vec::new(),
+                ));
+            }
+            "elif" | "else" => {
+                let new_cond = if kw == "elif" {
+                    Some(parse_expr(&strip_colon(rest, kw, line)?).map_err(|f| f.at(line))?)
+                } else {
+                    if !strip_colon(rest, kw, line)?.trim().is_empty() {
+                        return Err(Failure::Syntax("text after `else`".into()).at(line));
+                    }
+                    None
+                };
+                match stack.last_mut() {
+                    Some((
+                        Frame::If {
+                            branches,
+                            cond,
+                            seen_else,
+                            ..
+                        },
+                        body,
+                    )) if !*seen_else => {
+                        branches.push((cond.take(), std::mem::take(body)));
+                        *cond = new_cond;
+                        *seen_else = kw == "else";
+                    }
+                    Some((Frame::For { .. }, _)) => {
+                        return Err(Failure::Unsupported(format!("`% {kw}` of a `% for`")).at(line))
+                    }
+                    _ => {
+                        return Err(
+                            Failure::Syntax(format!("`% {kw}` without a matching `% if`")).at(line),
+                        )
+                    }
+                }
+            }
+            "for" => {
+                let (var, iter) =
+                    parse_for(&strip_colon(rest, kw, line)?).map_err(|f| f.at(line))?;
+                self.locals.insert(var.clone());
+                stack.push((Frame::For { var, iter, line }, Vec::new()));
+            }
+            "endif" | "endfor" => {
+                let node = match stack.pop() {
+                    Some((
+                        Frame::If {
+                            mut branches,
+                            cond,
+                            seen_else,
+                            line,
+                        },
+                        body,
+                    )) if kw == "endif" => {
+                        let _ = seen_else;
+                        branches.push((cond, body));
+                        Node::If { branches, line }
+                    }
+                    Some((Frame::For { var, iter, line }, body)) if kw == "endfor" => Node::For {
+                        var,
+                        iter,
+                        body,
+                        line,
+                    },
+                    _ => {
+                        return Err(
+                            Failure::Syntax(format!("`% {kw}` without its opening line")).at(line),
+                        )
+                    }
+                };
+                push(stack, node);
+            }
+            "" => return Err(Failure::Syntax(format!("invalid control line `% {text}`")).at(line)),
+            other => return Err(Failure::Unsupported(format!("`% {other}` control line")).at(line)),
+        }
+        Ok(())
+    }
+
+    fn code(&mut self, code: &str, module: bool, line: usize) -> Result<Vec<Node>, TemplateError> {
+        let mut nodes = Vec::new();
+        for (i, stmt) in code.lines().enumerate() {
+            let line = line + i;
+            let stmt = match stmt.find('#') {
+                Some(h) if !stmt[..h].contains(['\'', '"']) => &stmt[..h],
+                _ => stmt,
+            }
+            .trim();
+            if stmt.is_empty() {
+                continue;
+            }
+            if module {
+                if stmt.split_whitespace().collect::<Vec<_>>() == ["import", "re"] {
+                    self.imports_re = true;
+                    continue;
+                }
+                return Err(
+                    Failure::Unsupported(format!("`<%! {stmt} %>` (only `import re`)")).at(line),
+                );
+            }
+            let (var, expr) = parse_assignment(stmt).map_err(|f| f.at(line))?;
+            self.locals.insert(var.clone());
+            nodes.push(Node::Assign { var, expr, line });
+        }
+        Ok(nodes)
+    }
 }
 
-/// The index of the `}` closing an expression, skipping string literals and nesting.
-fn find_close(s: &str) -> Option<usize> {
-    let mut depth = 0usize;
-    let mut quote: Option<char> = None;
-    let mut escaped = false;
-    for (i, c) in s.char_indices() {
-        if let Some(q) = quote {
-            if escaped {
-                escaped = false;
-            } else if c == '\\' {
-                escaped = true;
-            } else if c == q {
-                quote = None;
-            }
-            continue;
+fn push(stack: &mut [(Frame, Vec<Node>)], node: Node) {
+    stack.last_mut().expect("the root frame").1.push(node);
+}
+
+/// Name resolution while rendering.
+pub(crate) struct Scope<'a> {
+    args: &'a TemplateArgs,
+    template: &'a Template,
+    locals: BTreeMap<String, Value>,
+}
+
+impl Scope<'_> {
+    pub(crate) fn lookup(&self, name: &str) -> Obj {
+        if let Some(v) = self.locals.get(name) {
+            return Obj::Val(v.clone());
         }
-        match c {
-            '\'' | '"' => quote = Some(c),
-            '{' | '(' | '[' => depth += 1,
-            ')' | ']' => depth = depth.saturating_sub(1),
-            '}' if depth == 0 => return Some(i),
-            '}' => depth -= 1,
+        if self.template.locals.contains(name) {
+            return Obj::Undefined(format!("{name} (assigned later in the template)"));
+        }
+        match name {
+            "context" => return Obj::Context,
+            "config" => return Obj::Config,
+            "comma" => return Obj::Builtin("comma"),
+            "re" if self.template.imports_re => return Obj::ReModule,
             _ => {}
         }
-    }
-    None
-}
-
-fn is_name(s: &str) -> bool {
-    let mut chars = s.chars();
-    chars.next().is_some_and(|c| c.is_alphabetic() || c == '_')
-        && chars.all(|c| c.is_alphanumeric() || c == '_')
-}
-
-fn parse(src: &str) -> Result<Vec<Node>, TemplateError> {
-    let toks = tokenize(src)?;
-    let mut iter = toks.into_iter().peekable();
-    let nodes = parse_block(&mut iter, &[])?;
-    if let Some(Tok::Control(line, c)) = iter.next() {
-        return Err(err(line, format!("`% {c}` without its opening line")));
-    }
-    Ok(nodes)
-}
-
-type Toks = std::iter::Peekable<std::vec::IntoIter<Tok>>;
-
-/// Nodes up to (not including) a control line whose keyword is in `until`.
-fn parse_block(iter: &mut Toks, until: &[&str]) -> Result<Vec<Node>, TemplateError> {
-    let mut nodes = Vec::new();
-    while let Some(tok) = iter.peek() {
-        if let Tok::Control(_, c) = tok {
-            let kw = keyword(c);
-            if until.contains(&kw) {
-                return Ok(nodes);
-            }
+        if let Some(v) = self.args.data.get(name) {
+            return Obj::Val(v.clone());
         }
-        match iter.next().expect("peeked") {
-            Tok::Text(t) => nodes.push(Node::Text(t)),
-            Tok::Expr(line, expr) => nodes.push(Node::Expr { line, expr }),
-            Tok::Assign(line, name, expr) => nodes.push(Node::Assign { line, name, expr }),
-            Tok::Control(line, c) => match keyword(&c) {
-                "if" => {
-                    let mut branches = Vec::new();
-                    let mut cond = Some((line, condition(&c, "if", line)?));
-                    loop {
-                        let body = parse_block(iter, &["elif", "else", "endif"])?;
-                        branches.push((cond.take(), body));
-                        match iter.next() {
-                            Some(Tok::Control(l, c)) if keyword(&c) == "elif" => {
-                                cond = Some((l, condition(&c, "elif", l)?));
-                            }
-                            Some(Tok::Control(_, c)) if keyword(&c) == "else" => {
-                                let body = parse_block(iter, &["endif"])?;
-                                branches.push((None, body));
-                                iter.next();
-                                break;
-                            }
-                            Some(Tok::Control(_, _)) => break,
-                            _ => return Err(err(line, "`% if` without `% endif`")),
-                        }
-                    }
-                    nodes.push(Node::If { branches });
-                }
-                "for" => {
-                    let head = c
-                        .strip_prefix("for")
-                        .and_then(|h| h.trim().strip_suffix(':'))
-                        .and_then(|h| h.split_once(" in "))
-                        .filter(|(n, _)| is_name(n.trim()))
-                        .ok_or_else(|| {
-                            err(line, format!("`% {c}` is not `% for NAME in EXPR:`"))
-                        })?;
-                    let body = parse_block(iter, &["endfor"])?;
-                    if iter.next().is_none() {
-                        return Err(err(line, "`% for` without `% endfor`"));
-                    }
-                    nodes.push(Node::For {
-                        line,
-                        name: head.0.trim().to_owned(),
-                        iter: head.1.trim().to_owned(),
-                        body,
-                    });
-                }
-                _ => return Err(err(line, format!("control line `% {c}` is not supported"))),
-            },
+        match name {
+            "repr" => Obj::Builtin("repr"),
+            "str" => Obj::Builtin("str"),
+            "len" => Obj::Builtin("len"),
+            _ => Obj::Undefined(name.to_string()),
         }
     }
-    Ok(nodes)
+
+    pub(crate) fn data(&self, name: &str) -> Option<&Value> {
+        self.args.data.get(name)
+    }
+
+    pub(crate) fn main_option(&self, name: &str) -> Option<&str> {
+        self.args.main_options.get(name).map(String::as_str)
+    }
 }
 
-fn keyword(c: &str) -> &str {
-    let end = c.find(|ch: char| !ch.is_alphabetic()).unwrap_or(c.len());
-    &c[..end]
+impl Template {
+    /// Parses the template text (as read from `script.py.mako`).
+    pub fn parse(text: &str) -> Result<Self, TemplateError> {
+        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+        let chars: Vec<char> = text.chars().collect();
+        let skip = coding_comment_len(&chars);
+        let pieces = Lexer {
+            chars: &chars[skip..],
+            pos: 0,
+            line: 1 + usize::from(skip > 0),
+        }
+        .lex()?;
+        let mut builder = Builder {
+            imports_re: false,
+            locals: BTreeSet::new(),
+        };
+        let nodes = builder.build(pieces)?;
+        Ok(Template {
+            nodes,
+            imports_re: builder.imports_re,
+            locals: builder.locals,
+        })
+    }
+
+    /// Renders the template with `args`, as Mako's `render_unicode` would.
+    pub fn render(&self, args: &TemplateArgs) -> Result<String, TemplateError> {
+        let mut scope = Scope {
+            args,
+            template: self,
+            locals: BTreeMap::new(),
+        };
+        let mut out = String::new();
+        render_nodes(&self.nodes, &mut scope, &mut out)?;
+        Ok(out)
+    }
 }
 
-fn condition(c: &str, kw: &str, line: usize) -> Result<String, TemplateError> {
-    c.strip_prefix(kw)
-        .map(str::trim)
-        .and_then(|r| r.strip_suffix(':'))
-        .map(|r| r.trim().to_owned())
-        .ok_or_else(|| err(line, format!("`% {c}` must end with `:`")))
-}
-
-fn run(
+fn render_nodes(
     nodes: &[Node],
-    vars: &Vars<'_>,
-    scope: &mut Vec<HashMap<String, Value>>,
+    scope: &mut Scope<'_>,
     out: &mut String,
 ) -> Result<(), TemplateError> {
     for node in nodes {
         match node {
             Node::Text(t) => out.push_str(t),
-            Node::Expr { line, expr } => {
-                let (expr, filters) = split_filters(expr);
-                let value = super::expr::eval(expr, vars, scope).map_err(|m| err(*line, m))?;
-                out.push_str(&super::expr::print(&value, &filters).map_err(|m| err(*line, m))?);
+            Node::Output {
+                expr,
+                raw,
+                filters,
+                line,
+            } => out.push_str(&output(expr, *raw, filters, scope).map_err(|f| f.at(*line))?),
+            Node::Assign { var, expr, line } => {
+                let v = match eval(expr, scope).map_err(|f| f.at(*line))? {
+                    Obj::Val(v) => v,
+                    other => {
+                        return Err(
+                            Failure::Unsupported(format!("assigning {other:?} to `{var}`"))
+                                .at(*line),
+                        )
+                    }
+                };
+                scope.locals.insert(var.clone(), v);
             }
-            Node::Assign { line, name, expr } => {
-                let value = super::expr::eval(expr, vars, scope).map_err(|m| err(*line, m))?;
-                scope
-                    .last_mut()
-                    .expect("a scope")
-                    .insert(name.clone(), value);
-            }
-            Node::If { branches } => {
+            Node::If { branches, line } => {
                 for (cond, body) in branches {
-                    let take = match cond {
+                    let taken = match cond {
                         None => true,
-                        Some((line, c)) => super::expr::eval(c, vars, scope)
-                            .map_err(|m| err(*line, m))?
-                            .truthy(),
+                        Some(c) => truthy(&eval(c, scope).map_err(|f| f.at(*line))?),
                     };
-                    if take {
-                        run(body, vars, scope, out)?;
+                    if taken {
+                        render_nodes(body, scope, out)?;
                         break;
                     }
                 }
             }
             Node::For {
-                line,
-                name,
+                var,
                 iter,
                 body,
+                line,
             } => {
-                let items = match super::expr::eval(iter, vars, scope).map_err(|m| err(*line, m))? {
-                    Value::Tuple(v) | Value::List(v) => v,
-                    Value::Str(s) => s.chars().map(String::from).collect(),
-                    other => return Err(err(*line, format!("can't loop over {other:?}"))),
+                let items = match eval(iter, scope).map_err(|f| f.at(*line))? {
+                    Obj::Val(Value::Tuple(items) | Value::List(items)) => items,
+                    Obj::Val(Value::Str(s)) => s.chars().map(|c| Value::Str(c.into())).collect(),
+                    Obj::Undefined(n) => {
+                        return Err(Failure::Runtime(format!("`{n}` is undefined")).at(*line))
+                    }
+                    other => {
+                        return Err(Failure::Runtime(format!("{other:?} is not iterable")).at(*line))
+                    }
                 };
                 for item in items {
-                    let mut frame = HashMap::new();
-                    frame.insert(name.clone(), Value::Str(item));
-                    scope.push(frame);
-                    let r = run(body, vars, scope, out);
-                    scope.pop();
-                    r?;
+                    scope.locals.insert(var.clone(), item);
+                    render_nodes(body, scope, out)?;
                 }
             }
         }
@@ -397,24 +491,66 @@ fn run(
     Ok(())
 }
 
-/// `expr | f1, f2` → (`expr`, [`f1`, `f2`]); a `|` inside a string or brackets is not
-/// a filter bar.
-fn split_filters(expr: &str) -> (&str, Vec<&str>) {
-    let mut depth = 0usize;
-    let mut quote: Option<char> = None;
-    for (i, c) in expr.char_indices() {
-        match (quote, c) {
-            (Some(q), c) if c == q => quote = None,
-            (Some(_), _) => {}
-            (None, '\'' | '"') => quote = Some(c),
-            (None, '(' | '[' | '{') => depth += 1,
-            (None, ')' | ']' | '}') => depth = depth.saturating_sub(1),
-            (None, '|') if depth == 0 => {
-                let filters = expr[i + 1..].split(',').map(str::trim).collect();
-                return (expr[..i].trim(), filters);
-            }
-            _ => {}
+/// Evaluates a `${...}`: the default `str` filter unless `n`, then the filters left to right.
+fn output(
+    expr: &Expr,
+    raw: bool,
+    filters: &[Filter],
+    scope: &Scope<'_>,
+) -> Result<String, Failure> {
+    let mut value = eval(expr, scope)?;
+    let as_str = |v: Obj| -> Result<String, Failure> {
+        match v {
+            Obj::Val(v) => py_str(&v),
+            Obj::Undefined(n) => Err(Failure::Runtime(format!("`{n}` is undefined"))),
+            other => Err(Failure::Unsupported(format!("printing {other:?}"))),
         }
+    };
+    if !raw {
+        value = Obj::Val(Value::Str(as_str(value)?));
     }
-    (expr.trim(), Vec::new())
+    for f in filters {
+        value = match f {
+            Filter::Str => Obj::Val(Value::Str(as_str(value)?)),
+            Filter::Html => Obj::Val(Value::Str(html_escape(&as_str(value)?))),
+            Filter::Trim => Obj::Val(Value::Str(as_str(value)?.trim().to_string())),
+            Filter::Call(name) => {
+                let call = Expr::Call(
+                    Box::new(Expr::Name(name.clone())),
+                    vec![Expr::Name("\u{0}".into())],
+                );
+                let mut inner = Scope {
+                    args: scope.args,
+                    template: scope.template,
+                    locals: scope.locals.clone(),
+                };
+                match value {
+                    Obj::Val(v) => {
+                        inner.locals.insert("\u{0}".into(), v);
+                    }
+                    Obj::Undefined(n) => {
+                        return Err(Failure::Runtime(format!("`{n}` is undefined")))
+                    }
+                    other => return Err(Failure::Unsupported(format!("filtering {other:?}"))),
+                }
+                eval(&call, &inner)?
+            }
+        };
+    }
+    match value {
+        Obj::Val(Value::Str(s)) => Ok(s),
+        other => Err(Failure::Runtime(format!(
+            "the expression gave {other:?}, not a str (with the `n` filter)"
+        ))),
+    }
+}
+
+/// Python's `template % mapping` over `keys` (used for `file_template`).
+pub(crate) fn format_mapping(
+    template: &str,
+    keys: &BTreeMap<String, Value>,
+) -> Result<String, String> {
+    pyvalue::percent_format(template, &pyvalue::FormatArgs::Mapping(keys)).map_err(|f| match f {
+        Failure::Unsupported(s) | Failure::Syntax(s) | Failure::Runtime(s) => s,
+    })
 }
