@@ -102,6 +102,16 @@ impl Tables {
                     name: name.to_owned(),
                 });
             }
+            if let Some(word) = name
+                .split('.')
+                .find(|part| RESERVED.contains(&part.to_ascii_lowercase().as_str()))
+            {
+                return Err(DbError::TableNames {
+                    reason: format!(
+                        "'{word}' is a reserved word in SQL (PostgreSQL or MariaDB), so it can't name a table unquoted; pick another name, such as '{word}_version'"
+                    ),
+                });
+            }
             if let Some(long) = name.split('.').find(|part| part.len() > MAX_NAME_BYTES) {
                 return Err(DbError::TableNames {
                     reason: format!(
@@ -111,7 +121,10 @@ impl Tables {
                 });
             }
         }
-        if version.eq_ignore_ascii_case(log) {
+        // `public.x` and `x` are one table under the default schema (database).
+        let bare = |n: &str| n.rsplit('.').next().unwrap_or(n).to_ascii_lowercase();
+        let one_unqualified = !version.contains('.') || !log.contains('.');
+        if version.eq_ignore_ascii_case(log) || (one_unqualified && bare(version) == bare(log)) {
             return Err(DbError::TableNames {
                 reason: format!(
                     "version_table and log_table are both '{version}'; they must be two different tables"
@@ -124,6 +137,115 @@ impl Tables {
         })
     }
 }
+
+/// Words reserved by PostgreSQL, MariaDB or SQLite that a bare table name can't be.
+const RESERVED: &[&str] = &[
+    "all",
+    "alter",
+    "analyse",
+    "analyze",
+    "and",
+    "any",
+    "array",
+    "as",
+    "asc",
+    "asymmetric",
+    "between",
+    "both",
+    "by",
+    "case",
+    "cast",
+    "check",
+    "collate",
+    "column",
+    "constraint",
+    "create",
+    "cross",
+    "current_date",
+    "current_role",
+    "current_time",
+    "current_timestamp",
+    "current_user",
+    "database",
+    "default",
+    "deferrable",
+    "delete",
+    "desc",
+    "distinct",
+    "do",
+    "drop",
+    "else",
+    "end",
+    "except",
+    "exists",
+    "false",
+    "fetch",
+    "for",
+    "foreign",
+    "from",
+    "full",
+    "grant",
+    "group",
+    "having",
+    "in",
+    "index",
+    "initially",
+    "inner",
+    "insert",
+    "intersect",
+    "into",
+    "is",
+    "join",
+    "key",
+    "lateral",
+    "leading",
+    "left",
+    "like",
+    "limit",
+    "localtime",
+    "localtimestamp",
+    "natural",
+    "not",
+    "null",
+    "offset",
+    "on",
+    "only",
+    "or",
+    "order",
+    "outer",
+    "placing",
+    "primary",
+    "range",
+    "references",
+    "rename",
+    "replace",
+    "returning",
+    "right",
+    "schema",
+    "select",
+    "session_user",
+    "set",
+    "show",
+    "some",
+    "table",
+    "then",
+    "to",
+    "trailing",
+    "trigger",
+    "true",
+    "union",
+    "unique",
+    "update",
+    "usage",
+    "user",
+    "using",
+    "values",
+    "variadic",
+    "when",
+    "where",
+    "window",
+    "with",
+];
 
 /// The longest identifier every backend keeps whole (PostgreSQL's NAMEDATALEN - 1).
 const MAX_NAME_BYTES: usize = 63;
@@ -814,6 +936,20 @@ mod tests {
         assert_eq!(checksum("a;\r\nb;\r\n"), checksum("a;\nb;\n"));
         assert_ne!(checksum("a;"), checksum("b;"));
         assert_eq!(checksum("").len(), 64);
+    }
+
+    #[test]
+    fn reserved_words_and_one_table_under_two_names_are_refused() {
+        for bad in ["order", "user", "public.select", "Group"] {
+            let e = Tables::new(bad, "migrate_log").unwrap_err().to_string();
+            assert!(e.contains("reserved word"), "{bad}: {e}");
+        }
+        let e = Tables::new("public.migrate_log", "migrate_log")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("two different tables"), "{e}");
+        assert!(Tables::new("a.migrate_log", "b.migrate_log").is_ok());
+        assert!(Tables::new("orders", "users_log").is_ok());
     }
 
     #[test]
