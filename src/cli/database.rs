@@ -198,18 +198,21 @@ impl Progress for StderrProgress {
     }
 
     fn step_finished(&mut self, index: usize, total: usize, label: &str, took: Duration) {
+        let line = format!("[{}/{total}] {label} ({} ms)", index + 1, took.as_millis());
         match self {
-            StderrProgress::Bar(Some(b)) => b.inc(1),
+            // The record of what ran stays above the bar, as cargo keeps its lines.
+            StderrProgress::Bar(Some(b)) => {
+                b.println(line);
+                b.inc(1);
+            }
             StderrProgress::Bar(None) => {}
             StderrProgress::Lines => {
                 // One write per line (stderr is unbuffered), and a closed stderr is no
                 // reason to stop a run.
-                let line = format!(
-                    "[{}/{total}] {label} ({} ms)\n",
-                    index + 1,
-                    took.as_millis()
+                let _ = std::io::Write::write_all(
+                    &mut std::io::stderr(),
+                    format!("{line}\n").as_bytes(),
                 );
-                let _ = std::io::Write::write_all(&mut std::io::stderr(), line.as_bytes());
             }
         }
     }

@@ -598,3 +598,18 @@ fn revisions_below_a_row_with_no_file_stay_applied() {
     assert_eq!(rows["r3"]["state"], "file_missing");
     assert!(rows["r3"]["applied_at"].is_string(), "{}", rows["r3"]);
 }
+
+/// Issue 13 item 18: on a terminal the progress bar keeps one line per finished revision
+/// above it, so the record of what ran stays on screen.
+#[test]
+fn upgrade_on_a_terminal_keeps_a_line_per_revision() {
+    let dir = super::support::project(&[
+        ("a.yaml", &super::support::rev("a1", "null", "first")),
+        ("b.yaml", &super::support::rev("b1", "a1", "second")),
+    ]);
+    let url = format!("sqlite://{}", dir.path().join("t.db").display());
+    let (code, out) = on_terminal(dir.path(), &["--database-url", &url, "upgrade", "head"], "");
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("[1/2] "), "{out}");
+    assert!(out.contains("[2/2] "), "{out}");
+}
