@@ -797,7 +797,14 @@ impl Database {
     /// process leaves none behind.
     pub async fn lock(&mut self) -> Result<(), DbError> {
         let timeout = self.lock_timeout;
-        let key = lock_key(&self.tables.version);
+        let version = self.tables.version.clone();
+        let key = match &mut self.conn {
+            Conn::Postgres(h) => match postgres::canonical_table(h.get(), &version).await {
+                Ok(name) => lock_key(&name),
+                Err(e) => return Err(self.query_error("taking the migrate lock", e)),
+            },
+            _ => lock_key(&version),
+        };
         let got = match &mut self.conn {
             Conn::Sqlite(_) => Ok(true),
             Conn::Postgres(h) => postgres::lock(h.get(), &key, timeout).await,

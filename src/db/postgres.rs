@@ -34,6 +34,26 @@ fn key_number(key: &str) -> i64 {
 }
 
 /// Tries the advisory lock until `timeout`; `Ok(false)` when it stayed taken.
+/// The version table as the server knows it, for the lock key: unquoted names fold to
+/// lower case, and a schema that is the session's current one is dropped, so
+/// `migrate_version`, `MIGRATE_VERSION` and `public.migrate_version` (under the default
+/// search path) are one table and take one lock, with the key earlier releases used for
+/// the bare name.
+pub async fn canonical_table(c: &mut PgConnection, name: &str) -> Result<String, sqlx::Error> {
+    let lower = name.to_ascii_lowercase();
+    let Some((schema, table)) = lower.split_once('.') else {
+        return Ok(lower);
+    };
+    let current: Option<String> = sqlx::query_scalar("SELECT CAST(current_schema() AS TEXT)")
+        .fetch_one(&mut *c)
+        .await?;
+    Ok(if current.as_deref() == Some(schema) {
+        table.to_owned()
+    } else {
+        lower
+    })
+}
+
 pub async fn lock(c: &mut PgConnection, key: &str, timeout: Duration) -> Result<bool, sqlx::Error> {
     // Have the server notice a vanished client even in the middle of a long statement,
     // so a killed process's session (and lock) ends at once (PostgreSQL 14+; a session

@@ -168,3 +168,51 @@ fn the_upgrade_future_is_send() {
     }
     let _ = check;
 }
+
+/// Issue 13 item 6: `migrate_version`, `MIGRATE_VERSION` and `public.migrate_version` are
+/// one PostgreSQL table, so they take one lock; another schema's table takes another.
+#[test]
+fn postgres_lock_follows_the_table_not_its_spelling() {
+    use migrate::db::{ConnectOptions, DatabaseUrl};
+    let Some(t) = TestDb::new(Server::Postgres) else {
+        return;
+    };
+    let url = DatabaseUrl::parse(&t.url).expect("url");
+    let open = |version: &str| {
+        let url = url.clone();
+        let tables = Tables::new(version, "migrate_log").expect("tables");
+        async move {
+            let options = ConnectOptions {
+                tables,
+                lock_timeout: std::time::Duration::from_millis(300),
+                create: true,
+            };
+            Database::connect(&url, options)
+                .await
+                .expect("connect")
+                .expect("database")
+        }
+    };
+    super::support::block_on(async {
+        let mut holder = open("migrate_version").await;
+        holder.lock().await.expect("the first lock");
+        for other in ["public.migrate_version", "MIGRATE_VERSION"] {
+            let mut second = open(other).await;
+            let err = second
+                .lock()
+                .await
+                .expect_err("the same table's lock is taken");
+            assert!(err.to_string().contains("lock"), "{other}: {err}");
+            second.close().await;
+        }
+        let mut elsewhere = open("other_schema.migrate_version").await;
+        elsewhere
+            .lock()
+            .await
+            .expect("another schema's table has its own lock");
+        elsewhere.unlock().await.expect("unlock");
+        elsewhere.close().await;
+        holder.unlock().await.expect("unlock");
+        holder.close().await;
+    });
+}
