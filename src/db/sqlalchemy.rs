@@ -16,7 +16,7 @@
 
 use std::path::Path;
 
-use super::url::redact;
+use super::url::{percent_decode, redact};
 
 /// One URL cut the way SQLAlchemy's `make_url` cuts it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -30,29 +30,6 @@ struct SaUrl<'a> {
     port: Option<&'a str>,
     database: Option<&'a str>,
     query: Vec<(String, String)>,
-}
-
-/// Python's `urllib.parse.unquote`: `%XX` decoded, anything else kept, invalid UTF-8
-/// replaced.
-fn unquote(s: &str) -> String {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' {
-            if let Some(b) = s
-                .get(i + 1..i + 3)
-                .and_then(|h| u8::from_str_radix(h, 16).ok())
-            {
-                out.push(b);
-                i += 3;
-                continue;
-            }
-        }
-        out.push(bytes[i]);
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// Percent-encodes everything but RFC 3986's unreserved characters.
@@ -88,11 +65,11 @@ fn parse(url: &str) -> Option<SaUrl<'_>> {
         .strip_prefix(':')
         .and_then(|after| after.find('@').map(|at| (after, at)));
     if let Some((after, at)) = with_password {
-        username = Some(unquote(&rest[..run]));
-        password = Some(unquote(&after[..at]));
+        username = Some(percent_decode(&rest[..run]));
+        password = Some(percent_decode(&after[..at]));
         rest = &after[at + 1..];
     } else if let Some(at) = rest[..run].rfind('@') {
-        username = Some(unquote(&rest[..at]));
+        username = Some(percent_decode(&rest[..at]));
         rest = &rest[at + 1..];
     }
 

@@ -376,7 +376,9 @@ pub fn redact(url: &str) -> String {
     format!("{}{userinfo}{}", parts.prefix, mask_query(parts.rest))
 }
 
-fn percent_decode(s: &str) -> String {
+/// `%XX` decoded (Python's `urllib.parse.unquote`), anything else kept, invalid UTF-8
+/// replaced.
+pub(crate) fn percent_decode(s: &str) -> String {
     let bytes = s.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
