@@ -170,6 +170,23 @@ pub fn function_sources(source: &str) -> Result<Vec<(String, String)>, SyntaxErr
     Ok(out)
 }
 
+/// The character a one-letter Python escape (`\\n`, `\\'`, …) stands for.
+pub(crate) fn simple_escape(e: char) -> Option<char> {
+    Some(match e {
+        '\\' => '\\',
+        '\'' => '\'',
+        '"' => '"',
+        'n' => '\n',
+        't' => '\t',
+        'r' => '\r',
+        'a' => '\x07',
+        'b' => '\x08',
+        'f' => '\x0c',
+        'v' => '\x0b',
+        _ => return None,
+    })
+}
+
 fn text<'a>(node: Node, src: &'a [u8]) -> &'a str {
     node.utf8_text(src).unwrap_or("")
 }
@@ -349,18 +366,12 @@ fn unescape(body: &str) -> String {
             out.push('\\');
             break;
         };
+        if let Some(c) = simple_escape(e) {
+            out.push(c);
+            continue;
+        }
         match e {
             '\n' => {}
-            '\\' => out.push('\\'),
-            '\'' => out.push('\''),
-            '"' => out.push('"'),
-            'n' => out.push('\n'),
-            't' => out.push('\t'),
-            'r' => out.push('\r'),
-            'a' => out.push('\x07'),
-            'b' => out.push('\x08'),
-            'f' => out.push('\x0c'),
-            'v' => out.push('\x0b'),
             'x' | 'u' | 'U' => {
                 let n = match e {
                     'x' => 2,

@@ -162,18 +162,12 @@ fn string_literal(chars: &[char], start: usize, raw: bool) -> Result<(String, us
             continue;
         }
         i += 2;
+        if let Some(c) = crate::files::alembic::python::simple_escape(e) {
+            out.push(c);
+            continue;
+        }
         match e {
             '\n' => {}
-            '\\' => out.push('\\'),
-            '\'' => out.push('\''),
-            '"' => out.push('"'),
-            'n' => out.push('\n'),
-            't' => out.push('\t'),
-            'r' => out.push('\r'),
-            'a' => out.push('\x07'),
-            'b' => out.push('\x08'),
-            'f' => out.push('\x0c'),
-            'v' => out.push('\x0b'),
             '0'..='7' => {
                 let mut n = e.to_digit(8).expect("octal digit");
                 for _ in 0..2 {
