@@ -92,27 +92,16 @@ pub fn run(
 
 /// `--sql`: Alembic's own offline script, passed through.
 fn offline(alembic: &AlembicCommand, verb: &str, target: &str) -> CmdResult {
-    let (program, lead) = alembic
-        .program
-        .split_first()
-        .ok_or_else(|| Failure::usage("--alembic names no command"))?;
-    let mut cmd = std::process::Command::new(program);
-    cmd.args(lead)
-        .arg("-c")
-        .arg(&alembic.config)
-        .current_dir(&alembic.workdir);
-    if let Some(n) = &alembic.name {
-        cmd.args(["-n", n]);
+    if alembic.program.is_empty() {
+        return Err(Failure::usage("--alembic names no command"));
     }
-    let status = cmd
-        .args([verb, "--sql", target])
-        .status()
-        .map_err(|e| {
-            Failure::new(format!(
-                "can't run Alembic (`{}`): {e}; install it in the project's environment (`pip install alembic`) or name it with --alembic CMD",
-                alembic.shown(verb, target)
-            ))
-        })?;
+    let status = alembic
+        .command(verb, &["--sql"], target)
+        .and_then(|mut cmd| {
+            cmd.status()
+                .map_err(|e| alembic.not_found(verb, target, e.to_string()))
+        })
+        .map_err(|e| Failure::new(e.to_string()))?;
     Ok(match status.code() {
         Some(0) => std::process::ExitCode::SUCCESS,
         _ => std::process::ExitCode::from(1),

@@ -42,17 +42,46 @@ impl AlembicCommand {
     /// The command line for `verb target`, as shown in messages.
     pub fn shown(&self, verb: &str, target: &str) -> String {
         let mut parts = self.program.clone();
-        parts.extend(self.args(verb, target));
+        parts.extend(self.args(verb, &[], target));
         parts.join(" ")
     }
 
-    fn args(&self, verb: &str, target: &str) -> Vec<String> {
+    fn args(&self, verb: &str, flags: &[&str], target: &str) -> Vec<String> {
         let mut args = vec!["-c".to_owned(), self.config.display().to_string()];
         if let Some(n) = &self.name {
             args.extend(["-n".to_owned(), n.clone()]);
         }
-        args.extend([verb.to_owned(), target.to_owned()]);
+        args.push(verb.to_owned());
+        args.extend(flags.iter().map(|f| f.to_string()));
+        args.push(target.to_owned());
         args
+    }
+
+    /// `alembic -c CONFIG [-n NAME] VERB [FLAGS] TARGET`, to run in the config's
+    /// directory.
+    pub fn command(
+        &self,
+        verb: &str,
+        flags: &[&str],
+        target: &str,
+    ) -> Result<std::process::Command, AlembicError> {
+        let (program, lead) = self
+            .program
+            .split_first()
+            .ok_or_else(|| self.not_found(verb, target, "the command is empty".to_owned()))?;
+        let mut cmd = std::process::Command::new(program);
+        cmd.args(lead)
+            .args(self.args(verb, flags, target))
+            .current_dir(&self.workdir);
+        Ok(cmd)
+    }
+
+    /// The error for a command that could not be started.
+    pub fn not_found(&self, verb: &str, target: &str, reason: String) -> AlembicError {
+        AlembicError::NotFound {
+            command: self.shown(verb, target),
+            reason,
+        }
     }
 }
 
@@ -291,27 +320,13 @@ async fn spawn_and_stream(
     progress: &mut (dyn Progress + Send),
     labels: &[String],
 ) -> Result<Ran, EngineError> {
-    let shown = cmd.shown(verb, target);
-    let (program, lead) = cmd
-        .program
-        .split_first()
-        .ok_or_else(|| AlembicError::NotFound {
-            command: shown.clone(),
-            reason: "the command is empty".to_owned(),
-        })?;
-    let mut child = tokio::process::Command::new(program)
-        .args(lead)
-        .args(cmd.args(verb, target))
-        .current_dir(&cmd.workdir)
+    let mut child = tokio::process::Command::from(cmd.command(verb, &[], target)?)
         .stdin(std::process::Stdio::null())
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .kill_on_drop(true)
         .spawn()
-        .map_err(|e| AlembicError::NotFound {
-            command: shown.clone(),
-            reason: e.to_string(),
-        })?;
+        .map_err(|e| cmd.not_found(verb, target, e.to_string()))?;
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<String>();
     for stream in [
         child
@@ -354,10 +369,10 @@ async fn spawn_and_stream(
             current = Some((i, now));
         }
     }
-    let status = child.wait().await.map_err(|e| AlembicError::NotFound {
-        command: shown.clone(),
-        reason: e.to_string(),
-    })?;
+    let status = child
+        .wait()
+        .await
+        .map_err(|e| cmd.not_found(verb, target, e.to_string()))?;
     if let Some((i, since)) = current.take() {
         let took = since.elapsed();
         if status.success() {
