@@ -5,7 +5,7 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 
 use super::alembic_cli::{alembic, init};
-use super::support::{block_on, migrate, pyenv_tool, Server, TestDb};
+use super::support::{block_on, pyenv_tool, run, Server, TestDb};
 
 /// A project with `n` revisions that each create a table (and drop it on downgrade),
 /// its `sqlalchemy.url` set to `url`.
@@ -147,31 +147,15 @@ fn eight_deploys_at_once_on_postgres_apply_each_revision_once() {
 #[test]
 fn without_alembic_the_error_names_what_to_install() {
     let (_tmp, root) = project(1, "sqlite:///app.db");
-    let out = migrate(&root)
-        .args(["upgrade", "head", "--alembic", "/nonexistent/alembic"])
-        .output()
-        .expect("runs");
-    assert_eq!(out.status.code(), Some(1));
-    let err = String::from_utf8_lossy(&out.stderr);
+    let missing = ["--alembic", "/nonexistent/alembic"];
+    let (code, _, err) = run(&root, &[&["upgrade", "head"][..], &missing].concat());
+    assert_eq!(code, 1, "{err}");
     assert!(err.contains("pip install alembic"), "{err}");
     // --dry-run plans without Alembic.
-    let out = migrate(&root)
-        .args([
-            "upgrade",
-            "head",
-            "--dry-run",
-            "--alembic",
-            "/nonexistent/alembic",
-        ])
-        .output()
-        .expect("runs");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let (code, out, err) = run(
+        &root,
+        &[&["upgrade", "head", "--dry-run"][..], &missing].concat(),
     );
-    assert_eq!(
-        String::from_utf8_lossy(&out.stdout),
-        "upgrade r001, table 1\n"
-    );
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(out, "upgrade r001, table 1\n");
 }
