@@ -10,3 +10,4 @@ pub mod engine;
 pub mod files;
 pub mod git;
 pub mod schema;
+pub mod sql;
