@@ -4,6 +4,8 @@
 use std::process::ExitCode;
 
 use migrate::core::{plan, RevisionGraph};
+use migrate::db::Backend;
+use migrate::engine;
 use serde::Serialize;
 
 use super::context::Context;
@@ -50,21 +52,17 @@ pub fn run(ctx: &Context, args: CurrentArgs) -> CmdResult {
                     .read_versions()
                     .await
                     .map_err(|e| Failure::new(e.to_string()))?;
-                let last = db.last_log().await.ok().flatten();
+                let caps = Backend::capabilities(&db);
+                let last = db.last_log().await.ok().flatten().map(|l| (l, caps));
                 db.close().await;
                 Ok::<_, Failure>((rows, last))
             }
             None => Ok((Vec::new(), None)),
         }
     })?;
-    if let Some(last) = last {
-        if last.success != Some(true) && last.direction != "stamp" {
-            eprintln!(
-                "warning: the last {} of {} did not complete{}",
-                last.direction,
-                last.revision,
-                last.error.map(|e| format!(": {e}")).unwrap_or_default()
-            );
+    if let (Some((last, caps)), Some(g)) = (&last, &graph) {
+        if let Some(line) = engine::last_step(last, g, *caps).describe() {
+            eprintln!("warning: {line}");
         }
     }
     let out: Vec<CurrentRow> = rows

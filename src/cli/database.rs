@@ -278,7 +278,8 @@ pub fn database_problems(
         let read = async {
             let rows = conn.read_versions().await?;
             let sums = conn.applied_checksums().await?;
-            let last = conn.last_log().await?;
+            let caps = db::Backend::capabilities(&conn);
+            let last = conn.last_log().await?.map(|l| (l, caps));
             Ok::<_, db::DbError>((rows, sums, last))
         }
         .await;
@@ -335,23 +336,15 @@ pub fn database_problems(
             );
         }
     }
-    if let Some(last) = last {
-        if last.success != Some(true) && last.direction != "stamp" {
+    if let Some((last, caps)) = last {
+        if let Some(line) = migrate::engine::last_step(&last, graph, caps).describe() {
             let path = graph
                 .find(&last.revision)
                 .and_then(|ix| graph.revision(ix).origin.path.clone());
             problems.push(
-                Problem::new(
-                    ProblemKind::FailedRevision,
-                    format!(
-                        "the last {} of revision {} did not complete{}",
-                        last.direction,
-                        last.revision,
-                        last.error.map(|e| format!(": {e}")).unwrap_or_default()
-                    ),
-                )
-                .at(path, None)
-                .revisions([last.revision.clone()]),
+                Problem::new(ProblemKind::FailedRevision, line)
+                    .at(path, None)
+                    .revisions([last.revision.clone()]),
             );
         }
     }

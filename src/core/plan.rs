@@ -28,6 +28,19 @@ impl Direction {
             Direction::Stamp => "stamp",
         }
     }
+
+    /// The direction named `name` (as the log stores it).
+    pub fn parse(name: &str) -> Option<Self> {
+        [Direction::Upgrade, Direction::Downgrade, Direction::Stamp]
+            .into_iter()
+            .find(|d| d.name() == name)
+    }
+}
+
+impl std::fmt::Display for Direction {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
 }
 
 /// One change to the version table, in the order it is made.

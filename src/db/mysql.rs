@@ -13,6 +13,14 @@ use sqlx::Connection;
 use super::url::DatabaseUrl;
 use super::{BookDialect, BookSql, Tables};
 
+/// MySQL/MariaDB: DDL commits implicitly, so a failed step may be half-applied; `GET_LOCK` is the run lock.
+pub const CAPABILITIES: super::Capabilities = super::Capabilities {
+    transactional_ddl: false,
+    lock_is_write_transaction: false,
+    begin_with_first_statement: false,
+    batches: false,
+};
+
 /// Connects with the server's own session defaults (sqlx would otherwise add
 /// `PIPES_AS_CONCAT` to `sql_mode` and set the time zone to UTC), so a revision behaves
 /// online as it does in the `mysql`/`mariadb` client and in `--sql` scripts.

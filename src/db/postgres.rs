@@ -10,6 +10,14 @@ use sqlx::Connection;
 use super::url::DatabaseUrl;
 use super::{BookDialect, BookSql, Tables};
 
+/// PostgreSQL: transactional DDL, a session advisory lock, `BEGIN` sent with the first statement.
+pub const CAPABILITIES: super::Capabilities = super::Capabilities {
+    transactional_ddl: true,
+    lock_is_write_transaction: false,
+    begin_with_first_statement: true,
+    batches: false,
+};
+
 pub async fn connect(url: &DatabaseUrl) -> Result<PgConnection, sqlx::Error> {
     PgConnection::connect(url.expose()).await
 }

@@ -17,9 +17,17 @@ use super::split::Statement;
 use super::url::DatabaseUrl;
 use super::{
     literal, log_insert_sql, query_failure, version_op_sql, BookDialect, BookSql, DbError,
-    LogEntry, StartedAt, Tables,
+    LogEntry, StartedAt, StepEnd, Tables,
 };
 use crate::core::{Dialect, VersionOp};
+
+/// SQLite: DDL is transactional; `BEGIN IMMEDIATE` is the lock; steps run as batches on the held connection.
+pub const CAPABILITIES: super::Capabilities = super::Capabilities {
+    transactional_ddl: true,
+    lock_is_write_transaction: true,
+    begin_with_first_statement: false,
+    batches: true,
+};
 
 pub async fn connect(
     url: &DatabaseUrl,
@@ -144,22 +152,6 @@ impl From<rusqlite::Error> for BatchError {
     }
 }
 
-/// How a step run by [`Steps::step`] ended (the previous step is committed).
-#[derive(Debug)]
-pub enum StepEnd {
-    /// `BEGIN IMMEDIATE` failed (the lock wait ran out, say); no transaction is open.
-    BeginFailed(DbError),
-    /// Under the write lock the version rows are not the ones the step was planned for:
-    /// another process moved them. These are the rows; the step's transaction is open.
-    Moved(Vec<String>),
-    /// A statement or the bookkeeping failed, or a version-row change hit other than one
-    /// row; the step's transaction is open. (Run statement by statement, the step fails
-    /// the same way and says where.)
-    Failed,
-    /// Everything ran; the step's transaction is open, to be committed.
-    Ran,
-}
-
 /// A run of per-revision steps on one held SQLite connection ([`super::Database::sqlite_steps`]):
 /// each step is ONE batch of SQL, and its `COMMIT` travels at the head of the next step's
 /// batch, so the write lock passes from one revision to the next without a gap.
@@ -274,5 +266,24 @@ impl Steps<'_> {
     /// planning again).
     pub fn rollback(&mut self) {
         let _ = self.session.run("ROLLBACK", usize::MAX);
+    }
+}
+
+impl super::StepBatch for Steps<'_> {
+    fn step(
+        &mut self,
+        commit_first: bool,
+        expected_rows: &[String],
+        statements: &[Statement],
+        ops: &[VersionOp],
+        entry: &LogEntry,
+    ) -> Result<StepEnd, DbError> {
+        Steps::step(self, commit_first, expected_rows, statements, ops, entry)
+    }
+    fn commit(&mut self) -> Result<(), DbError> {
+        Steps::commit(self)
+    }
+    fn rollback(&mut self) {
+        Steps::rollback(self)
     }
 }

@@ -9,7 +9,8 @@ use crate::db::{
     StartedAt, Tables,
 };
 
-use super::{prepare, EngineError};
+use super::prepare::prepare;
+use super::EngineError;
 
 /// What the script is for.
 #[derive(Debug, Clone)]
