@@ -96,8 +96,7 @@ pub fn write(
     let template_path = a.script_location.join("script.py.mako");
     let template = read_bounded(&template_path, MAX_FILE_BYTES)
         .map_err(|e| Failure::new(format!("{}: {e}", template_path.display())))?;
-    let create_date =
-        CreateDate::now(a.timezone.as_deref()).map_err(|e| Failure::new(e.to_string()))?;
+    let create_date = CreateDate::now(a.timezone.as_deref()).map_err(Failure::from)?;
     let mut m = NewModule::new(rev.id.to_string(), create_date);
     m.down_revisions = rev.down_revisions.iter().map(|d| d.to_string()).collect();
     m.branch_labels = rev.branch_labels.clone();

@@ -79,10 +79,7 @@ fn print_applied(ctx: &Context, rows: &[BlameEntry], keep_unknown: bool) -> CmdR
     let steps = super::database::runtime()?.block_on(async {
         match super::database::connect(ctx, &url, false, migrate::db::DEFAULT_LOCK_TIMEOUT).await? {
             Some(mut conn) => {
-                let steps = conn
-                    .read_log()
-                    .await
-                    .map_err(|e| Failure::new(e.to_string()));
+                let steps = conn.read_log().await.map_err(Failure::from);
                 conn.close().await;
                 steps
             }

@@ -66,7 +66,7 @@ pub fn revisions_from_git(
         }
         let found = repo
             .find_revision(&id)
-            .map_err(|e| Failure::new(e.to_string()))?
+            .map_err(Failure::from)?
             .ok_or_else(|| {
                 Failure::new(format!(
                     "revision {id} is applied to the database but no local branch has its file"

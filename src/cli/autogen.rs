@@ -22,7 +22,7 @@ pub fn models(ctx: &Context) -> Result<(PathBuf, Schema), Failure> {
         ctx.config.settings.models.as_deref(),
     );
     let shown = relative_to(&path, &ctx.cwd);
-    let schema = load_models(&shown).map_err(|e| Failure::new(e.to_string()))?;
+    let schema = load_models(&shown).map_err(Failure::from)?;
     Ok((shown, schema))
 }
 
@@ -65,10 +65,7 @@ pub fn read_database(ctx: &Context) -> Result<Option<LiveState>, Failure> {
         else {
             return Ok(None);
         };
-        let rows = db
-            .read_versions()
-            .await
-            .map_err(|e| Failure::new(e.to_string()));
+        let rows = db.read_versions().await.map_err(Failure::from);
         db.close().await;
         let rows = rows?;
         let schema = introspect(&url, &opts).await?;

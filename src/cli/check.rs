@@ -111,7 +111,7 @@ fn model_check(
             let runtime = super::database::runtime()?;
             let built = runtime
                 .block_on(autogen::replay_sqlite(graph, &opts))
-                .map_err(|e| Failure::new(e.to_string()))?;
+                .map_err(Failure::from)?;
             (
                 Dialect::Sqlite,
                 built,

@@ -48,10 +48,7 @@ pub fn run(ctx: &Context, args: CurrentArgs) -> CmdResult {
     let (rows, last) = rt.block_on(async {
         match database::connect(ctx, &url, false, migrate::db::DEFAULT_LOCK_TIMEOUT).await? {
             Some(mut db) => {
-                let rows = db
-                    .read_versions()
-                    .await
-                    .map_err(|e| Failure::new(e.to_string()))?;
+                let rows = db.read_versions().await.map_err(Failure::from)?;
                 let caps = Backend::capabilities(&db);
                 let last = db.last_log().await.ok().flatten().map(|l| (l, caps));
                 db.close().await;

@@ -9,7 +9,7 @@ use migrate::db::{self, ConnectOptions, Database, DatabaseUrl, Tables, UrlInputs
 use migrate::engine::{Progress, RunContext, RunOptions, TransactionMode};
 
 use super::context::Context;
-use super::output::Failure;
+use super::output::{ErrorKind, Failure};
 
 /// Options shared by upgrade, downgrade and stamp.
 #[derive(Debug, Clone, clap::Args)]
@@ -60,8 +60,11 @@ pub fn database_url(ctx: &Context) -> Result<DatabaseUrl, Failure> {
             match a.sqlalchemy_url.as_deref() {
                 Some(sqla) => Some(
                     db::sqlalchemy::from_sqlalchemy(sqla, &ctx.config.dir).map_err(|e| {
-                        Failure::new(format!("sqlalchemy.url in {}: {e}", config_name(ctx)))
-                            .hint("pass --database-url or set DATABASE_URL to override it")
+                        Failure::of_kind(
+                            ErrorKind::Config,
+                            format!("sqlalchemy.url in {}: {e}", config_name(ctx)),
+                        )
+                        .hint("pass --database-url or set DATABASE_URL to override it")
                     })?,
                 ),
                 None => None,
@@ -97,7 +100,7 @@ pub fn tables(ctx: &Context) -> Result<Tables, Failure> {
             .unwrap_or(db::DEFAULT_VERSION_TABLE),
         s.log_table.as_deref().unwrap_or(db::DEFAULT_LOG_TABLE),
     )
-    .map_err(|e| Failure::new(e.to_string()))
+    .map_err(Failure::from)
 }
 
 /// A runtime for one command.
@@ -105,7 +108,12 @@ pub fn runtime() -> Result<tokio::runtime::Runtime, Failure> {
     tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
-        .map_err(|e| Failure::new(format!("can't start the async runtime: {e}")))
+        .map_err(|e| {
+            Failure::of_kind(
+                ErrorKind::Internal,
+                format!("can't start the async runtime: {e}"),
+            )
+        })
 }
 
 /// Connects; `create: false` leaves a missing SQLite file missing (`Ok(None)`).
@@ -123,15 +131,16 @@ pub async fn connect(
     if let Some(path) = url.sqlite_path() {
         let dir = path.parent().filter(|d| !d.as_os_str().is_empty());
         if let Some(dir) = dir.filter(|d| !d.is_dir()) {
-            return Err(Failure::new(format!(
-                "cannot open {url}: directory {} does not exist",
-                dir.display()
-            )));
+            return Err(Failure::of_kind(
+                ErrorKind::Database,
+                format!(
+                    "cannot open {url}: directory {} does not exist",
+                    dir.display()
+                ),
+            ));
         }
     }
-    let db = Database::connect(url, options)
-        .await
-        .map_err(|e| Failure::new(e.to_string()))?;
+    let db = Database::connect(url, options).await?;
     if db.is_none() {
         eprintln!("note: no database at {url}; nothing applied");
     }
@@ -156,6 +165,7 @@ pub fn run_options(ctx: &Context, transaction: TransactionMode) -> RunOptions {
     RunOptions {
         transaction,
         context: RunContext::detect(&ctx.revisions_dir),
+        interrupt: super::signals::interrupt(),
     }
 }
 
@@ -231,10 +241,7 @@ pub fn current_rows(ctx: &Context) -> Result<Vec<String>, Failure> {
     runtime()?.block_on(async {
         match connect(ctx, &url, false, db::DEFAULT_LOCK_TIMEOUT).await? {
             Some(mut conn) => {
-                let rows = conn
-                    .read_versions()
-                    .await
-                    .map_err(|e| Failure::new(e.to_string()))?;
+                let rows = conn.read_versions().await.map_err(Failure::from)?;
                 conn.close().await;
                 Ok(rows)
             }
@@ -255,8 +262,14 @@ pub fn database_problems(
         Ok(url) => url,
         // An Alembic project whose sqlalchemy.url can't be used (the template's
         // placeholder, say): the graph is still checked, as in CI without a database.
-        Err(Failure::Error { message, .. }) if ctx.config.alembic.is_some() => {
-            eprintln!("note: skipped the database checks: {message}");
+        Err(f)
+            if ctx.config.alembic.is_some()
+                && matches!(f.kind(), ErrorKind::Config | ErrorKind::Usage) =>
+        {
+            eprintln!(
+                "note: skipped the database checks: {}",
+                f.message().unwrap_or_default()
+            );
             return Ok(None);
         }
         Err(e) => return Err(e),
@@ -269,8 +282,11 @@ pub fn database_problems(
         let mut conn = match connect(ctx, &url, false, db::DEFAULT_LOCK_TIMEOUT).await {
             Ok(Some(conn)) => conn,
             Ok(None) => return Ok(None),
-            Err(Failure::Error { message, .. }) => {
-                eprintln!("note: skipped the database checks: {message}");
+            Err(f) if f.kind() == ErrorKind::Database => {
+                eprintln!(
+                    "note: skipped the database checks: {}",
+                    f.message().unwrap_or_default()
+                );
                 return Ok(None);
             }
             Err(other) => return Err(other),
@@ -284,7 +300,7 @@ pub fn database_problems(
         }
         .await;
         conn.close().await;
-        read.map(Some).map_err(|e| Failure::new(e.to_string()))
+        read.map(Some).map_err(Failure::from)
     });
     let Some((rows, sums, last)) = read? else {
         return Ok(None);
@@ -318,12 +334,8 @@ pub fn database_problems(
             continue;
         }
         let rev = graph.revision(ix);
-        let now = rev
-            .upgrade
-            .as_ref()
-            .and_then(|s| s.for_dialect(dialect))
-            .map(db::checksum);
-        if now.as_deref() != Some(sum.as_str()) {
+        let now = rev.upgrade.as_ref().and_then(|s| s.for_dialect(dialect));
+        if !db::checksum_matches(&sum, now) {
             problems.push(
                 Problem::new(
                     ProblemKind::ChecksumMismatch,

@@ -34,10 +34,7 @@ pub fn run(ctx: &Context, args: DowngradeArgs) -> CmdResult {
     let rows = database::runtime()?.block_on(async {
         match database::connect(ctx, &url, false, migrate::db::DEFAULT_LOCK_TIMEOUT).await? {
             Some(mut db) => {
-                let rows = db
-                    .read_versions()
-                    .await
-                    .map_err(|e| Failure::new(e.to_string()));
+                let rows = db.read_versions().await.map_err(Failure::from);
                 db.close().await;
                 rows
             }

@@ -119,7 +119,7 @@ pub fn mermaid(graph: &RevisionGraph) -> String {
 /// Lanes like `git log --graph`: newest first, `*` the revision, `|` lanes passing by,
 /// `\` a lane opened by a merge, `/` a lane closed at a branch point.
 pub fn ascii(graph: &RevisionGraph, paint: Paint) -> Result<String, Failure> {
-    let order = plan::history(graph, "base", "heads").map_err(|e| Failure::new(e.to_string()))?;
+    let order = plan::history(graph, "base", "heads").map_err(Failure::from)?;
     // Each lane waits for the revision it will reach next.
     let mut lanes: Vec<Option<Ix>> = Vec::new();
     let mut out = String::new();

@@ -4,7 +4,6 @@
 use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 
-use migrate::core::Problem;
 use serde::Serialize;
 
 /// Output format of commands that report data.
@@ -37,94 +36,14 @@ impl ColorChoice {
     }
 }
 
-/// Exit code for a problem the user can fix.
-pub const EXIT_PROBLEM: u8 = 1;
-/// Exit code for bad usage (clap uses it too).
-pub const EXIT_USAGE: u8 = 2;
-
-/// Why a command failed: what to print, and the exit code.
-#[derive(Debug)]
-pub enum Failure {
-    /// One error, with optional hints.
-    Error {
-        message: String,
-        hints: Vec<String>,
-        code: u8,
-    },
-    /// Problems in the revisions, all listed.
-    Problems(Vec<Problem>),
-}
-
-impl Failure {
-    pub fn new(message: impl Into<String>) -> Self {
-        Failure::Error {
-            message: message.into(),
-            hints: Vec::new(),
-            code: EXIT_PROBLEM,
-        }
-    }
-
-    pub fn usage(message: impl Into<String>) -> Self {
-        Failure::Error {
-            message: message.into(),
-            hints: Vec::new(),
-            code: EXIT_USAGE,
-        }
-    }
-
-    pub fn hint(mut self, hint: impl Into<String>) -> Self {
-        if let Failure::Error { hints, .. } = &mut self {
-            hints.push(hint.into());
-        }
-        self
-    }
-
-    /// Prints the failure on stderr and returns its exit code.
-    pub fn report(self) -> ExitCode {
-        let mut err = std::io::stderr().lock();
-        match self {
-            Failure::Error {
-                message,
-                hints,
-                code,
-            } => {
-                let _ = writeln!(err, "error: {message}");
-                for h in hints {
-                    let _ = writeln!(err, "hint: {h}");
-                }
-                ExitCode::from(code)
-            }
-            Failure::Problems(problems) => {
-                for p in &problems {
-                    let _ = writeln!(err, "error: {p}");
-                }
-                let _ = writeln!(
-                    err,
-                    "hint: fix the {} above; `migrate check` lists every problem",
-                    if problems.len() == 1 {
-                        "problem"
-                    } else {
-                        "problems"
-                    }
-                );
-                ExitCode::from(EXIT_PROBLEM)
-            }
-        }
-    }
-}
-
-impl<E: std::error::Error> From<E> for Failure {
-    fn from(e: E) -> Self {
-        Failure::new(e.to_string())
-    }
-}
+pub use super::failure::{ErrorKind, Failure, EXIT_PROBLEM};
 
 /// The result type of every command.
 pub type CmdResult = Result<ExitCode, Failure>;
 
 /// Prints `value` as pretty JSON on stdout.
 pub fn print_json<T: Serialize + ?Sized>(value: &T) -> CmdResult {
-    let text = serde_json::to_string_pretty(value).map_err(|e| Failure::new(e.to_string()))?;
+    let text = serde_json::to_string_pretty(value).map_err(Failure::from)?;
     write_stdout(&format!("{text}\n"))
 }
 

@@ -83,7 +83,7 @@ pub fn run(ctx: &Context, _args: StatusArgs) -> CmdResult {
         }
         .await;
         db.close().await;
-        read.map(Some).map_err(|e| Failure::new(e.to_string()))
+        read.map(Some).map_err(Failure::from)
     })?;
     let (rows, log, changed) = match read {
         Some((rows, log)) => {

@@ -76,9 +76,9 @@ pub fn engine_failure(e: EngineError) -> Failure {
         EngineError::Plan(inner) => plan_failure(inner),
         EngineError::Dirty { ref revision, .. } => {
             let hint = format!("after fixing the database, `migrate stamp {revision}` if the revision's changes are all there, or the revision before it if none are");
-            Failure::new(e.to_string()).hint(hint)
+            Failure::from(e).hint(hint)
         }
-        other => Failure::new(other.to_string()),
+        other => Failure::from(other),
     }
 }
 
@@ -132,10 +132,7 @@ pub fn migrate_with(
         let steps: Vec<PlannedStep> = rt.block_on(async {
             let rows = match database::connect(ctx, &url, false, timeout).await? {
                 Some(mut db) => {
-                    let rows = db
-                        .read_versions()
-                        .await
-                        .map_err(|e| Failure::new(e.to_string()))?;
+                    let rows = db.read_versions().await.map_err(Failure::from)?;
                     db.close().await;
                     rows
                 }

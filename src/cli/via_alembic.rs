@@ -101,7 +101,7 @@ fn offline(alembic: &AlembicCommand, verb: &str, target: &str) -> CmdResult {
             cmd.status()
                 .map_err(|e| alembic.not_found(verb, target, e.to_string()))
         })
-        .map_err(|e| Failure::new(e.to_string()))?;
+        .map_err(Failure::from)?;
     Ok(match status.code() {
         Some(0) => std::process::ExitCode::SUCCESS,
         _ => std::process::ExitCode::from(1),

@@ -377,6 +377,21 @@ pub fn checksum(sql: &str) -> String {
         .collect()
 }
 
+/// The checksum a step is logged with: none when it ran no SQL (absent, empty or only
+/// whitespace, as a merge revision usually is).
+pub fn sql_checksum(sql: Option<&str>) -> Option<String> {
+    sql.filter(|s| !s.trim().is_empty()).map(checksum)
+}
+
+/// Whether the checksum `logged` for a step still matches its SQL `sql` now. Older
+/// versions logged the checksum of empty SQL for a merge; that matches no SQL.
+pub fn checksum_matches(logged: &str, sql: Option<&str>) -> bool {
+    match sql_checksum(sql) {
+        Some(now) => now == logged,
+        None => logged == checksum(""),
+    }
+}
+
 /// `user@host` of this process, for `applied_by`.
 pub fn os_identity() -> String {
     let user = whoami::username().unwrap_or_else(|_| "unknown".into());
@@ -394,6 +409,18 @@ mod tests {
         assert_eq!(checksum("a;\r\nb;\r\n"), checksum("a;\nb;\n"));
         assert_ne!(checksum("a;"), checksum("b;"));
         assert_eq!(checksum("").len(), 64);
+    }
+
+    #[test]
+    fn a_step_without_sql_has_no_checksum_and_old_empty_checksums_still_match() {
+        assert_eq!(sql_checksum(None), None);
+        assert_eq!(sql_checksum(Some(" \n")), None);
+        assert_eq!(sql_checksum(Some("a;")), Some(checksum("a;")));
+        assert!(checksum_matches(&checksum(""), None));
+        assert!(checksum_matches(&checksum(""), Some("")));
+        assert!(checksum_matches(&checksum("a;"), Some("a;")));
+        assert!(!checksum_matches(&checksum("a;"), Some("b;")));
+        assert!(!checksum_matches(&checksum("a;"), None));
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! Why a run stopped: the executor's errors, each naming the revision, its file and the
 //! statement.
 
+use super::interrupt::Signal;
 use super::{alembic, PlanFailure};
 use crate::core::{Dialect, Direction};
 use crate::db::DbError;
@@ -39,6 +40,56 @@ pub enum EngineError {
         direction: Direction,
         what: String,
     },
+    /// A signal asked the run to stop; it stopped at the next safe point.
+    #[error("interrupted by {signal}: {}; the database is at {}{}", stopped_text(.stopped), rows_text(.rows), next_text(.stopped))]
+    Interrupted {
+        signal: Signal,
+        /// The step cut short, if the signal came while one ran.
+        stopped: Option<StoppedStep>,
+        /// The version rows when the run stopped.
+        rows: Vec<String>,
+    },
+}
+
+/// A step an interrupt cut short, before statement `next` of `total`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoppedStep {
+    pub revision: String,
+    pub next: usize,
+    pub total: usize,
+    /// Whether what the step had done was rolled back (else it may be half-applied).
+    pub rolled_back: bool,
+}
+
+fn stopped_text(stopped: &Option<StoppedStep>) -> String {
+    match stopped {
+        None => "stopped between revisions".to_owned(),
+        Some(s) if s.rolled_back => format!(
+            "stopped revision {} before statement {} of {}, and rolled it back",
+            s.revision, s.next, s.total
+        ),
+        Some(s) => format!(
+            "stopped revision {} before statement {} of {}; the statements before it are committed, so the database may be half-changed",
+            s.revision, s.next, s.total
+        ),
+    }
+}
+
+fn rows_text(rows: &[String]) -> String {
+    if rows.is_empty() {
+        "base".to_owned()
+    } else {
+        rows.join(", ")
+    }
+}
+
+fn next_text(stopped: &Option<StoppedStep>) -> &'static str {
+    match stopped {
+        Some(s) if !s.rolled_back => {
+            " (check it by hand, then run `migrate stamp <revision>` to record where it is)"
+        }
+        _ => " (run the same command again to go on)",
+    }
 }
 
 /// A statement of a revision that failed: which revision, file and statement, and the

@@ -13,6 +13,7 @@
 
 pub mod alembic;
 mod error;
+mod interrupt;
 mod last_step;
 pub mod offline;
 mod prepare;
@@ -24,7 +25,8 @@ use std::time::Duration;
 
 use crate::core::{Direction, Plan, RevisionGraph};
 use crate::db::Backend;
-pub use error::{EngineError, StatementFailure};
+pub use error::{EngineError, StatementFailure, StoppedStep};
+pub use interrupt::{Interrupt, Signal};
 pub use last_step::{last_step, LastStep};
 pub use prepare::{
     apply_ops, describe, preflight, revision_file, step_label, step_sql, PlannedStep,
@@ -82,6 +84,8 @@ impl RunContext {
 pub struct RunOptions {
     pub transaction: TransactionMode,
     pub context: RunContext,
+    /// Checked between statements and steps: once requested, the run stops there.
+    pub interrupt: Interrupt,
 }
 
 /// Receives progress; the CLI draws a bar or prints lines, a library user may ignore it.
@@ -146,6 +150,7 @@ pub async fn upgrade<B: Backend>(
     let options = RunOptions {
         transaction: TransactionMode::PerRevision,
         context: RunContext::detect(revisions_dir),
+        interrupt: Interrupt::new(),
     };
     run(db, graph, &planner, &options, &mut Silent).await
 }

@@ -5,8 +5,7 @@
 use crate::core::{Dialect, Plan, RevisionGraph};
 use crate::db::split::split_statements;
 use crate::db::{
-    checksum, comment, log_insert_sql, mysql, postgres, sqlite, version_op_sql, LogEntry,
-    StartedAt, Tables,
+    comment, log_insert_sql, mysql, postgres, sqlite, version_op_sql, LogEntry, StartedAt, Tables,
 };
 
 use super::prepare::prepare;
@@ -76,7 +75,7 @@ pub fn render(
             started_at: chrono::DateTime::UNIX_EPOCH,
             duration_ms: 0,
             success: Some(true),
-            checksum: super::step_sql(graph, p.step, d)?.map(checksum),
+            checksum: p.checksum.clone(),
             applied_by: "offline script".to_owned(),
             tool_version: env!("CARGO_PKG_VERSION").to_owned(),
             git_commit: None,

@@ -9,7 +9,7 @@ use chrono::Utc;
 use super::{EngineError, RunContext, StepReport};
 use crate::core::{Dialect, Direction, Plan, RevisionGraph, Step, VersionOp};
 use crate::db::split::{split_statements, Statement};
-use crate::db::{checksum, LogEntry};
+use crate::db::{sql_checksum, LogEntry};
 
 /// A plan step with what the executor needs about its revision.
 pub(super) struct Prepared<'g> {
@@ -92,7 +92,7 @@ pub(super) fn prepare<'g>(
                 statements: sql
                     .map(|s| split_statements(s, dialect))
                     .unwrap_or_default(),
-                checksum: sql.map(checksum),
+                checksum: sql_checksum(sql),
                 transactional,
             })
         })

@@ -9,7 +9,7 @@ use chrono::Utc;
 use super::last_step::{last_step, LastStep};
 use super::prepare::{apply_ops, prepare, step_report, success_entry, Prepared};
 use super::{
-    EngineError, Outcome, Planner, Progress, RunOptions, StatementFailure, StepReport,
+    EngineError, Outcome, Planner, Progress, RunOptions, StatementFailure, StepReport, StoppedStep,
     TransactionMode,
 };
 use crate::core::{Direction, RevisionGraph};
@@ -105,12 +105,18 @@ impl<B: Backend> Runner<'_, B> {
                 self.db.begin(false).await?;
             }
         }
-        let result = self.run_plans(planner, progress, all).await;
+        let mut result = self.run_plans(planner, progress, all).await;
         if all {
-            match &result {
+            match &mut result {
                 Ok(_) => self.db.commit().await?,
-                Err(_) => {
+                Err(e) => {
                     let _ = self.db.rollback().await;
+                    if let EngineError::Interrupted { rows, .. } = e {
+                        // Every step went with the one transaction: say where it is now.
+                        if let Ok(now) = self.db.read_versions().await {
+                            *rows = now;
+                        }
+                    }
                 }
             }
         }
@@ -148,6 +154,13 @@ impl<B: Backend> Runner<'_, B> {
             let total = prepared.len();
             let mut index = 0;
             while index < total {
+                if let Some(signal) = self.options.interrupt.requested() {
+                    return Err(EngineError::Interrupted {
+                        signal,
+                        stopped: None,
+                        rows,
+                    });
+                }
                 let p = &prepared[index];
                 let per_step_tx = !all && p.transactional;
                 if per_step_tx && caps.batches {
@@ -193,7 +206,18 @@ impl<B: Backend> Runner<'_, B> {
                 } else if per_step_tx {
                     self.db.begin(true).await?;
                 }
-                let took = self.run_step(p, per_step_tx, all).await?;
+                let took = match self.run_step(p, per_step_tx, all).await {
+                    Err(EngineError::Interrupted {
+                        signal, stopped, ..
+                    }) => {
+                        return Err(EngineError::Interrupted {
+                            signal,
+                            stopped,
+                            rows,
+                        })
+                    }
+                    other => other?,
+                };
                 progress.step_finished(index, total, &p.label, took);
                 apply_ops(&mut rows, &p.step.version_ops);
                 outcome.steps.push(step_report(p, took));
@@ -256,7 +280,9 @@ impl<B: Backend> Runner<'_, B> {
         let mut uncommitted: Option<Ran> = None;
         let mut next = 0;
         let stop = loop {
-            let Some(p) = steps.get(next).filter(|p| p.transactional) else {
+            // An interrupt stops before the next step; the caller reports it.
+            let stop_here = self.options.interrupt.requested().is_some();
+            let Some(p) = steps.get(next).filter(|p| p.transactional && !stop_here) else {
                 break BatchStop::Through(next);
             };
             let index = first + next;
@@ -376,7 +402,17 @@ impl<B: Backend> Runner<'_, B> {
                 if in_tx || outer {
                     let _ = self.db.rollback().await;
                 }
-                let message = e.to_string();
+                let message = match &e {
+                    EngineError::Interrupted {
+                        signal,
+                        stopped: Some(st),
+                        ..
+                    } => format!(
+                        "interrupted by {signal} before statement {} of {}",
+                        st.next, st.total
+                    ),
+                    other => other.to_string(),
+                };
                 let ms = clock.elapsed().as_millis() as i64;
                 // Best effort: the original error matters more than a failed log write.
                 match pending {
@@ -398,6 +434,19 @@ impl<B: Backend> Runner<'_, B> {
     async fn run_statements(&mut self, p: &Prepared<'_>) -> Result<(), EngineError> {
         let total = p.statements.len();
         for st in &p.statements {
+            if let Some(signal) = self.options.interrupt.requested().filter(|_| st.number > 1) {
+                let rolled_back = self.db.capabilities().transactional_ddl && p.transactional;
+                return Err(EngineError::Interrupted {
+                    signal,
+                    stopped: Some(StoppedStep {
+                        revision: p.id.clone(),
+                        next: st.number,
+                        total,
+                        rolled_back,
+                    }),
+                    rows: Vec::new(),
+                });
+            }
             let run = if std::mem::take(&mut self.lazy_begin) {
                 self.db.execute(&format!("BEGIN;\n{}", st.text)).await
             } else {

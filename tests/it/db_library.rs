@@ -125,6 +125,7 @@ async fn row_count_check(url: &str, transactional_ddl: bool) {
             tool_version: "0".into(),
             git_commit: None,
         },
+        interrupt: engine::Interrupt::new(),
     };
     let err = engine::run(&mut db, &graph, &planner, &options, &mut Silent)
         .await
@@ -215,4 +216,39 @@ fn postgres_lock_follows_the_table_not_its_spelling() {
         holder.unlock().await.expect("unlock");
         holder.close().await;
     });
+}
+
+/// A merge revision runs no SQL: its log row has no checksum (docs/database.md), and
+/// `check` does not call it changed.
+#[test]
+fn an_empty_merge_is_logged_without_a_checksum() {
+    let dir = super::support::project(&[
+        ("a.yaml", "revision: a\nmessage: a\nupgrade: CREATE TABLE a (x INTEGER);\ndowngrade: DROP TABLE a;\n"),
+        ("b.yaml", "revision: b\ndown_revision: a\nmessage: b\nupgrade: CREATE TABLE b (x INTEGER);\ndowngrade: DROP TABLE b;\n"),
+        ("c.yaml", "revision: c\ndown_revision: a\nmessage: c\nupgrade: CREATE TABLE c (x INTEGER);\ndowngrade: DROP TABLE c;\n"),
+        ("m.yaml", "revision: m\ndown_revision: [b, c]\nmessage: merge\nupgrade: ''\ndowngrade: ''\n"),
+    ]);
+    let d = dir.path();
+    let url = format!("sqlite://{}", d.join("app.db").display());
+    let (code, _, err) = super::support::run(d, &["--database-url", &url, "upgrade", "head"]);
+    assert_eq!(code, 0, "{err}");
+    let c = rusqlite::Connection::open(d.join("app.db")).expect("opens");
+    let sums: Vec<(String, Option<String>)> = c
+        .prepare("SELECT revision, checksum FROM migrate_log ORDER BY id")
+        .expect("prepares")
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .expect("queries")
+        .collect::<Result<_, _>>()
+        .expect("rows");
+    let merge = sums
+        .iter()
+        .find(|(r, _)| r == "m")
+        .expect("the merge is logged");
+    assert_eq!(merge.1, None, "{sums:?}");
+    assert!(sums
+        .iter()
+        .filter(|(r, _)| r != "m")
+        .all(|(_, s)| s.is_some()));
+    let (code, out, err) = super::support::run(d, &["--database-url", &url, "check"]);
+    assert_eq!(code, 0, "{out}{err}");
 }

@@ -34,6 +34,9 @@ pub struct Fake {
     pub fail_on: Option<String>,
     /// The run lock can't be had.
     pub lock_busy: bool,
+    /// Running a statement containing this text requests an interrupt (as a Ctrl-C
+    /// arriving while it runs would).
+    pub interrupt_on: Option<(String, crate::engine::Interrupt)>,
     /// At the n-th write-locked transaction (1-based), another process has just committed
     /// these version rows.
     pub others_commit: Option<(usize, Vec<String>)>,
@@ -54,6 +57,7 @@ impl Fake {
             locks_taken: 0,
             fail_on: None,
             lock_busy: false,
+            interrupt_on: None,
             others_commit: None,
             write_locks: 0,
             log_when_run: Vec::new(),
@@ -131,6 +135,11 @@ impl Fake {
             }
             None => sql,
         };
+        if let Some((text, interrupt)) = &self.interrupt_on {
+            if sql.contains(text.as_str()) {
+                interrupt.request(2);
+            }
+        }
         let log = self.state().log.iter().map(|(_, e)| e.success).collect();
         self.log_when_run.push((sql.to_owned(), log));
         if self.fail_on.as_deref().is_some_and(|f| sql.contains(f)) {

@@ -10,8 +10,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use fake::{Fake, MYSQL_LIKE, POSTGRES_LIKE, SQLITE_LIKE};
 
 use super::{
-    run, run_stamp, EngineError, Outcome, PlanFailure, Planner, RunContext, RunOptions, Silent,
-    TransactionMode,
+    run, run_stamp, EngineError, Interrupt, Outcome, PlanFailure, Planner, RunContext, RunOptions,
+    Silent, TransactionMode,
 };
 use crate::core::{Direction, Plan, Revision, RevisionGraph, Sql, Step, VersionOp};
 use crate::db::{Capabilities, LogEntry};
@@ -45,6 +45,7 @@ fn options(transaction: TransactionMode) -> RunOptions {
             tool_version: "0.0.0".to_owned(),
             git_commit: None,
         },
+        interrupt: Interrupt::new(),
     }
 }
 
@@ -391,4 +392,110 @@ fn a_version_row_that_is_not_there_fails_the_step_and_rolls_it_back() {
         );
         assert!(!db.locked && !db.in_transaction(), "{name}");
     }
+}
+
+#[test]
+fn an_interrupt_stops_at_the_next_safe_point_and_says_where_the_database_is() {
+    let g = graph();
+    for (name, caps) in ALL_BACKENDS {
+        let mut db = Fake::new(caps);
+        let interrupt = Interrupt::new();
+        // The signal arrives while b's first statement runs.
+        db.interrupt_on = Some(("CREATE TABLE tb".to_owned(), interrupt.clone()));
+        let mut opts = options(TransactionMode::PerRevision);
+        opts.interrupt = interrupt;
+        let err = block(run(
+            &mut db,
+            &g,
+            &upgrade_to(&g, "heads"),
+            &opts,
+            &mut Silent,
+        ))
+        .expect_err(name);
+        let EngineError::Interrupted {
+            signal,
+            stopped,
+            rows,
+        } = &err
+        else {
+            panic!("{name}: expected an interrupt, got {err}");
+        };
+        assert_eq!(signal.exit_code(), 130, "{name}");
+        assert_eq!(
+            rows.as_slice(),
+            db.rows(),
+            "{name}: the rows it reports are the rows"
+        );
+        assert!(!db.locked && !db.in_transaction(), "{name}");
+        assert!(
+            !db.schema().iter().any(|s| s.contains("tc")),
+            "{name}: c never ran"
+        );
+        if caps.batches {
+            // A batch is one step: b completes, the run stops before c.
+            assert_eq!(
+                (stopped, db.rows()),
+                (&None, &["b".to_owned()][..]),
+                "{name}"
+            );
+        } else {
+            let st = stopped.as_ref().expect("stopped inside b");
+            assert_eq!(
+                (st.revision.as_str(), st.next, st.total),
+                ("b", 2, 2),
+                "{name}"
+            );
+            assert_eq!(st.rolled_back, caps.transactional_ddl, "{name}");
+            assert_eq!(db.rows(), ["a"], "{name}");
+            let last = db.log_entries().pop().expect("b's row");
+            assert_eq!(
+                (last.revision.as_str(), last.success),
+                ("b", Some(false)),
+                "{name}"
+            );
+            assert_eq!(
+                last.error.as_deref(),
+                Some("interrupted by SIGINT before statement 2 of 2")
+            );
+            let text = err.to_string();
+            if caps.transactional_ddl {
+                assert!(
+                    text.contains(
+                        "rolled it back; the database is at a (run the same command again"
+                    ),
+                    "{text}"
+                );
+                db.interrupt_on = None;
+                let out = upgrade(&mut db, &g, TransactionMode::PerRevision).expect(name);
+                assert_eq!(ran(&out), ["b", "c"], "{name}: a re-run goes on");
+            } else {
+                assert!(text.contains("may be half-changed"), "{text}");
+                assert!(text.contains("migrate stamp"), "{text}");
+            }
+        }
+    }
+}
+
+#[test]
+fn an_interrupt_under_transaction_all_rolls_everything_back() {
+    let g = graph();
+    let mut db = Fake::new(POSTGRES_LIKE);
+    let interrupt = Interrupt::new();
+    db.interrupt_on = Some(("CREATE TABLE tb".to_owned(), interrupt.clone()));
+    let mut opts = options(TransactionMode::All);
+    opts.interrupt = interrupt;
+    let err = block(run(
+        &mut db,
+        &g,
+        &upgrade_to(&g, "heads"),
+        &opts,
+        &mut Silent,
+    ))
+    .expect_err("interrupted");
+    assert!(
+        matches!(err, EngineError::Interrupted { ref rows, .. } if rows.is_empty()),
+        "{err}"
+    );
+    assert!(db.rows().is_empty() && db.schema().is_empty());
+    assert!(!db.locked);
 }
