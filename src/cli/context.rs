@@ -12,22 +12,43 @@ use super::output::{ColorChoice, Failure, Format, Paint};
 #[derive(Debug, Clone, clap::Args)]
 pub struct GlobalArgs {
     /// Config file (default: migrate.yaml, searched upward from the working directory).
-    #[arg(long, global = true, value_name = "FILE")]
+    #[arg(
+        long,
+        global = true,
+        value_name = "FILE",
+        help_heading = "Global options"
+    )]
     pub config: Option<PathBuf>,
     /// Revisions directory (default: `revisions` next to the config).
-    #[arg(long, global = true, value_name = "DIR")]
+    #[arg(
+        long,
+        global = true,
+        value_name = "DIR",
+        help_heading = "Global options"
+    )]
     pub revisions: Option<PathBuf>,
     /// The section of an alembic.ini to read (default `alembic`), as `alembic -n` picks it.
-    #[arg(short = 'n', long, global = true, value_name = "NAME")]
+    #[arg(
+        short = 'n',
+        long,
+        global = true,
+        value_name = "NAME",
+        help_heading = "Global options"
+    )]
     pub name: Option<String>,
     /// Database URL (else DATABASE_URL, then the config's database_url, then sqlite://app.db).
-    #[arg(long, global = true, value_name = "URL")]
+    #[arg(
+        long,
+        global = true,
+        value_name = "URL",
+        help_heading = "Global options"
+    )]
     pub database_url: Option<String>,
     /// Output format.
-    #[arg(long, global = true, value_enum, default_value_t = Format::Text)]
+    #[arg(long, global = true, value_enum, default_value_t = Format::Text, help_heading = "Global options")]
     pub format: Format,
     /// When to colour text output (NO_COLOR is honoured).
-    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
+    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto, help_heading = "Global options")]
     pub color: ColorChoice,
 }
 

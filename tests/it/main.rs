@@ -18,6 +18,7 @@ mod db_library;
 mod git_authorship;
 mod git_fixture;
 mod git_library;
+mod help;
 mod interrupt;
 mod script_injection;
 mod security;
