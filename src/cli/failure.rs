@@ -126,7 +126,7 @@ impl Failure {
                 while let Some(c) = cause {
                     let text = c.to_string();
                     if !message.contains(&text) {
-                        let _ = writeln!(err, "caused by: {text}");
+                        let _ = writeln!(err, "caused by: {}", printable(&text));
                     }
                     cause = c.source();
                 }
@@ -137,7 +137,7 @@ impl Failure {
             }
             Failure::Problems(problems) => {
                 for p in &problems {
-                    let _ = writeln!(err, "error: {p}");
+                    let _ = writeln!(err, "error: {}", printable(&p.to_string()));
                 }
                 let _ = writeln!(
                     err,
@@ -152,6 +152,15 @@ impl Failure {
             }
         }
     }
+}
+
+/// `text` with control characters escaped line by line, so a file name or message from
+/// a hostile file can't drive the terminal (ANSI escapes, carriage returns).
+fn printable(text: &str) -> String {
+    text.split('\n')
+        .map(super::entry::shown)
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 /// `impl From<$error> for Failure` with one kind.

@@ -469,3 +469,17 @@ fn postgres_errors_show_the_server_message_only() {
         );
     }
 }
+
+/// A file name or value carrying terminal escapes is shown escaped in errors, never raw.
+#[test]
+fn terminal_escapes_from_files_are_escaped_in_errors() {
+    let dir = super::support::project(&[(
+        "\u{1b}[2Jx.yaml",
+        "revision: x\nmessage: \"\u{1b}[31mred\"\nupgrade: [\n",
+    )]);
+    let (code, _, err) = super::support::run(dir.path(), &["heads"]);
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("x.yaml"), "{err}");
+    assert!(!err.contains('\u{1b}'), "raw escape in: {err:?}");
+    assert!(err.contains("\\u{1b}"), "{err:?}");
+}
