@@ -2,6 +2,7 @@
 //! its `<Verb>Args` and one `run` function; shared options live in [`GlobalArgs`].
 
 mod alembic_write;
+mod annotations;
 mod audit;
 mod authorship;
 mod autogen;
@@ -17,6 +18,7 @@ mod graph;
 mod heads;
 mod history;
 mod init;
+mod lint;
 mod merge;
 mod output;
 mod revision;
@@ -85,6 +87,8 @@ pub enum Command {
     Status(status::StatusArgs),
     /// Create, drop or reset (drop, create, upgrade head) the database itself.
     Database(database_cmd::DatabaseArgs),
+    /// Find dangerous DDL in revisions (locks, rewrites, data loss), per backend.
+    Lint(lint::LintArgs),
 }
 
 /// Parses arguments, runs the command, prints errors; returns the process exit code.
@@ -112,6 +116,7 @@ pub fn main() -> ExitCode {
         Command::Audit(args) => audit::run(&ctx, args),
         Command::Status(args) => status::run(&ctx, args),
         Command::Database(args) => database_cmd::run(&ctx, args),
+        Command::Lint(args) => lint::run(&ctx, args),
     };
     match result {
         Ok(code) => code,

@@ -13,6 +13,8 @@ pub enum Format {
     Text,
     Json,
     Csv,
+    /// GitHub Actions workflow commands (`::error file=…,line=…::…`), for CI.
+    Github,
 }
 
 /// When to colour text output.
@@ -159,8 +161,13 @@ pub fn text_or_json_format(format: Format, command: &str) -> Result<bool, Failur
     match format {
         Format::Text => Ok(false),
         Format::Json => Ok(true),
-        Format::Csv => Err(Failure::usage(format!(
-            "`{command}` prints text or json, not csv"
+        Format::Csv | Format::Github => Err(Failure::usage(format!(
+            "`{command}` prints text or json, not {}",
+            if format == Format::Csv {
+                "csv"
+            } else {
+                "github"
+            }
         ))),
     }
 }

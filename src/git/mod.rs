@@ -12,6 +12,7 @@
 //! keyed by the commit it was computed at, so the next run only reads the new commits.
 
 mod cache;
+pub mod changed;
 mod history;
 mod locate;
 mod rawtree;

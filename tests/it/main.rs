@@ -18,6 +18,7 @@ mod db_library;
 mod git_authorship;
 mod git_fixture;
 mod git_library;
+mod lint_cli;
 mod script_injection;
 mod security;
 mod status_cli;
