@@ -383,3 +383,81 @@ fn per_dialect_sql_is_read_with_its_own_backend_and_lines() {
     assert_eq!(got, [(PG, Some(6))]);
     assert!(out.findings.iter().all(|f| f.dialect != LITE));
 }
+
+mod never_panics {
+    use proptest::prelude::*;
+
+    use super::super::engine::{lint_revisions, LintInput, LintRevision, Options};
+    use crate::core::{Dialect, Revision, Sql};
+
+    fn words() -> impl Strategy<Value = String> {
+        proptest::collection::vec(
+            prop_oneof![
+                Just("CREATE"),
+                Just("TABLE"),
+                Just("INDEX"),
+                Just("CONCURRENTLY"),
+                Just("ALTER"),
+                Just("DROP"),
+                Just("COLUMN"),
+                Just("ADD"),
+                Just("CONSTRAINT"),
+                Just("UNIQUE"),
+                Just("NOT"),
+                Just("NULL"),
+                Just("DEFAULT"),
+                Just("random()"),
+                Just("SET"),
+                Just("TYPE"),
+                Just("RENAME"),
+                Just("TO"),
+                Just("ON"),
+                Just("t"),
+                Just("u"),
+                Just("(a)"),
+                Just("("),
+                Just(")"),
+                Just(","),
+                Just(";"),
+                Just("int"),
+                Just("text"),
+                Just("-- migrate:allow"),
+                Just("drop-table"),
+                Just("\n"),
+                Just("'"),
+                Just("VALID"),
+                Just("REFERENCES"),
+                Just("CLUSTER"),
+                Just("VACUUM"),
+            ],
+            0..30,
+        )
+        .prop_map(|w| w.join(" "))
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(200))]
+
+        #[test]
+        fn lint_never_panics(up in words(), down in words(), tx in any::<bool>()) {
+            let mut base = Revision::new("a", &[]).expect("id");
+            base.upgrade = Some(Sql::All("CREATE TABLE t (a int, b text); CREATE TABLE u (a int)".into()));
+            let mut rev = Revision::new("b", &["a"]).expect("id");
+            rev.upgrade = Some(Sql::All(up));
+            rev.downgrade = Some(Sql::All(down));
+            rev.transactional = tx;
+            let input = LintInput {
+                revisions: vec![
+                    LintRevision { revision: &base, selected: false, file: None },
+                    LintRevision { revision: &rev, selected: true, file: None },
+                ],
+                options: Options { shared_dialects: Dialect::ALL.to_vec(), ..Options::default() },
+            };
+            let out = lint_revisions(&input);
+            for f in &out.findings {
+                prop_assert_eq!(f.line, None);
+                prop_assert!(super::rule(f.rule).is_some());
+            }
+        }
+    }
+}

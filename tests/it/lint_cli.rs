@@ -490,3 +490,39 @@ fn postgres_rules_agree_with_squawk() {
     }
     assert!(disagreements.is_empty(), "{disagreements:#?}");
 }
+
+#[test]
+fn alembic_revisions_are_noted_as_not_linted() {
+    let (_tmp, root) = crate::alembic_cli::init("generic");
+    crate::alembic_cli::alembic(&root, &["revision", "-m", "one", "--rev-id", "0001"]);
+    let (code, out, err) = run(&root, &["lint"]);
+    assert_eq!((code, out.as_str()), (0, ""), "{err}");
+    assert!(
+        err.contains(
+            "note: 1 Alembic (Python) revision is not linted: lint reads SQL revisions only"
+        ),
+        "{err}"
+    );
+    let (code, out, _) = run(&root, &["lint", "--format", "github"]);
+    assert_eq!(code, 0);
+    assert_eq!(
+        out,
+        "::notice title=migrate lint::1 Alembic (Python) revisions are not linted\n"
+    );
+    let (_, v) = json(&root, &["lint"]);
+    assert_eq!(v["not_linted"], serde_json::json!(["0001"]));
+    assert_eq!(v["revisions_linted"], 0);
+}
+
+#[test]
+fn hostile_sql_is_one_unparsed_finding_with_a_short_excerpt() {
+    let deep = format!("SELECT {}1{};", "(".repeat(10_000), ")".repeat(10_000));
+    let dir = two_revisions("postgres", true, &deep);
+    let (code, list) = findings(dir.path(), &["--dialect", "postgres"]);
+    assert_eq!(code, 1);
+    assert_eq!(list.len(), 1, "{list:#?}");
+    assert_eq!(list[0]["rule"], "unparsed-statement");
+    let excerpt = list[0]["statement"].as_str().expect("excerpt");
+    assert!(excerpt.chars().count() <= 120, "{excerpt}");
+    assert!(list[0]["why"].as_str().expect("why").len() < 600);
+}
