@@ -4,9 +4,9 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use migrate::core::{plan, Body, Dialect, Ix, RevisionGraph};
+use migrate::core::{plan, Body, Dialect, Ix, Revision, RevisionGraph, Sql};
 use migrate::lint::engine::{location, Outcome};
-use migrate::lint::source::{config_allow, file_info, unknown_ids, FileInfo};
+use migrate::lint::source::{config_allow, file_info, unknown_ids, FileInfo, SqlLines};
 use migrate::lint::{lint_revisions, Finding, LintInput, LintRevision, Options, Severity};
 use serde::Serialize;
 
@@ -37,6 +37,8 @@ struct LintJson<'a> {
     revisions_linted: usize,
     /// Alembic (Python) revisions in the selection, which are not linted.
     not_linted: &'a [String],
+    /// Alembic revisions, of which only the literal `op.execute()` SQL was read.
+    op_execute_only: &'a [String],
     findings: &'a [Finding],
 }
 
@@ -52,13 +54,30 @@ pub fn run(ctx: &Context, args: LintArgs) -> CmdResult {
         project_allow: project_allow(ctx, &mut errors),
     };
     let order = upgrade_order(&graph)?;
+    // Alembic revisions are read for the literal SQL they pass to op.execute().
+    let converted: Vec<Option<Revision>> = order
+        .iter()
+        .map(|&ix| alembic_as_sql(graph.revision(ix)))
+        .collect();
+    let mut alembic = Vec::new();
     let mut revisions = Vec::with_capacity(order.len());
-    for ix in order {
-        let revision = graph.revision(ix);
+    for (&ix, conv) in order.iter().zip(&converted) {
         let sel = selected[ix as usize];
-        let file = match (&revision.origin.path, revision.body) {
-            (Some(path), Body::Sql) => read_info(path, sel, &mut errors),
-            _ => None,
+        let (revision, file) = match conv {
+            Some(rev) => {
+                if sel {
+                    alembic.push(rev.id.to_string());
+                }
+                (rev, Some(alembic_info()))
+            }
+            None => {
+                let revision = graph.revision(ix);
+                let file = match (&revision.origin.path, revision.body) {
+                    (Some(path), Body::Sql) => read_info(path, sel, &mut errors),
+                    _ => None,
+                };
+                (revision, file)
+            }
         };
         revisions.push(LintRevision {
             revision,
@@ -75,7 +94,7 @@ pub fn run(ctx: &Context, args: LintArgs) -> CmdResult {
         eprintln!("hint: `docs/lint.md` lists the rule ids");
         return Ok(ExitCode::from(EXIT_PROBLEM));
     }
-    report(ctx, &outcome)
+    report(ctx, &outcome, &alembic)
 }
 
 /// Which revisions `-r` selects (all without it).
@@ -114,6 +133,50 @@ fn read_info(path: &Path, selected: bool, errors: &mut Vec<String>) -> Option<Fi
             errors.push(format!("{}: {}", path.display(), e));
             None
         }
+    }
+}
+
+/// An Alembic revision as lint reads it: the literal SQL strings its `upgrade()` passes
+/// to `op.execute()`, each placed on the file line its string starts on (so a finding's
+/// script line is the file line). `None` for a SQL revision or an unreadable module.
+fn alembic_as_sql(rev: &Revision) -> Option<Revision> {
+    if rev.body != Body::Python {
+        return None;
+    }
+    let path = rev.origin.path.as_ref()?;
+    let text =
+        migrate::files::load::read_bounded(path, migrate::files::load::MAX_FILE_BYTES).ok()?;
+    let strings = migrate::files::alembic::python::execute_strings(&text, "upgrade").ok()?;
+    let mut script = String::new();
+    let mut line = 1u32;
+    for (at, sql) in strings {
+        while line < at {
+            script.push('\n');
+            line += 1;
+        }
+        script.push_str(&sql);
+        line += sql.matches('\n').count() as u32;
+        script.push_str(";\n");
+        line += 1;
+    }
+    let mut out = rev.clone();
+    out.body = Body::Sql;
+    out.upgrade = Some(Sql::All(script));
+    // What a downgrade does beyond op.execute() is unknown: no empty-downgrade guess.
+    out.downgrade = None;
+    Some(out)
+}
+
+/// Lines of an Alembic revision read by [`alembic_as_sql`]: script line = file line.
+fn alembic_info() -> FileInfo {
+    FileInfo {
+        allow: Vec::new(),
+        upgrade: SqlLines {
+            key: None,
+            all: Some(1),
+            per: Default::default(),
+        },
+        downgrade: SqlLines::default(),
     }
 }
 
@@ -198,7 +261,7 @@ fn narrow_to_changed(
     Ok(())
 }
 
-fn report(ctx: &Context, outcome: &Outcome) -> CmdResult {
+fn report(ctx: &Context, outcome: &Outcome, alembic: &[String]) -> CmdResult {
     let findings = &outcome.findings;
     let errors = findings
         .iter()
@@ -216,6 +279,13 @@ fn report(ctx: &Context, outcome: &Outcome) -> CmdResult {
             }
         );
     }
+    if !alembic.is_empty() {
+        eprintln!(
+            "note: {} Alembic (Python) revision{}: only the literal SQL passed to op.execute() is linted",
+            alembic.len(),
+            if alembic.len() == 1 { "" } else { "s" }
+        );
+    }
     let code = if errors > 0 {
         ExitCode::from(EXIT_PROBLEM)
     } else {
@@ -229,15 +299,16 @@ fn report(ctx: &Context, outcome: &Outcome) -> CmdResult {
                 warnings,
                 revisions_linted: outcome.linted,
                 not_linted: &outcome.python_revisions,
+                op_execute_only: alembic,
                 findings,
             })?;
         }
         Format::Github => {
             let mut text = String::new();
-            if !outcome.python_revisions.is_empty() {
+            if !alembic.is_empty() {
                 let message = format!(
-                    "{} Alembic (Python) revisions are not linted",
-                    outcome.python_revisions.len()
+                    "{} Alembic (Python) revisions: only the literal SQL passed to op.execute() is linted",
+                    alembic.len()
                 );
                 text.push_str(&github_annotation(
                     AnnotationLevel::Notice,

@@ -492,26 +492,52 @@ fn postgres_rules_agree_with_squawk() {
 }
 
 #[test]
-fn alembic_revisions_are_noted_as_not_linted() {
+fn alembic_revisions_are_read_for_their_op_execute_sql() {
     let (_tmp, root) = crate::alembic_cli::init("generic");
     crate::alembic_cli::alembic(&root, &["revision", "-m", "one", "--rev-id", "0001"]);
-    let (code, out, err) = run(&root, &["lint"]);
+    let (code, out, err) = run(&root, &["lint", "--dialect", "postgres"]);
     assert_eq!((code, out.as_str()), (0, ""), "{err}");
     assert!(
-        err.contains(
-            "note: 1 Alembic (Python) revision is not linted: lint reads SQL revisions only"
-        ),
+        err.contains("note: 1 Alembic (Python) revision: only the literal SQL passed to op.execute() is linted"),
         "{err}"
     );
-    let (code, out, _) = run(&root, &["lint", "--format", "github"]);
-    assert_eq!(code, 0);
-    assert_eq!(
-        out,
-        "::notice title=migrate lint::1 Alembic (Python) revisions are not linted\n"
+    let file = std::fs::read_dir(root.join("migrations/versions"))
+        .expect("versions")
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .find(|p| p.extension().is_some_and(|x| x == "py"))
+        .expect("the revision module");
+    let text = std::fs::read_to_string(&file).expect("read");
+    let text = text.replacen(
+        "    pass\n",
+        "    op.execute(\"SET lock_timeout = '1s'\")\n    op.execute(\"CREATE INDEX users_email_idx ON users (email)\")\n",
+        1,
     );
-    let (_, v) = json(&root, &["lint"]);
-    assert_eq!(v["not_linted"], serde_json::json!(["0001"]));
-    assert_eq!(v["revisions_linted"], 0);
+    std::fs::write(&file, &text).expect("write");
+    let line = text
+        .lines()
+        .position(|l| l.contains("CREATE INDEX"))
+        .expect("the call") as u64
+        + 1;
+    let (code, v) = json(&root, &["lint", "--dialect", "postgres"]);
+    assert_eq!(code, 1);
+    assert_eq!(v["op_execute_only"], serde_json::json!(["0001"]));
+    let f = &v["findings"][0];
+    assert_eq!(f["rule"], "pg-index-not-concurrent");
+    assert_eq!(f["line"], line);
+    assert_eq!(
+        f["statement"],
+        "CREATE INDEX users_email_idx ON users (email)"
+    );
+    assert_eq!(v["findings"].as_array().map(Vec::len), Some(1));
+    let (_, out, _) = run(
+        &root,
+        &["lint", "--dialect", "postgres", "--format", "github"],
+    );
+    assert!(
+        out.starts_with("::notice title=migrate lint::1 Alembic (Python) revisions: only the literal SQL passed to op.execute() is linted\n::error file="),
+        "{out}"
+    );
 }
 
 #[test]

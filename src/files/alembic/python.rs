@@ -170,6 +170,53 @@ pub fn function_sources(source: &str) -> Result<Vec<(String, String)>, SyntaxErr
     Ok(out)
 }
 
+/// The literal SQL strings passed to `op.execute(...)` inside the top-level function
+/// `function` (e.g. `upgrade`), with the line each string starts on, in source order.
+/// Calls with anything but a plain string literal (a variable, an f-string with
+/// fields, `sa.text(...)`) are passed over. For `migrate lint`.
+pub fn execute_strings(source: &str, function: &str) -> Result<Vec<(u32, String)>, SyntaxError> {
+    let tree = parse_tree(source)?;
+    let root = tree.root_node();
+    if root.has_error() {
+        return Err(first_error(root, source));
+    }
+    let src = source.as_bytes();
+    let mut out = Vec::new();
+    let mut cursor = root.walk();
+    for stmt in root.named_children(&mut cursor) {
+        let def = match stmt.kind() {
+            "function_definition" => Some(stmt),
+            "decorated_definition" => stmt
+                .child_by_field_name("definition")
+                .filter(|d| d.kind() == "function_definition"),
+            _ => None,
+        };
+        let Some(def) = def else { continue };
+        if def.child_by_field_name("name").map(|n| text(n, src)) != Some(function) {
+            continue;
+        }
+        // An explicit stack: nesting in a hostile file can't overflow ours.
+        let mut stack = vec![def];
+        while let Some(node) = stack.pop() {
+            if node.kind() == "call"
+                && node.child_by_field_name("function").map(|f| text(f, src)) == Some("op.execute")
+            {
+                let first = node
+                    .child_by_field_name("arguments")
+                    .and_then(|a| a.named_child(0));
+                if let Some(sql) = first.and_then(|a| string_value(a, src)) {
+                    let line = first.map_or(line_of(node), line_of);
+                    out.push((line, sql));
+                }
+            }
+            let mut c = node.walk();
+            let children: Vec<Node> = node.named_children(&mut c).collect();
+            stack.extend(children.into_iter().rev());
+        }
+    }
+    Ok(out)
+}
+
 /// The character a one-letter Python escape (`\\n`, `\\'`, …) stands for.
 pub(crate) fn simple_escape(e: char) -> Option<char> {
     Some(match e {
@@ -586,6 +633,22 @@ depends_on: str | None = None
         let err = read_module("revision = 'a'\ndown_revision = (\n").unwrap_err();
         assert_eq!(err.line, 2);
         assert!(err.column >= 1);
+    }
+
+    #[test]
+    fn execute_strings_are_the_literal_sql_of_one_function() {
+        let src = "def upgrade():\n    op.execute(\"CREATE INDEX i ON t (a)\")\n    if x:\n        op.execute(\n            '''\nDROP TABLE u'''\n        )\n    op.execute(sql)\n    op.execute(f\"DROP {x}\")\n\ndef downgrade():\n    op.execute('DROP INDEX i')\n";
+        assert_eq!(
+            execute_strings(src, "upgrade").expect("parses"),
+            [
+                (2, "CREATE INDEX i ON t (a)".to_owned()),
+                (5, "\nDROP TABLE u".to_owned())
+            ]
+        );
+        assert_eq!(
+            execute_strings(src, "downgrade").expect("parses"),
+            [(12, "DROP INDEX i".to_owned())]
+        );
     }
 
     #[test]
