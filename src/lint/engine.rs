@@ -169,21 +169,16 @@ impl RevisionWalk<'_> {
         let script = analyse(dialect, sql);
         let directives = Directives::read(sql, dialect);
         let mut state = ScriptState::default();
-        let mut scratch = known.clone();
         for st in &script.statements {
-            let hits: Vec<Hit> = statement_hits(
-                dialect,
-                Direction::Downgrade,
-                self.rev(),
-                st,
-                &state,
-                &scratch,
-            )
-            .into_iter()
-            .filter(|h| DOWNGRADE_RULES.contains(&h.rule))
-            .collect();
+            let hits: Vec<Hit> =
+                statement_hits(dialect, Direction::Downgrade, self.rev(), st, &state, known)
+                    .into_iter()
+                    .filter(|h| DOWNGRADE_RULES.contains(&h.rule))
+                    .collect();
             self.report(dialect, Direction::Downgrade, st, hits, &directives, out);
-            learn(self.rev().id.as_str(), st, &mut state, &mut scratch);
+            // What the downgrade does is not remembered: the next revision's upgrade
+            // runs after this revision's upgrade, not its downgrade.
+            learn_script(st, &mut state);
         }
         self.directive_errors(dialect, Direction::Downgrade, &directives, out);
     }
@@ -342,6 +337,14 @@ fn statement_hits(
 
 /// Records what a statement did, for the statements and revisions after it.
 fn learn(revision: &str, st: &Analysed, state: &mut ScriptState, known: &mut KnownSchema) {
+    learn_script(st, state);
+    if let Ok(statement) = &st.parsed {
+        known.apply(revision, statement);
+    }
+}
+
+/// Records what a statement did for the rest of its script.
+fn learn_script(st: &Analysed, state: &mut ScriptState) {
     let Ok(statement) = &st.parsed else { return };
     match statement {
         Statement::CreateTable(create) => {
@@ -375,7 +378,6 @@ fn learn(revision: &str, st: &Analysed, state: &mut ScriptState, known: &mut Kno
     if mysql::is_ddl(statement) {
         state.ddl_count += 1;
     }
-    known.apply(revision, statement);
 }
 
 /// The `migrate:allow` comments of one script.
