@@ -15,6 +15,7 @@ mod autogen_support;
 mod cli_graph;
 mod db_cli;
 mod db_library;
+mod git_at_ref;
 mod git_authorship;
 mod git_fixture;
 mod git_library;
