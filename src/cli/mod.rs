@@ -2,6 +2,7 @@
 //! its `<Verb>Args` and one `run` function; shared options live in [`GlobalArgs`].
 
 mod alembic_write;
+mod annotations;
 mod audit;
 mod authorship;
 mod autogen;
@@ -19,6 +20,7 @@ mod history;
 mod init;
 mod merge;
 mod output;
+mod premerge;
 mod revision;
 mod show;
 mod stamp;

@@ -8,6 +8,7 @@ pub mod audit;
 pub mod graph;
 pub mod order;
 pub mod plan;
+pub mod premerge;
 pub mod problem;
 pub mod resolve;
 pub mod revision;
