@@ -21,6 +21,7 @@ mod init;
 mod merge;
 mod output;
 mod premerge;
+mod rebase;
 mod revision;
 mod show;
 mod stamp;
@@ -71,6 +72,8 @@ pub enum Command {
     Graph(graph::GraphArgs),
     /// Validate the whole graph; exit 1 listing every problem.
     Check(check::CheckArgs),
+    /// Re-parent a branch's revisions onto another revision (linearize instead of merge).
+    Rebase(rebase::RebaseArgs),
     /// Apply revisions up to a target (default head).
     Upgrade(upgrade::UpgradeArgs),
     /// Revert revisions down to a target.
@@ -106,6 +109,7 @@ pub fn main() -> ExitCode {
         Command::Show(args) => show::run(&ctx, args),
         Command::Graph(args) => graph::run(&ctx, args),
         Command::Check(args) => check::run(&ctx, args),
+        Command::Rebase(args) => rebase::run(&ctx, args),
         Command::Upgrade(args) => upgrade::run(&ctx, args),
         Command::Downgrade(args) => downgrade::run(&ctx, args),
         Command::Stamp(args) => stamp::run(&ctx, args),

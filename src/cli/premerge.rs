@@ -33,7 +33,6 @@ pub struct Premerge {
     /// How to fix them, for stderr (text) or the JSON `hints`.
     pub hints: Vec<String>,
     /// The merged revision set (this side's files, then those only the base has).
-    #[allow(dead_code)] // for `rebase --base`, next
     pub merged: Vec<Revision>,
     pub base: BaseJson,
 }

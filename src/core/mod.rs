@@ -10,6 +10,7 @@ pub mod order;
 pub mod plan;
 pub mod premerge;
 pub mod problem;
+pub mod rebase;
 pub mod resolve;
 pub mod revision;
 

@@ -20,6 +20,7 @@ mod git_authorship;
 mod git_fixture;
 mod git_library;
 mod premerge_cli;
+mod rebase_cli;
 mod script_injection;
 mod security;
 mod status_cli;

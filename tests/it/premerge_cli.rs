@@ -282,4 +282,9 @@ fn the_pre_commit_hooks_run_through_their_declared_entries() {
         out.contains("merged with origin/main the graph has 2 heads"),
         "{out}"
     );
+    // Rebased onto origin/main's head, the hook passes.
+    let (code, out, err) = run(fx.path(), &["rebase", "--onto", "m1", "--base", "main"]);
+    assert_eq!(code, 0, "{out}{err}");
+    let (code, out, err) = run_hook("migrate-check-base");
+    assert_eq!(code, 0, "{out}{err}");
 }
