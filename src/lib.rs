@@ -9,5 +9,6 @@ pub mod db;
 pub mod engine;
 pub mod files;
 pub mod git;
+pub mod lint;
 pub mod schema;
 pub mod sql;

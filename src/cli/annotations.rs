@@ -1,16 +1,30 @@
-//! GitHub Actions workflow annotations (`--format github`): one
-//! `::error file=…,line=…,title=…::message` line per problem, so problems show on the
-//! pull request's diff. Shared by every command that reports problems.
+//! GitHub Actions annotations (`--format github`): workflow commands such as
+//! `::error file=revisions/a.yaml,line=7,title=rule::message` that GitHub shows on the
+//! pull request's diff. Shared by every command that offers `--format github`.
 //!
-//! GitHub's workflow-command syntax: in the message, `%`, CR and LF are escaped as
-//! `%25`, `%0D`, `%0A`; in property values also `:` and `,` (`%3A`, `%2C`). Without the
-//! escapes a revision file's text could end the annotation and start another
-//! workflow command (`::add-mask::`, `::stop-commands::`) on the runner.
+//! Values are escaped as GitHub's runner reads them: in the message `%`, CR and LF; in a
+//! property value also `:` and `,` (which would end the value).
 
-use migrate::core::{Problem, Severity};
+/// The level of an annotation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AnnotationLevel {
+    Error,
+    Warning,
+    Notice,
+}
 
-/// Escapes an annotation's message.
-pub fn escape_data(text: &str) -> String {
+impl AnnotationLevel {
+    fn command(self) -> &'static str {
+        match self {
+            AnnotationLevel::Error => "error",
+            AnnotationLevel::Warning => "warning",
+            AnnotationLevel::Notice => "notice",
+        }
+    }
+}
+
+/// Escapes an annotation's message (the text after `::`): `%`, CR and LF.
+pub fn escape_github_data(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         match c {
@@ -23,30 +37,17 @@ pub fn escape_data(text: &str) -> String {
     out
 }
 
-/// Escapes a property value (`file=`, `title=`).
-pub fn escape_property(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in escape_data(text).chars() {
-        match c {
-            ':' => out.push_str("%3A"),
-            ',' => out.push_str("%2C"),
-            c => out.push(c),
-        }
-    }
-    out
+/// Escapes a property value (`file=`, `title=`): the message escapes plus `:` and `,`.
+pub fn escape_github_property(text: &str) -> String {
+    escape_github_data(text)
+        .replace(':', "%3A")
+        .replace(',', "%2C")
 }
 
-/// The annotation level of a severity.
-pub fn level(severity: Severity) -> &'static str {
-    match severity {
-        Severity::Error => "error",
-        Severity::Warning => "warning",
-    }
-}
-
-/// One annotation line (with its newline): `::<level> file=…,line=…,title=…::message`.
-pub fn annotation(
-    level: &str,
+/// One annotation line (without the newline). `file` and `line` are left out when
+/// unknown; the annotation then shows on the workflow run, not on a file.
+pub fn github_annotation(
+    level: AnnotationLevel,
     file: Option<&str>,
     line: Option<u32>,
     title: &str,
@@ -54,18 +55,38 @@ pub fn annotation(
 ) -> String {
     let mut props = Vec::new();
     if let Some(f) = file {
-        props.push(format!("file={}", escape_property(f)));
+        props.push(format!("file={}", escape_github_property(f)));
         if let Some(l) = line {
             props.push(format!("line={l}"));
         }
     }
-    props.push(format!("title={}", escape_property(title)));
-    format!("::{level} {}::{}\n", props.join(","), escape_data(message))
+    if !title.is_empty() {
+        props.push(format!("title={}", escape_github_property(title)));
+    }
+    let props = if props.is_empty() {
+        String::new()
+    } else {
+        format!(" {}", props.join(","))
+    };
+    format!(
+        "::{}{props}::{}",
+        level.command(),
+        escape_github_data(message)
+    )
 }
 
-/// A check problem as an annotation; `file` is its path relative to the repository
-/// root (GitHub's workspace), `extra` lines are added to the message (hints).
-pub fn problem(p: &Problem, file: Option<&str>, extra: &[String]) -> String {
+/// The annotation level of a problem's severity.
+pub fn level_of(severity: migrate::core::Severity) -> AnnotationLevel {
+    match severity {
+        migrate::core::Severity::Error => AnnotationLevel::Error,
+        migrate::core::Severity::Warning => AnnotationLevel::Warning,
+    }
+}
+
+/// A `check` problem as one annotation line (with its newline); `file` is its path
+/// relative to the repository root (GitHub's workspace), `extra` lines (hints) are
+/// added to the message.
+pub fn problem(p: &migrate::core::Problem, file: Option<&str>, extra: &[String]) -> String {
     let kind = serde_json::to_value(p.kind)
         .ok()
         .and_then(|v| v.as_str().map(str::to_owned))
@@ -75,13 +96,15 @@ pub fn problem(p: &Problem, file: Option<&str>, extra: &[String]) -> String {
         message.push('\n');
         message.push_str(e);
     }
-    annotation(
-        level(p.severity),
+    let mut line = github_annotation(
+        level_of(p.severity),
         file,
         p.line,
         &format!("migrate check: {kind}"),
         &message,
-    )
+    );
+    line.push('\n');
+    line
 }
 
 #[cfg(test)]
@@ -89,28 +112,25 @@ mod tests {
     use super::*;
 
     #[test]
-    fn data_and_properties_are_escaped_as_github_reads_them() {
-        assert_eq!(escape_data("100% a\r\nb: c, d"), "100%25 a%0D%0Ab: c, d");
-        assert_eq!(escape_property("a:b,c%\n"), "a%3Ab%2Cc%25%0A");
-        let line = annotation(
-            "error",
-            Some("revisions/x,y:z.yaml"),
-            Some(3),
-            "t",
-            "bad\n::add-mask::x",
+    fn escapes_message_and_properties_as_github_documents() {
+        assert_eq!(
+            escape_github_data("50% done\r\nnext"),
+            "50%25 done%0D%0Anext"
+        );
+        assert_eq!(escape_github_property("a:b,c%\n"), "a%3Ab%2Cc%25%0A");
+        assert_eq!(
+            github_annotation(
+                AnnotationLevel::Error,
+                Some("revisions/a,b.yaml"),
+                Some(7),
+                "pg-lock: x",
+                "line one\nline two: 100%"
+            ),
+            "::error file=revisions/a%2Cb.yaml,line=7,title=pg-lock%3A x::line one%0Aline two: 100%25"
         );
         assert_eq!(
-            line,
-            "::error file=revisions/x%2Cy%3Az.yaml,line=3,title=t::bad%0A::add-mask::x\n"
-        );
-        assert_eq!(
-            line.matches('\n').count(),
-            1,
-            "one line, whatever the input"
-        );
-        assert_eq!(
-            annotation("warning", None, Some(3), "t", "m"),
-            "::warning title=t::m\n"
+            github_annotation(AnnotationLevel::Warning, None, Some(3), "", "m"),
+            "::warning::m"
         );
     }
 }

@@ -44,7 +44,7 @@ pub fn print_rows(format: Format, rows: &[BlameEntry]) -> CmdResult {
         Format::Csv => write_stdout(&csv_text(rows)?),
         Format::Text => write_stdout(&text(rows)),
         Format::Github => Err(Failure::usage(
-            "`blame` and `audit` print text, json or csv, not github",
+            "this command prints text, json or csv, not github",
         )),
     }
 }

@@ -244,8 +244,8 @@ fn report_all(
         let mut text = annotations_text(out, problems);
         if !m.changes.is_empty() {
             let file = annotation_path(out, &m.path);
-            text.push_str(&annotations::annotation(
-                "error",
+            text.push_str(&annotations::github_annotation(
+                annotations::AnnotationLevel::Error,
                 file.as_deref(),
                 None,
                 "migrate check: model_differences",
@@ -256,6 +256,7 @@ fn report_all(
                     m.summary.join("\n")
                 ),
             ));
+            text.push('\n');
         }
         write_stdout(&text)?;
     } else if ok {

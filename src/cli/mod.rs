@@ -18,6 +18,7 @@ mod graph;
 mod heads;
 mod history;
 mod init;
+mod lint;
 mod merge;
 mod output;
 mod premerge;
@@ -90,6 +91,8 @@ pub enum Command {
     Status(status::StatusArgs),
     /// Create, drop or reset (drop, create, upgrade head) the database itself.
     Database(database_cmd::DatabaseArgs),
+    /// Find dangerous DDL in revisions (locks, rewrites, data loss), per backend.
+    Lint(lint::LintArgs),
 }
 
 /// Parses arguments, runs the command, prints errors; returns the process exit code.
@@ -118,6 +121,7 @@ pub fn main() -> ExitCode {
         Command::Audit(args) => audit::run(&ctx, args),
         Command::Status(args) => status::run(&ctx, args),
         Command::Database(args) => database_cmd::run(&ctx, args),
+        Command::Lint(args) => lint::run(&ctx, args),
     };
     match result {
         Ok(code) => code,

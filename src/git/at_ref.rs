@@ -506,11 +506,7 @@ fn read_blob(odb: &git2::Odb<'_>, oid: Oid) -> Result<String, String> {
 type Parsed = Result<(Revision, Option<Problem>), Vec<Problem>>;
 
 /// One file's text parsed by its format's reader.
-fn parse(
-    alembic: bool,
-    path: &Path,
-    text: &str,
-) -> Parsed {
+fn parse(alembic: bool, path: &Path, text: &str) -> Parsed {
     if alembic {
         alembic_revisions::parse_module(path, text).map(|m| (m.revision, m.warning))
     } else {

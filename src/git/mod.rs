@@ -13,6 +13,7 @@
 
 mod at_ref;
 mod cache;
+pub mod changed;
 mod history;
 mod locate;
 mod rawtree;

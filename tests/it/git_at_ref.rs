@@ -164,10 +164,7 @@ fn an_alembic_projects_version_locations_are_read_at_a_ref() {
     let r = at(&fx, &source, "HEAD", true);
     assert!(r.problems.is_empty(), "{:?}", r.problems);
     assert_eq!(ids(&r), ["0001", "0002"]);
-    assert_eq!(
-        r.revisions[1].origin.path,
-        Some(fx.file("other/0002_b.py"))
-    );
+    assert_eq!(r.revisions[1].origin.path, Some(fx.file("other/0002_b.py")));
     let changed = r.worktree_changed.expect("computed");
     assert!(changed.contains("other/0002_b.py"), "{changed:?}");
     let r = at(&fx, &Source::Alembic(locations(true)), "HEAD", false);

@@ -19,6 +19,7 @@ mod git_at_ref;
 mod git_authorship;
 mod git_fixture;
 mod git_library;
+mod lint_cli;
 mod premerge_cli;
 mod rebase_cli;
 mod script_injection;
