@@ -8,6 +8,7 @@ mod authorship;
 mod autogen;
 mod blame;
 mod check;
+mod conflicts;
 mod context;
 mod current;
 mod database;
@@ -73,6 +74,8 @@ pub enum Command {
     Graph(graph::GraphArgs),
     /// Validate the whole graph; exit 1 listing every problem.
     Check(check::CheckArgs),
+    /// Do the heads collide? Per pair: merge base, what each side adds and touches, a verdict.
+    Conflicts(conflicts::ConflictsArgs),
     /// Re-parent a branch's revisions onto another revision (linearize instead of merge).
     Rebase(rebase::RebaseArgs),
     /// Apply revisions up to a target (default head).
@@ -113,6 +116,7 @@ pub fn main() -> ExitCode {
         Command::Graph(args) => graph::run(&ctx, args),
         Command::Check(args) => check::run(&ctx, args),
         Command::Rebase(args) => rebase::run(&ctx, args),
+        Command::Conflicts(args) => conflicts::run(&ctx, args),
         Command::Upgrade(args) => upgrade::run(&ctx, args),
         Command::Downgrade(args) => downgrade::run(&ctx, args),
         Command::Stamp(args) => stamp::run(&ctx, args),

@@ -132,7 +132,30 @@ pub fn run(ctx: &Context, args: RebaseArgs) -> CmdResult {
     };
     let _ = revisions;
 
-    let refusals = refusals(ctx, &graph, &moved, args.base.as_deref())?;
+    let mut refusals = refusals(ctx, &graph, &moved, args.base.as_deref())?;
+    // Rebasing changes the order the two sides run in: fine only if they don't overlap.
+    let pair = super::conflicts::pair_reports(ctx, &graph, &[rev, target], false)?;
+    for r in &pair {
+        if r.verdict != migrate::conflicts::Verdict::Independent {
+            let what: Vec<String> = r
+                .shared
+                .iter()
+                .map(|s| format!("{} {}", s.kind, s.object))
+                .chain(
+                    r.unknown
+                        .iter()
+                        .map(|u| format!("unreadable {} in {}", u.statement, u.revision)),
+                )
+                .collect();
+            refusals.push(format!(
+                "`migrate conflicts` says {} and {} are {} ({}): rebasing changes the order they run in",
+                r.heads[0],
+                r.heads[1],
+                r.verdict.name(),
+                what.join(", ")
+            ));
+        }
+    }
     if !refusals.is_empty() && !args.force {
         if json {
             print_json(&report(

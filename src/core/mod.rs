@@ -6,6 +6,7 @@
 
 pub mod audit;
 pub mod graph;
+pub mod heads_pair;
 pub mod order;
 pub mod plan;
 pub mod premerge;

@@ -13,6 +13,7 @@ mod autogen_props;
 mod autogen_steps;
 mod autogen_support;
 mod cli_graph;
+mod conflicts_cli;
 mod db_cli;
 mod db_library;
 mod git_at_ref;
