@@ -108,6 +108,7 @@ pub fn run(ctx: &Context, args: CheckArgs) -> CmdResult {
         premerge: None,
         repo: None,
     };
+    let mut merged_only = false;
     let (graph, mut problems) = match &args.base {
         None => graph_problems(ctx)?,
         Some(base) => {
@@ -129,6 +130,16 @@ pub fn run(ctx: &Context, args: CheckArgs) -> CmdResult {
             }
             let more = pm.problems(&problems);
             problems.extend(more);
+            // This side alone may not build (rebased onto a revision only the base has):
+            // the summary then counts the merged graph, and no database is compared.
+            let graph = match graph {
+                Some(g) => Some(g),
+                None if pm.merged_builds() => {
+                    merged_only = true;
+                    RevisionGraph::build(pm.merged.clone()).ok()
+                }
+                None => None,
+            };
             out.premerge = Some(pm);
             out.repo = Some(repo);
             (graph, problems)
@@ -138,7 +149,10 @@ pub fn run(ctx: &Context, args: CheckArgs) -> CmdResult {
         out.repo = migrate::git::GitRepo::discover(ctx.source.primary_dir());
     }
     let mut models = None;
-    if let Some(graph) = graph.as_ref().filter(|_| args.head.is_none()) {
+    if let Some(graph) = graph
+        .as_ref()
+        .filter(|_| args.head.is_none() && !merged_only)
+    {
         if args.offline {
             // No server: the models (if there are any) against the schema the
             // revisions build.
