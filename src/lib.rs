@@ -4,6 +4,7 @@
 //! read and write revision files, talk to databases and read git; the binary's CLI
 //! turns arguments into calls on them.
 
+pub mod conflicts;
 pub mod core;
 pub mod db;
 pub mod engine;

@@ -75,6 +75,38 @@ pub fn github_annotation(
     )
 }
 
+/// The annotation level of a problem's severity.
+pub fn level_of(severity: migrate::core::Severity) -> AnnotationLevel {
+    match severity {
+        migrate::core::Severity::Error => AnnotationLevel::Error,
+        migrate::core::Severity::Warning => AnnotationLevel::Warning,
+    }
+}
+
+/// A `check` problem as one annotation line (with its newline); `file` is its path
+/// relative to the repository root (GitHub's workspace), `extra` lines (hints) are
+/// added to the message.
+pub fn problem(p: &migrate::core::Problem, file: Option<&str>, extra: &[String]) -> String {
+    let kind = serde_json::to_value(p.kind)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default();
+    let mut message = p.message.clone();
+    for e in extra {
+        message.push('\n');
+        message.push_str(e);
+    }
+    let mut line = github_annotation(
+        level_of(p.severity),
+        file,
+        p.line,
+        &format!("migrate check: {kind}"),
+        &message,
+    );
+    line.push('\n');
+    line
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -8,6 +8,7 @@ mod authorship;
 mod autogen;
 mod blame;
 mod check;
+mod conflicts;
 mod context;
 mod current;
 mod database;
@@ -21,6 +22,8 @@ mod init;
 mod lint;
 mod merge;
 mod output;
+mod premerge;
+mod rebase;
 mod revision;
 mod show;
 mod stamp;
@@ -71,6 +74,10 @@ pub enum Command {
     Graph(graph::GraphArgs),
     /// Validate the whole graph; exit 1 listing every problem.
     Check(check::CheckArgs),
+    /// Do the heads collide? Per pair: merge base, what each side adds and touches, a verdict.
+    Conflicts(conflicts::ConflictsArgs),
+    /// Re-parent a branch's revisions onto another revision (linearize instead of merge).
+    Rebase(rebase::RebaseArgs),
     /// Apply revisions up to a target (default head).
     Upgrade(upgrade::UpgradeArgs),
     /// Revert revisions down to a target.
@@ -108,6 +115,8 @@ pub fn main() -> ExitCode {
         Command::Show(args) => show::run(&ctx, args),
         Command::Graph(args) => graph::run(&ctx, args),
         Command::Check(args) => check::run(&ctx, args),
+        Command::Rebase(args) => rebase::run(&ctx, args),
+        Command::Conflicts(args) => conflicts::run(&ctx, args),
         Command::Upgrade(args) => upgrade::run(&ctx, args),
         Command::Downgrade(args) => downgrade::run(&ctx, args),
         Command::Stamp(args) => stamp::run(&ctx, args),

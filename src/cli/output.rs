@@ -13,8 +13,20 @@ pub enum Format {
     Text,
     Json,
     Csv,
-    /// GitHub Actions workflow commands (`::error file=…,line=…::…`), for CI.
+    /// GitHub Actions workflow annotations (`check`).
     Github,
+}
+
+impl Format {
+    /// The name `--format` takes.
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::Text => "text",
+            Format::Json => "json",
+            Format::Csv => "csv",
+            Format::Github => "github",
+        }
+    }
 }
 
 /// When to colour text output.
@@ -163,11 +175,7 @@ pub fn text_or_json_format(format: Format, command: &str) -> Result<bool, Failur
         Format::Json => Ok(true),
         Format::Csv | Format::Github => Err(Failure::usage(format!(
             "`{command}` prints text or json, not {}",
-            if format == Format::Csv {
-                "csv"
-            } else {
-                "github"
-            }
+            format.name()
         ))),
     }
 }

@@ -30,6 +30,8 @@ pub struct Spanned {
     pub line: u32,
     /// Source text, for messages.
     pub text: String,
+    /// Where the expression is in the source, in bytes (for edits in place).
+    pub bytes: std::ops::Range<usize>,
 }
 
 /// A module-level `name = value` or `name: type = value`.
@@ -52,6 +54,8 @@ pub struct Import {
 #[derive(Debug, Default)]
 pub struct ModuleFacts {
     pub docstring: Option<String>,
+    /// Where the docstring literal is in the source, in bytes.
+    pub docstring_bytes: Option<std::ops::Range<usize>>,
     /// In source order; a later assignment to the same name wins, as in Python.
     pub assignments: Vec<Assignment>,
     pub imports: HashMap<String, Import>,
@@ -78,7 +82,7 @@ thread_local! {
 
 /// Parses `source`; a parser that gives up (it has no tree to offer) is a syntax error
 /// at the start of the file.
-fn parse_tree(source: &str) -> Result<Tree, SyntaxError> {
+pub(crate) fn parse_tree(source: &str) -> Result<Tree, SyntaxError> {
     parse_with_parser(source).ok_or_else(|| SyntaxError {
         line: 1,
         column: 1,
@@ -130,6 +134,7 @@ pub fn read_module(source: &str) -> Result<ModuleFacts, SyntaxError> {
                     "string" | "concatenated_string" if is_first => {
                         if let Expr::Str(s) = expr(inner, src).expr {
                             facts.docstring = Some(s);
+                            facts.docstring_bytes = Some(inner.start_byte()..inner.end_byte());
                         }
                     }
                     _ => {}
@@ -234,15 +239,15 @@ pub(crate) fn simple_escape(e: char) -> Option<char> {
     })
 }
 
-fn text<'a>(node: Node, src: &'a [u8]) -> &'a str {
+pub(crate) fn text<'a>(node: Node, src: &'a [u8]) -> &'a str {
     node.utf8_text(src).unwrap_or("")
 }
 
-fn line_of(node: Node) -> u32 {
+pub(crate) fn line_of(node: Node) -> u32 {
     node.start_position().row as u32 + 1
 }
 
-fn first_error(root: Node, source: &str) -> SyntaxError {
+pub(crate) fn first_error(root: Node, source: &str) -> SyntaxError {
     let mut stack = vec![root];
     let mut found = None;
     // Pre-order: the first error or missing node in source order.
@@ -303,6 +308,7 @@ fn expr(node: Node, src: &[u8]) -> Spanned {
         expr,
         line: line_of(node),
         text: text(node, src).to_owned(),
+        bytes: node.start_byte()..node.end_byte(),
     };
     let other = || spanned(Expr::Other(text(node, src).to_owned()));
     match node.kind() {
@@ -344,6 +350,7 @@ fn expr(node: Node, src: &[u8]) -> Spanned {
                 [one] => {
                     let mut e = expr(*one, src);
                     e.text = text(node, src).to_owned();
+                    e.bytes = node.start_byte()..node.end_byte();
                     e
                 }
                 _ => other(),
@@ -359,7 +366,7 @@ fn expr(node: Node, src: &[u8]) -> Spanned {
 }
 
 /// `a.b.c` as its parts, if it is only names.
-fn dotted(node: Node, src: &[u8]) -> Option<Vec<String>> {
+pub(crate) fn dotted(node: Node, src: &[u8]) -> Option<Vec<String>> {
     match node.kind() {
         "identifier" => Some(vec![text(node, src).to_owned()]),
         "attribute" => {
@@ -372,7 +379,7 @@ fn dotted(node: Node, src: &[u8]) -> Option<Vec<String>> {
 }
 
 /// A string literal's value; `None` for bytes and f-strings with fields.
-fn string_value(node: Node, src: &[u8]) -> Option<String> {
+pub(crate) fn string_value(node: Node, src: &[u8]) -> Option<String> {
     if node.kind() != "string" {
         return None;
     }
