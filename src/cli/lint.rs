@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use migrate::core::{plan, Body, Dialect, Ix, Revision, RevisionGraph, Sql};
+use migrate::git::RefOptions;
 use migrate::lint::engine::{location, Outcome};
 use migrate::lint::source::{config_allow, file_info, unknown_ids, FileInfo, SqlLines};
 use migrate::lint::{lint_revisions, Finding, LintInput, LintRevision, Options, Severity};
@@ -239,24 +240,30 @@ fn shared_dialects(ctx: &Context, args: &LintArgs) -> Result<Vec<Dialect>, Failu
 }
 
 /// Keeps selected only the revisions whose file differs from `base`'s (added or changed
-/// on this branch).
+/// on this branch): the revision files at the ref are read from git objects
+/// ([`migrate::git::GitRepo::revisions_at`]) and matched by path, a file counting as
+/// changed when its working-tree blob differs or the ref has none there.
 fn narrow_to_changed(
     ctx: &Context,
     graph: &RevisionGraph,
     base: &str,
     selected: &mut [bool],
 ) -> Result<(), Failure> {
-    let paths: Vec<PathBuf> = (0..graph.len())
-        .filter(|&ix| selected[ix])
-        .filter_map(|ix| graph.revision(ix as Ix).origin.path.as_ref())
-        .map(|p| ctx.cwd.join(p))
-        .collect();
-    let dir = ctx.cwd.join(&ctx.revisions_dir);
-    let changed = migrate::git::changed::changed_since(&dir, base, &paths)
+    let repo = super::premerge::repo(ctx)?;
+    let at_base = repo
+        .revisions_at(base, &ctx.source, RefOptions::default())
         .map_err(|e| Failure::new(e.to_string()))?;
     for (ix, sel) in selected.iter_mut().enumerate() {
-        let path = graph.revision(ix as Ix).origin.path.as_ref();
-        *sel = *sel && path.is_some_and(|p| changed.contains(&ctx.cwd.join(p)));
+        if !*sel {
+            continue;
+        }
+        let Some(path) = graph.revision(ix as Ix).origin.path.as_ref() else {
+            continue;
+        };
+        let unchanged = at_base.file(path).is_some_and(|f| {
+            repo.worktree_blob(&ctx.cwd.join(path)).as_deref() == Some(f.blob.as_str())
+        });
+        *sel = !unchanged;
     }
     Ok(())
 }

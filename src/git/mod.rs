@@ -13,7 +13,6 @@
 
 mod at_ref;
 mod cache;
-pub mod changed;
 mod history;
 mod locate;
 mod rawtree;

@@ -385,7 +385,10 @@ fn base_lints_only_the_revisions_this_branch_adds_or_changes() {
     // A ref that does not exist is an error.
     let (code, _, err) = run(g.path(), &["lint", "--base", "no-such-branch"]);
     assert_eq!(code, 1);
-    assert!(err.contains("git ref 'no-such-branch' not found"), "{err}");
+    assert!(
+        err.contains("unknown git revision 'no-such-branch'"),
+        "{err}"
+    );
 }
 
 /// (our rule, Squawk's rules, SQL that should be flagged, SQL that should pass), each run
