@@ -88,6 +88,9 @@ fn print_applied(ctx: &Context, rows: &[BlameEntry], keep_unknown: bool) -> CmdR
     })?;
     let joined = migrate::git::join_applied(rows, &steps, &url.to_string(), keep_unknown);
     match ctx.format {
+        Format::Github => Err(Failure::usage(
+            "`audit` prints text, json or csv, not github",
+        )),
         Format::Json => print_json(&joined),
         Format::Csv => {
             let mut w = csv::Writer::from_writer(Vec::new());

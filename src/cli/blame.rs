@@ -43,6 +43,9 @@ pub fn print_rows(format: Format, rows: &[BlameEntry]) -> CmdResult {
         Format::Json => print_json(rows),
         Format::Csv => write_stdout(&csv_text(rows)?),
         Format::Text => write_stdout(&text(rows)),
+        Format::Github => Err(Failure::usage(
+            "this command prints text, json or csv, not github",
+        )),
     }
 }
 

@@ -8,7 +8,8 @@ use migrate::schema::{autogen, render_migration, Change};
 
 use super::autogen as autogen_cli;
 use super::context::Context;
-use super::output::{print_json, write_stdout, CmdResult, Failure, EXIT_PROBLEM};
+use super::output::{print_json, write_stdout, CmdResult, Failure, Format, EXIT_PROBLEM};
+use super::{annotations, premerge};
 
 #[derive(Debug, clap::Args)]
 pub struct CheckArgs {
@@ -16,6 +17,13 @@ pub struct CheckArgs {
     /// them into a scratch SQLite database (no server needed; for CI).
     #[arg(long)]
     pub offline: bool,
+    /// Also check the graph this side makes once merged with REF (a branch, tag or
+    /// commit, typically origin/main), read from git without a checkout.
+    #[arg(long, value_name = "REF")]
+    pub base: Option<String>,
+    /// With --base: this side is REF2, read from git, instead of the working tree.
+    #[arg(long, value_name = "REF2", requires = "base")]
+    pub head: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -24,14 +32,27 @@ struct CheckJson<'a> {
     problems: &'a [Problem],
     #[serde(skip_serializing_if = "Option::is_none")]
     model_differences: Option<&'a [Change]>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    base: Option<&'a premerge::BaseJson>,
+    #[serde(skip_serializing_if = "<[String]>::is_empty")]
+    hints: &'a [String],
 }
 
 /// Loads the revisions and returns the graph (when it builds) and every problem found,
 /// including more than one head.
 pub fn graph_problems(ctx: &Context) -> Result<(Option<RevisionGraph>, Vec<Problem>), Failure> {
     let loaded = ctx.source.load()?;
-    let (revisions, mut problems) = (loaded.revisions, loaded.problems);
+    let mut problems = loaded.problems;
     problems.extend(loaded.warnings);
+    Ok(problems_of(loaded.revisions, problems))
+}
+
+/// The graph of `revisions` (when it builds) and every problem: `problems` (the files'),
+/// the graph's, and more than one head.
+fn problems_of(
+    revisions: Vec<migrate::core::Revision>,
+    mut problems: Vec<Problem>,
+) -> (Option<RevisionGraph>, Vec<Problem>) {
     let graph = match RevisionGraph::build(revisions) {
         Ok(graph) => Some(graph),
         Err(more) => {
@@ -55,17 +76,87 @@ pub fn graph_problems(ctx: &Context) -> Result<(Option<RevisionGraph>, Vec<Probl
             );
         }
     }
-    Ok((graph, problems))
+    (graph, problems)
+}
+
+/// How the report is printed, and what `--base` adds to it.
+struct Out {
+    format: Format,
+    premerge: Option<premerge::Premerge>,
+    /// Repository-relative paths for annotations.
+    repo: Option<migrate::git::GitRepo>,
+}
+
+impl Out {
+    fn json(&self) -> bool {
+        self.format == Format::Json
+    }
+
+    fn hints(&self) -> &[String] {
+        self.premerge.as_ref().map_or(&[], |p| p.hints.as_slice())
+    }
 }
 
 pub fn run(ctx: &Context, args: CheckArgs) -> CmdResult {
-    let json = ctx.text_or_json("check")?;
-    let (graph, mut problems) = graph_problems(ctx)?;
+    if ctx.format == Format::Csv {
+        return Err(Failure::usage(
+            "`check` prints text, json or github, not csv",
+        ));
+    }
+    let mut out = Out {
+        format: ctx.format,
+        premerge: None,
+        repo: None,
+    };
+    let mut merged_only = false;
+    let (graph, mut problems) = match &args.base {
+        None => graph_problems(ctx)?,
+        Some(base) => {
+            let repo = premerge::repo(ctx)?;
+            let ours = premerge::our_side(ctx, &repo, args.head.as_deref())?;
+            let pm = premerge::check(ctx, &repo, base, &ours)?;
+            let mut own = ours.problems;
+            own.extend(ours.warnings);
+            let (graph, mut problems) = problems_of(ours.revisions, own);
+            if pm.merged_builds() {
+                // A parent only the base has (this branch already rebased onto it) is
+                // no problem once the two are merged.
+                problems.retain(|p| {
+                    !matches!(
+                        p.kind,
+                        ProblemKind::MissingDownRevision | ProblemKind::MissingDependency
+                    )
+                });
+            }
+            let more = pm.problems(&problems);
+            problems.extend(more);
+            // This side alone may not build (rebased onto a revision only the base has):
+            // the summary then counts the merged graph, and no database is compared.
+            let graph = match graph {
+                Some(g) => Some(g),
+                None if pm.merged_builds() => {
+                    merged_only = true;
+                    RevisionGraph::build(pm.merged.clone()).ok()
+                }
+                None => None,
+            };
+            out.premerge = Some(pm);
+            out.repo = Some(repo);
+            (graph, problems)
+        }
+    };
+    if out.format == Format::Github && out.repo.is_none() {
+        out.repo = migrate::git::GitRepo::discover(ctx.source.primary_dir());
+    }
     let mut models = None;
-    if let Some(graph) = &graph {
+    if let Some(graph) = graph
+        .as_ref()
+        .filter(|_| args.head.is_none() && !merged_only)
+    {
         if args.offline {
-            // No server: the models against the schema the revisions build.
-            if no_errors(&problems) {
+            // No server: the models (if there are any) against the schema the
+            // revisions build.
+            if no_errors(&problems) && autogen_cli::models_exist(ctx) {
                 models = model_check(ctx, graph, Against::Replay)?;
             }
         } else {
@@ -77,7 +168,7 @@ pub fn run(ctx: &Context, args: CheckArgs) -> CmdResult {
             }
         }
     }
-    report_all(ctx, json, graph.as_ref(), &problems, models.as_ref())
+    report_all(ctx, &out, graph.as_ref(), &problems, models.as_ref())
 }
 
 /// What the models are compared with.
@@ -146,21 +237,42 @@ fn model_check(
 /// Prints problems and model differences together; exit 1 if there is any.
 fn report_all(
     ctx: &Context,
-    json: bool,
+    out: &Out,
     graph: Option<&RevisionGraph>,
     problems: &[Problem],
     models: Option<&ModelCheck>,
 ) -> CmdResult {
     let Some(m) = models else {
-        return report(ctx, json, graph, problems);
+        return report(ctx, out, graph, problems);
     };
     let ok = no_errors(problems) && m.changes.is_empty();
-    if json {
+    if out.json() {
         print_json(&CheckJson {
             ok,
             problems,
             model_differences: Some(&m.changes),
+            base: out.premerge.as_ref().map(|p| &p.base),
+            hints: out.hints(),
         })?;
+    } else if out.format == Format::Github {
+        let mut text = annotations_text(out, problems);
+        if !m.changes.is_empty() {
+            let file = annotation_path(out, &m.path);
+            text.push_str(&annotations::github_annotation(
+                annotations::AnnotationLevel::Error,
+                file.as_deref(),
+                None,
+                "migrate check: model_differences",
+                &format!(
+                    "{} differs from {}:\n{}",
+                    m.path.display(),
+                    m.what,
+                    m.summary.join("\n")
+                ),
+            ));
+            text.push('\n');
+        }
+        write_stdout(&text)?;
     } else if ok {
         write_stdout(&format!(
             "OK: {} revision(s); {} matches {}\n",
@@ -170,7 +282,7 @@ fn report_all(
         ))?;
     } else {
         if !no_errors(problems) {
-            report(ctx, false, graph, problems)?;
+            report(ctx, out, graph, problems)?;
         }
         if !m.changes.is_empty() {
             let mut text = format!("{} differs from {}:\n", m.path.display(), m.what);
@@ -192,19 +304,26 @@ fn report_all(
 }
 
 /// Prints the check result (problems are the command's data, so they go to stdout).
-pub fn report(
+fn report(
     ctx: &Context,
-    json: bool,
+    out: &Out,
     graph: Option<&RevisionGraph>,
     problems: &[Problem],
 ) -> CmdResult {
     let ok = no_errors(problems);
-    if json {
+    if out.json() {
         print_json(&CheckJson {
             ok,
             problems,
             model_differences: None,
+            base: out.premerge.as_ref().map(|p| &p.base),
+            hints: out.hints(),
         })?;
+    } else if out.format == Format::Github {
+        write_stdout(&annotations_text(out, problems))?;
+        if !ok {
+            eprintln!("{} problem(s) found", problems.len());
+        }
     } else if ok {
         let mut text = String::new();
         for p in problems {
@@ -247,6 +366,9 @@ pub fn report(
         {
             eprintln!("hint: run `migrate merge -m \"merge heads\"` to join the heads");
         }
+        for h in out.hints() {
+            eprintln!("hint: {h}");
+        }
         eprintln!("{} problem(s) found", problems.len());
     }
     Ok(if ok {
@@ -254,6 +376,40 @@ pub fn report(
     } else {
         std::process::ExitCode::from(EXIT_PROBLEM)
     })
+}
+
+/// Every problem as a GitHub annotation; the merge's hints go with its problems.
+fn annotations_text(out: &Out, problems: &[Problem]) -> String {
+    let mut text = String::new();
+    let hints: Vec<String> = out.hints().iter().map(|h| format!("hint: {h}")).collect();
+    for p in problems {
+        let file = p.path.as_deref().and_then(|f| annotation_path(out, f));
+        let extra = if is_merge_problem(p.kind) {
+            hints.as_slice()
+        } else {
+            &[]
+        };
+        text.push_str(&annotations::problem(p, file.as_deref(), extra));
+    }
+    text
+}
+
+/// A path as GitHub names it: relative to the repository root.
+fn annotation_path(out: &Out, path: &std::path::Path) -> Option<String> {
+    match &out.repo {
+        Some(r) => r.relative_path(path),
+        None => Some(path.display().to_string()),
+    }
+}
+
+fn is_merge_problem(kind: ProblemKind) -> bool {
+    matches!(
+        kind,
+        ProblemKind::HeadsAfterMerge
+            | ProblemKind::BranchedFromOldHead
+            | ProblemKind::EditedSharedRevision
+            | ProblemKind::DeletedSharedRevision
+    )
 }
 
 /// Whether `problems` holds only warnings (then `check` passes).

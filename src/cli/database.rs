@@ -362,3 +362,63 @@ pub fn database_problems(
     }
     Ok(Some(problems))
 }
+
+/// Revisions the configured database has run, by id, each with how it is known (its
+/// version rows stand on it, or `migrate_log` has an upgrade of it). `Err` with a note
+/// when there is no database to ask (none configured, or it can't be reached); a
+/// SQLite file that doesn't exist has run nothing.
+pub fn applied_revisions(
+    ctx: &Context,
+    graph: &RevisionGraph,
+) -> Result<std::collections::HashMap<String, String>, String> {
+    let url = database_url(ctx).map_err(|f| match f {
+        Failure::Error { message, .. } => format!("no database configured ({message})"),
+        Failure::Problems(_) => "no database configured".to_owned(),
+    })?;
+    let rt = runtime().map_err(|_| "can't start the async runtime".to_owned())?;
+    let read = rt.block_on(async {
+        let mut conn = match connect(ctx, &url, false, db::DEFAULT_LOCK_TIMEOUT).await {
+            Ok(Some(conn)) => conn,
+            Ok(None) => return Ok(None),
+            Err(Failure::Error { message, .. }) => {
+                return Err(format!("can't reach the database: {message}"))
+            }
+            Err(Failure::Problems(_)) => return Err("can't reach the database".to_owned()),
+        };
+        let read = async {
+            let rows = conn.read_versions().await?;
+            let log = conn.read_log().await?;
+            Ok::<_, db::DbError>((rows, log))
+        }
+        .await;
+        conn.close().await;
+        read.map(Some)
+            .map_err(|e| format!("can't read the database: {e}"))
+    })?;
+    let mut out = std::collections::HashMap::new();
+    let Some((rows, log)) = read else {
+        return Ok(out);
+    };
+    let at: Vec<Ix> = rows.iter().filter_map(|r| graph.find(r)).collect();
+    let under = graph.ancestors(&at, true);
+    for (ix, yes) in under.iter().enumerate() {
+        if *yes {
+            out.insert(
+                graph.id(ix as Ix).to_owned(),
+                format!("at or below its version rows {}", rows.join(", ")),
+            );
+        }
+    }
+    for step in log {
+        if step.direction == "upgrade" && step.success != Some(false) {
+            out.entry(step.revision.clone()).or_insert_with(|| {
+                format!(
+                    "migrate_log: upgraded at {} by {}",
+                    step.started_at.to_rfc3339(),
+                    step.applied_by
+                )
+            });
+        }
+    }
+    Ok(out)
+}

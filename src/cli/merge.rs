@@ -20,6 +20,10 @@ pub struct MergeArgs {
     /// Use this id instead of a random one.
     #[arg(long = "rev-id", value_name = "ID")]
     pub rev_id: Option<String>,
+    /// Refuse unless `conflicts` finds the heads independent (no object in common,
+    /// nothing unreadable).
+    #[arg(long)]
+    pub require_independent: bool,
 }
 
 pub fn run(ctx: &Context, args: MergeArgs) -> CmdResult {
@@ -65,6 +69,25 @@ pub fn run(ctx: &Context, args: MergeArgs) -> CmdResult {
             .hint(
                 "merge only revisions that are not ancestors of each other (usually the heads)",
             ));
+        }
+    }
+    // Whether the heads collide, said before anything is written.
+    let reports = super::conflicts::pair_reports(ctx, &graph, &parents, false)?;
+    for r in &reports {
+        eprint!("{}", super::conflicts::pair_text(r));
+    }
+    if args.require_independent {
+        let bad: Vec<String> = reports
+            .iter()
+            .filter(|r| r.verdict != migrate::conflicts::Verdict::Independent)
+            .map(|r| format!("{} and {} are {}", r.heads[0], r.heads[1], r.verdict.name()))
+            .collect();
+        if !bad.is_empty() {
+            return Err(Failure::new(format!(
+                "merge refused (--require-independent): {}",
+                bad.join("; ")
+            ))
+            .hint("the heads touch the same objects (or something could not be read): decide the order with `migrate rebase --onto <head>`, or merge without --require-independent after checking them"));
         }
     }
     let id = new_identity(ctx, &graph, args.rev_id.as_deref(), &args.branch_labels)?;

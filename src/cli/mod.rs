@@ -2,11 +2,13 @@
 //! its `<Verb>Args` and one `run` function; shared options live in [`GlobalArgs`].
 
 mod alembic_write;
+mod annotations;
 mod audit;
 mod authorship;
 mod autogen;
 mod blame;
 mod check;
+mod conflicts;
 mod context;
 mod current;
 mod database;
@@ -18,8 +20,11 @@ mod graph;
 mod heads;
 mod history;
 mod init;
+mod lint;
 mod merge;
 mod output;
+mod premerge;
+mod rebase;
 mod revision;
 mod show;
 mod signals;
@@ -71,6 +76,10 @@ pub enum Command {
     Graph(graph::GraphArgs),
     /// Validate the whole graph; exit 1 listing every problem.
     Check(check::CheckArgs),
+    /// Do the heads collide? Per pair: merge base, what each side adds and touches, a verdict.
+    Conflicts(conflicts::ConflictsArgs),
+    /// Re-parent a branch's revisions onto another revision (linearize instead of merge).
+    Rebase(rebase::RebaseArgs),
     /// Apply revisions up to a target (default head).
     Upgrade(upgrade::UpgradeArgs),
     /// Revert revisions down to a target.
@@ -87,6 +96,8 @@ pub enum Command {
     Status(status::StatusArgs),
     /// Create, drop or reset (drop, create, upgrade head) the database itself.
     Database(database_cmd::DatabaseArgs),
+    /// Find dangerous DDL in revisions (locks, rewrites, data loss), per backend.
+    Lint(lint::LintArgs),
 }
 
 /// Parses arguments, runs the command, prints errors; returns the process exit code.
@@ -106,6 +117,8 @@ pub fn main() -> ExitCode {
         Command::Show(args) => show::run(&ctx, args),
         Command::Graph(args) => graph::run(&ctx, args),
         Command::Check(args) => check::run(&ctx, args),
+        Command::Rebase(args) => rebase::run(&ctx, args),
+        Command::Conflicts(args) => conflicts::run(&ctx, args),
         Command::Upgrade(args) => upgrade::run(&ctx, args),
         Command::Downgrade(args) => downgrade::run(&ctx, args),
         Command::Stamp(args) => stamp::run(&ctx, args),
@@ -114,6 +127,7 @@ pub fn main() -> ExitCode {
         Command::Audit(args) => audit::run(&ctx, args),
         Command::Status(args) => status::run(&ctx, args),
         Command::Database(args) => database_cmd::run(&ctx, args),
+        Command::Lint(args) => lint::run(&ctx, args),
     };
     match result {
         Ok(code) => code,

@@ -12,6 +12,20 @@ pub enum Format {
     Text,
     Json,
     Csv,
+    /// GitHub Actions workflow annotations (`check`).
+    Github,
+}
+
+impl Format {
+    /// The name `--format` takes.
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::Text => "text",
+            Format::Json => "json",
+            Format::Csv => "csv",
+            Format::Github => "github",
+        }
+    }
 }
 
 /// When to colour text output.
@@ -78,8 +92,9 @@ pub fn text_or_json_format(format: Format, command: &str) -> Result<bool, Failur
     match format {
         Format::Text => Ok(false),
         Format::Json => Ok(true),
-        Format::Csv => Err(Failure::usage(format!(
-            "`{command}` prints text or json, not csv"
+        Format::Csv | Format::Github => Err(Failure::usage(format!(
+            "`{command}` prints text or json, not {}",
+            format.name()
         ))),
     }
 }

@@ -6,9 +6,12 @@
 
 pub mod audit;
 pub mod graph;
+pub mod heads_pair;
 pub mod order;
 pub mod plan;
+pub mod premerge;
 pub mod problem;
+pub mod rebase;
 pub mod resolve;
 pub mod revision;
 

@@ -24,6 +24,19 @@ pub enum ProblemKind {
     /// An Alembic revision's docstring `Revises:` line disagrees with its
     /// `down_revision` (a warning: the assignment is what counts).
     RevisesMismatch,
+    /// `check --base`: more than one head once the two sides are merged.
+    HeadsAfterMerge,
+    /// `check --base`: this side's branch starts from a revision that is not the other
+    /// side's head.
+    BranchedFromOldHead,
+    /// `check --base`: both sides added a revision with the same id (or the same file).
+    AddedOnBothSides,
+    /// `check --base`: this side edited a revision the other side already has.
+    EditedSharedRevision,
+    /// `check --base`: this side deleted a revision the other side has.
+    DeletedSharedRevision,
+    /// `check --base`: a branch label defined on both sides by different revisions.
+    LabelOnBothSides,
 }
 
 impl ProblemKind {

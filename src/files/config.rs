@@ -25,6 +25,21 @@ pub struct Settings {
     pub log_table: Option<String>,
     /// The declarative models file (default `models.yaml`).
     pub models: Option<PathBuf>,
+    /// `migrate lint` settings.
+    pub lint: Option<LintSettings>,
+}
+
+/// `lint:` in `migrate.yaml`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LintSettings {
+    /// Rule ids not reported anywhere in the project.
+    #[serde(default)]
+    pub allow: Vec<String>,
+    /// The dialects SQL shared by every backend is linted as (default: the configured
+    /// database's, else all three).
+    #[serde(default)]
+    pub dialects: Vec<String>,
 }
 
 /// A loaded configuration: where it came from and what it says.

@@ -105,6 +105,19 @@ pub struct RevisionFile {
     pub upgrade: Option<SqlText>,
     #[serde(default)]
     pub downgrade: Option<SqlText>,
+    /// `lint: {allow: [rule-id, ...]}`: lint rules this revision is allowed to break
+    /// (read by `migrate lint`, which checks the ids).
+    #[serde(default)]
+    pub lint: Option<LintSection>,
+}
+
+/// A revision's (or the project's) `lint:` settings.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LintSection {
+    /// Rule ids not reported here.
+    #[serde(default)]
+    pub allow: Vec<String>,
 }
 
 impl RevisionFile {

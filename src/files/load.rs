@@ -24,7 +24,7 @@ pub enum LoadError {
 pub const MODELS_FILE: &str = "models.yaml";
 
 /// YAML revision files: `*.yaml`/`*.yml`, hidden entries skipped, subdirectories listed.
-const YAML_RULES: Rules = Rules {
+pub(crate) const YAML_RULES: Rules = Rules {
     is_revision: |name| name.ends_with(b".yaml") || name.ends_with(b".yml"),
     skip: |name, _| name.starts_with(b"."),
     recursive: true,
@@ -171,6 +171,12 @@ pub fn read_bounded(path: &Path, max: u64) -> Result<String, String> {
     file.take(max + 1)
         .read_to_end(&mut bytes)
         .map_err(|e| format!("can't read the file: {e}"))?;
+    text_from_bytes(bytes, max)
+}
+
+/// A file's bytes as text, under the same rules as [`read_bounded`]: at most `max` bytes,
+/// UTF-8; the error says why not. For contents read from elsewhere (git objects).
+pub fn text_from_bytes(bytes: Vec<u8>, max: u64) -> Result<String, String> {
     if bytes.len() as u64 > max {
         return Err(format!(
             "the file is larger than {} MiB; refused",

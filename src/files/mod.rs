@@ -7,6 +7,7 @@
 pub mod alembic;
 pub mod cache;
 pub mod config;
+pub mod edit;
 pub mod format;
 pub mod guard;
 pub mod load;

@@ -28,7 +28,7 @@ pub fn revision_file_name(id: &str, message: &str) -> String {
 }
 
 /// A scalar as YAML writes it, quoted only when it must be.
-fn scalar(text: &str) -> String {
+pub(crate) fn scalar(text: &str) -> String {
     match serde_yaml_ng::to_string(text) {
         Ok(s) if !s.trim_end_matches('\n').contains('\n') => s.trim_end_matches('\n').to_owned(),
         // A JSON string is a valid double-quoted YAML scalar, on one line.
@@ -36,7 +36,7 @@ fn scalar(text: &str) -> String {
     }
 }
 
-fn list(items: &[impl AsRef<str>]) -> String {
+pub(crate) fn list(items: &[impl AsRef<str>]) -> String {
     let inner: Vec<String> = items.iter().map(|i| scalar(i.as_ref())).collect();
     format!("[{}]", inner.join(", "))
 }

@@ -11,6 +11,7 @@
 //! never one walk per file. The result is cached under the repository's git directory,
 //! keyed by the commit it was computed at, so the next run only reads the new commits.
 
+mod at_ref;
 mod cache;
 mod history;
 mod locate;
@@ -23,6 +24,7 @@ use std::path::{Component, Path, PathBuf};
 use chrono::{DateTime, FixedOffset, TimeZone};
 use serde::{Deserialize, Serialize};
 
+pub use at_ref::{RefFile, RefOptions, RefRevisions};
 pub use locate::{BranchRef, FoundRevision};
 pub use report::{
     author_matches, head_origin, join_applied, merge_message, AppliedRow, AppliedStep, AuditFilter,
@@ -146,6 +148,8 @@ impl FileAuthorship {
 pub enum GitError {
     #[error("no git repository holds {}", dir.display())]
     NoRepository { dir: PathBuf },
+    #[error("unknown git revision '{name}': {message}")]
+    UnknownRef { name: String, message: String },
     #[error("git repository {}: {message}", repo.display())]
     Git { repo: PathBuf, message: String },
 }

@@ -124,6 +124,40 @@ pub async fn replay(
     Ok(conn.introspect(opts).await?)
 }
 
+/// Runs `revisions`' SQLite upgrades in this order (no graph, no version table) in a
+/// fresh in-memory SQLite database and reads the schema they leave: `conflicts`
+/// replays two branches in both orders with it.
+pub async fn replay_in_order_sqlite(
+    revisions: &[&Revision],
+    opts: &IntrospectOptions,
+) -> Result<Schema, ReplayError> {
+    let mut conn = sqlx::SqliteConnection::connect("sqlite::memory:")
+        .await
+        .map_err(ReplayError::Scratch)?;
+    for rev in revisions {
+        let Some(sql) = rev
+            .upgrade
+            .as_ref()
+            .and_then(|s| s.for_dialect(Dialect::Sqlite))
+        else {
+            continue;
+        };
+        if sql.trim().is_empty() {
+            continue;
+        }
+        sqlx::raw_sql(sqlx::AssertSqlSafe(sql.to_owned()))
+            .execute(&mut conn)
+            .await
+            .map_err(|e| ReplayError::Statement {
+                revision: rev.id.to_string(),
+                location: rev.location(rev.origin.revision_line),
+                message: e.to_string(),
+            })?;
+    }
+    let mut live = LiveConn::Sqlite(&mut conn);
+    Ok(live.introspect(opts).await?)
+}
+
 /// Renders the migration from `db` (read from a database of dialect `primary`) to
 /// `models` for every dialect, the database's own first: revisions stay runnable on
 /// all three backends, and `check --offline` can replay them on SQLite.

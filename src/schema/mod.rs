@@ -12,7 +12,7 @@ pub mod diff;
 pub mod introspect;
 pub mod model;
 pub mod render;
-mod yaml_lines;
+pub(crate) mod yaml_lines;
 
 pub use diff::{diff, Change, SchemaDiff};
 pub use model::{

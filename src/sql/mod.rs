@@ -10,3 +10,12 @@
 //!   data writes) and how it locks.
 //! - `normalize`: one comparable form for SQL expressions (check constraints, defaults,
 //!   view definitions) whatever each backend rewrote them into.
+
+pub mod analyse;
+mod touches;
+
+#[cfg(test)]
+mod analyse_tests;
+
+pub use analyse::{analyse, Action, Analysed, ObjectKind, ObjectRef, Script, Touch};
+pub use touches::{ident, object_name};

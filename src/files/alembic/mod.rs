@@ -5,6 +5,7 @@
 
 pub mod ini;
 pub mod newfile;
+pub mod ops;
 pub mod project;
 pub mod python;
 pub mod revisions;

@@ -30,6 +30,8 @@ pub struct Spanned {
     pub line: u32,
     /// Source text, for messages.
     pub text: String,
+    /// Where the expression is in the source, in bytes (for edits in place).
+    pub bytes: std::ops::Range<usize>,
 }
 
 /// A module-level `name = value` or `name: type = value`.
@@ -52,6 +54,8 @@ pub struct Import {
 #[derive(Debug, Default)]
 pub struct ModuleFacts {
     pub docstring: Option<String>,
+    /// Where the docstring literal is in the source, in bytes.
+    pub docstring_bytes: Option<std::ops::Range<usize>>,
     /// In source order; a later assignment to the same name wins, as in Python.
     pub assignments: Vec<Assignment>,
     pub imports: HashMap<String, Import>,
@@ -78,7 +82,7 @@ thread_local! {
 
 /// Parses `source`; a parser that gives up (it has no tree to offer) is a syntax error
 /// at the start of the file.
-fn parse_tree(source: &str) -> Result<Tree, SyntaxError> {
+pub(crate) fn parse_tree(source: &str) -> Result<Tree, SyntaxError> {
     parse_with_parser(source).ok_or_else(|| SyntaxError {
         line: 1,
         column: 1,
@@ -130,6 +134,7 @@ pub fn read_module(source: &str) -> Result<ModuleFacts, SyntaxError> {
                     "string" | "concatenated_string" if is_first => {
                         if let Expr::Str(s) = expr(inner, src).expr {
                             facts.docstring = Some(s);
+                            facts.docstring_bytes = Some(inner.start_byte()..inner.end_byte());
                         }
                     }
                     _ => {}
@@ -170,6 +175,53 @@ pub fn function_sources(source: &str) -> Result<Vec<(String, String)>, SyntaxErr
     Ok(out)
 }
 
+/// The literal SQL strings passed to `op.execute(...)` inside the top-level function
+/// `function` (e.g. `upgrade`), with the line each string starts on, in source order.
+/// Calls with anything but a plain string literal (a variable, an f-string with
+/// fields, `sa.text(...)`) are passed over. For `migrate lint`.
+pub fn execute_strings(source: &str, function: &str) -> Result<Vec<(u32, String)>, SyntaxError> {
+    let tree = parse_tree(source)?;
+    let root = tree.root_node();
+    if root.has_error() {
+        return Err(first_error(root, source));
+    }
+    let src = source.as_bytes();
+    let mut out = Vec::new();
+    let mut cursor = root.walk();
+    for stmt in root.named_children(&mut cursor) {
+        let def = match stmt.kind() {
+            "function_definition" => Some(stmt),
+            "decorated_definition" => stmt
+                .child_by_field_name("definition")
+                .filter(|d| d.kind() == "function_definition"),
+            _ => None,
+        };
+        let Some(def) = def else { continue };
+        if def.child_by_field_name("name").map(|n| text(n, src)) != Some(function) {
+            continue;
+        }
+        // An explicit stack: nesting in a hostile file can't overflow ours.
+        let mut stack = vec![def];
+        while let Some(node) = stack.pop() {
+            if node.kind() == "call"
+                && node.child_by_field_name("function").map(|f| text(f, src)) == Some("op.execute")
+            {
+                let first = node
+                    .child_by_field_name("arguments")
+                    .and_then(|a| a.named_child(0));
+                if let Some(sql) = first.and_then(|a| string_value(a, src)) {
+                    let line = first.map_or(line_of(node), line_of);
+                    out.push((line, sql));
+                }
+            }
+            let mut c = node.walk();
+            let children: Vec<Node> = node.named_children(&mut c).collect();
+            stack.extend(children.into_iter().rev());
+        }
+    }
+    Ok(out)
+}
+
 /// The character a one-letter Python escape (`\\n`, `\\'`, …) stands for.
 pub(crate) fn simple_escape(e: char) -> Option<char> {
     Some(match e {
@@ -187,15 +239,15 @@ pub(crate) fn simple_escape(e: char) -> Option<char> {
     })
 }
 
-fn text<'a>(node: Node, src: &'a [u8]) -> &'a str {
+pub(crate) fn text<'a>(node: Node, src: &'a [u8]) -> &'a str {
     node.utf8_text(src).unwrap_or("")
 }
 
-fn line_of(node: Node) -> u32 {
+pub(crate) fn line_of(node: Node) -> u32 {
     node.start_position().row as u32 + 1
 }
 
-fn first_error(root: Node, source: &str) -> SyntaxError {
+pub(crate) fn first_error(root: Node, source: &str) -> SyntaxError {
     let mut stack = vec![root];
     let mut found = None;
     // Pre-order: the first error or missing node in source order.
@@ -256,6 +308,7 @@ fn expr(node: Node, src: &[u8]) -> Spanned {
         expr,
         line: line_of(node),
         text: text(node, src).to_owned(),
+        bytes: node.start_byte()..node.end_byte(),
     };
     let other = || spanned(Expr::Other(text(node, src).to_owned()));
     match node.kind() {
@@ -297,6 +350,7 @@ fn expr(node: Node, src: &[u8]) -> Spanned {
                 [one] => {
                     let mut e = expr(*one, src);
                     e.text = text(node, src).to_owned();
+                    e.bytes = node.start_byte()..node.end_byte();
                     e
                 }
                 _ => other(),
@@ -312,7 +366,7 @@ fn expr(node: Node, src: &[u8]) -> Spanned {
 }
 
 /// `a.b.c` as its parts, if it is only names.
-fn dotted(node: Node, src: &[u8]) -> Option<Vec<String>> {
+pub(crate) fn dotted(node: Node, src: &[u8]) -> Option<Vec<String>> {
     match node.kind() {
         "identifier" => Some(vec![text(node, src).to_owned()]),
         "attribute" => {
@@ -325,7 +379,7 @@ fn dotted(node: Node, src: &[u8]) -> Option<Vec<String>> {
 }
 
 /// A string literal's value; `None` for bytes and f-strings with fields.
-fn string_value(node: Node, src: &[u8]) -> Option<String> {
+pub(crate) fn string_value(node: Node, src: &[u8]) -> Option<String> {
     if node.kind() != "string" {
         return None;
     }
@@ -586,6 +640,22 @@ depends_on: str | None = None
         let err = read_module("revision = 'a'\ndown_revision = (\n").unwrap_err();
         assert_eq!(err.line, 2);
         assert!(err.column >= 1);
+    }
+
+    #[test]
+    fn execute_strings_are_the_literal_sql_of_one_function() {
+        let src = "def upgrade():\n    op.execute(\"CREATE INDEX i ON t (a)\")\n    if x:\n        op.execute(\n            '''\nDROP TABLE u'''\n        )\n    op.execute(sql)\n    op.execute(f\"DROP {x}\")\n\ndef downgrade():\n    op.execute('DROP INDEX i')\n";
+        assert_eq!(
+            execute_strings(src, "upgrade").expect("parses"),
+            [
+                (2, "CREATE INDEX i ON t (a)".to_owned()),
+                (5, "\nDROP TABLE u".to_owned())
+            ]
+        );
+        assert_eq!(
+            execute_strings(src, "downgrade").expect("parses"),
+            [(12, "DROP INDEX i".to_owned())]
+        );
     }
 
     #[test]

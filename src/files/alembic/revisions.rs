@@ -32,7 +32,8 @@ fn is_module_name(name: &[u8]) -> bool {
     name.ends_with(b".py") && !name.starts_with(b".#") && !name.starts_with(b"__init__")
 }
 
-fn rules(recursive: bool) -> Rules {
+/// The walk rules of Alembic's version locations (see [`crate::files::walk`]).
+pub(crate) fn rules(recursive: bool) -> Rules {
     Rules {
         is_revision: is_module_name,
         skip: |name, is_dir| is_dir && name == b"__pycache__",
