@@ -11,6 +11,7 @@ pub mod plan;
 pub mod problem;
 pub mod resolve;
 pub mod revision;
+pub mod stairway;
 
 #[cfg(test)]
 mod tests;
