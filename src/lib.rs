@@ -11,3 +11,4 @@ pub mod files;
 pub mod git;
 pub mod schema;
 pub mod sql;
+pub mod stairway;
