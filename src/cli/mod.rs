@@ -21,6 +21,7 @@ mod merge;
 mod output;
 mod revision;
 mod show;
+mod stairway;
 mod stamp;
 mod status;
 mod upgrade;
@@ -85,6 +86,8 @@ pub enum Command {
     Status(status::StatusArgs),
     /// Create, drop or reset (drop, create, upgrade head) the database itself.
     Database(database_cmd::DatabaseArgs),
+    /// Upgrade, downgrade and upgrade again each revision on a scratch database (the stairway).
+    Test(stairway::TestArgs),
 }
 
 /// Parses arguments, runs the command, prints errors; returns the process exit code.
@@ -112,6 +115,7 @@ pub fn main() -> ExitCode {
         Command::Audit(args) => audit::run(&ctx, args),
         Command::Status(args) => status::run(&ctx, args),
         Command::Database(args) => database_cmd::run(&ctx, args),
+        Command::Test(args) => stairway::run(&ctx, args),
     };
     match result {
         Ok(code) => code,
