@@ -20,6 +20,7 @@ mod git_fixture;
 mod git_library;
 mod script_injection;
 mod security;
+mod stairway_cli;
 mod status_cli;
 
 mod server_smoke {
