@@ -341,15 +341,7 @@ impl Walker<'_> {
     }
 
     fn extra_tables(&self, after: &SchemaState, sql: &[&str]) -> Vec<String> {
-        let names: Vec<String> = match after {
-            SchemaState::Sqlite(rows) => rows
-                .iter()
-                .filter(|r| r.kind == "table")
-                .map(|r| r.name.clone())
-                .collect(),
-            SchemaState::Model(s) => s.tables.keys().cloned().collect(),
-        };
-        names
+        snapshot::table_names(after)
             .into_iter()
             .filter(|n| sql.iter().any(|s| data::named_in(s, n)))
             .collect()

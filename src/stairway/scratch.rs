@@ -240,7 +240,12 @@ impl Scratch {
                 let mut reader = db::sqlite::connect(url, false, timeout)
                     .await
                     .map_err(fail)?;
-                // A scratch file is thrown away: no commit waits for the disk.
+                // A scratch file is thrown away: no commit waits for the disk, and no
+                // commit creates and deletes a journal file.
+                sqlx::raw_sql("PRAGMA journal_mode = WAL")
+                    .execute(&mut reader)
+                    .await
+                    .map_err(fail)?;
                 for c in [&mut main, &mut reader] {
                     sqlx::raw_sql("PRAGMA synchronous = OFF")
                         .execute(&mut *c)

@@ -14,10 +14,11 @@
 use std::collections::BTreeSet;
 
 use serde::Serialize;
-use sqlx::{Connection, Row};
+use sqlx::Connection;
 
 use super::scratch::Reader;
 use crate::core::Dialect;
+use crate::db::literal;
 use crate::schema::diff::{diff, Change};
 use crate::schema::introspect::{IntrospectError, IntrospectOptions};
 use crate::schema::Schema;
@@ -25,9 +26,9 @@ use crate::schema::Schema;
 /// The schema at one point of the walk.
 #[derive(Debug, Clone, PartialEq)]
 pub enum SchemaState {
-    /// SQLite: `sqlite_master` rows, sorted (SQLite's own objects and the tool's tables
-    /// left out).
-    Sqlite(Vec<MasterRow>),
+    /// SQLite: the `sqlite_master` rows (SQLite's own objects and the tool's tables left
+    /// out) as one JSON array, built by SQLite in one query.
+    Sqlite(String),
     /// A server, read with the introspection.
     Model(Schema),
 }
@@ -92,19 +93,13 @@ pub enum SnapshotError {
     Master(sqlx::Error),
 }
 
-fn ignored(opts: &IntrospectOptions, name: &str) -> bool {
-    opts.ignore_tables
-        .iter()
-        .any(|t| t.eq_ignore_ascii_case(name))
-}
-
 /// Reads the schema as it is now.
 pub async fn read(
     reader: &mut Reader,
     opts: &IntrospectOptions,
 ) -> Result<SchemaState, SnapshotError> {
     match reader {
-        Reader::Sqlite(c) => Ok(SchemaState::Sqlite(master_rows(c, opts).await?)),
+        Reader::Sqlite(c) => Ok(SchemaState::Sqlite(master_json(c, opts).await?)),
         Reader::Postgres(c) => Ok(SchemaState::Model(
             crate::schema::introspect::postgres::introspect(c, opts).await?,
         )),
@@ -126,33 +121,58 @@ pub async fn read_model(
     })
 }
 
-async fn master_rows(
+async fn master_json(
     c: &mut sqlx::SqliteConnection,
     opts: &IntrospectOptions,
-) -> Result<Vec<MasterRow>, SnapshotError> {
-    let rows = sqlx::query(
-        "SELECT type, name, tbl_name, sql FROM sqlite_master \
-         WHERE name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY type, name",
-    )
-    .fetch_all(&mut *c)
-    .await
-    .map_err(SnapshotError::Master)?;
-    let mut out = Vec::with_capacity(rows.len());
-    for r in rows {
-        let row = MasterRow {
-            kind: r.try_get(0).map_err(SnapshotError::Master)?,
-            name: r.try_get(1).map_err(SnapshotError::Master)?,
-            table: r.try_get(2).map_err(SnapshotError::Master)?,
-            sql: r
-                .try_get::<Option<String>, _>(3)
-                .map_err(SnapshotError::Master)?
-                .unwrap_or_default(),
-        };
-        if !ignored(opts, &row.table) {
-            out.push(row);
-        }
+) -> Result<String, SnapshotError> {
+    let ignored: Vec<String> = opts
+        .ignore_tables
+        .iter()
+        .map(|t| literal(&t.to_lowercase(), Dialect::Sqlite))
+        .collect();
+    let not_ours = if ignored.is_empty() {
+        String::new()
+    } else {
+        format!(" AND lower(tbl_name) NOT IN ({})", ignored.join(", "))
+    };
+    let sql = format!(
+        "SELECT COALESCE(json_group_array(json_array(type, name, tbl_name, COALESCE(sql, ''))), '[]') \
+         FROM (SELECT type, name, tbl_name, sql FROM sqlite_master \
+         WHERE name NOT LIKE 'sqlite\\_%' ESCAPE '\\'{not_ours} ORDER BY type, name)"
+    );
+    sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
+        .fetch_one(&mut *c)
+        .await
+        .map_err(SnapshotError::Master)
+}
+
+/// The rows of a SQLite state, sorted.
+fn master_rows(json: &str) -> Vec<MasterRow> {
+    let parsed: Vec<(String, String, String, String)> =
+        serde_json::from_str(json).unwrap_or_default();
+    let mut rows: Vec<MasterRow> = parsed
+        .into_iter()
+        .map(|(kind, name, table, sql)| MasterRow {
+            kind,
+            name,
+            table,
+            sql,
+        })
+        .collect();
+    rows.sort();
+    rows
+}
+
+/// The names of the tables in a state.
+pub fn table_names(state: &SchemaState) -> Vec<String> {
+    match state {
+        SchemaState::Sqlite(json) => master_rows(json)
+            .into_iter()
+            .filter(|r| r.kind == "table")
+            .map(|r| r.name)
+            .collect(),
+        SchemaState::Model(s) => s.tables.keys().cloned().collect(),
     }
-    Ok(out)
 }
 
 /// What differs in `now` from `was`, object by object (empty when equal).
@@ -168,7 +188,13 @@ pub async fn differences(
             Ok(d.changes.iter().map(object_change).collect())
         }
         (SchemaState::Sqlite(a), SchemaState::Sqlite(b)) if a == b => Ok(Vec::new()),
-        (SchemaState::Sqlite(a), SchemaState::Sqlite(b)) => sqlite_differences(a, b, opts).await,
+        (SchemaState::Sqlite(a), SchemaState::Sqlite(b)) => {
+            let (a, b) = (master_rows(a), master_rows(b));
+            if a == b {
+                return Ok(Vec::new());
+            }
+            sqlite_differences(&a, &b, opts).await
+        }
         // One walk reads one backend.
         _ => Ok(Vec::new()),
     }
@@ -183,6 +209,7 @@ pub fn changed_tables(was: &SchemaState, now: &SchemaState, dialect: Dialect) ->
             d.changes.iter().map(|c| c.table().to_owned()).collect()
         }
         (SchemaState::Sqlite(a), SchemaState::Sqlite(b)) => {
+            let (a, b) = (master_rows(a), master_rows(b));
             let a: BTreeSet<&MasterRow> = a.iter().collect();
             let b: BTreeSet<&MasterRow> = b.iter().collect();
             a.symmetric_difference(&b)
