@@ -213,7 +213,11 @@ pub async fn run(
         result.duration_ms = clock.elapsed().as_millis() as u64;
         let verdict = match result.status {
             Status::Passed => "ok".to_owned(),
-            _ => format!("FAILED ({})", result.findings.len()),
+            _ => format!(
+                "FAILED ({} finding{})",
+                result.findings.len(),
+                if result.findings.len() == 1 { "" } else { "s" }
+            ),
         };
         progress.step_finished(
             index,
@@ -225,15 +229,20 @@ pub async fn run(
         match next {
             Next::Continue(state) => before = Some(state),
             Next::Stop(why) => {
-                report.stopped = Some(format!(
-                    "stopped at {}: {why}; the revisions above it were not tested",
-                    graph.id(stair.revision)
-                ));
+                report.stopped = Some(format!("stopped at {}: {why}", graph.id(stair.revision)));
             }
         }
         report.revisions.push(result);
     }
     progress.end();
+    let untested = report
+        .revisions
+        .iter()
+        .filter(|r| r.status == Status::NotTested)
+        .count();
+    if let (Some(why), true) = (&mut report.stopped, untested > 0) {
+        why.push_str(&format!("; {untested} revision(s) above it not tested"));
+    }
     Ok(report)
 }
 
