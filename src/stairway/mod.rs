@@ -28,7 +28,7 @@ use serde::Serialize;
 
 use crate::core::stairway::{self as walk, Stair};
 use crate::core::{Dialect, Direction, Ix, Plan, RevisionGraph};
-use crate::engine::{self, EngineError, PlanFailure, Progress, RunOptions, Silent};
+use crate::engine::{EngineError, PlanFailure, Progress, RunOptions};
 use crate::schema::introspect::IntrospectOptions;
 use scratch::Connections;
 use snapshot::{ObjectChange, SchemaState, SnapshotError};
@@ -171,7 +171,7 @@ pub async fn run(
         dialect: Dialect::Sqlite,
         seq: 0,
     };
-    walker.dialect = walker.conns.db.dialect();
+    walker.dialect = walker.conns.dialect();
     let mut report = Report {
         dialect: walker.dialect,
         revisions: Vec::new(),
@@ -286,7 +286,8 @@ impl Walker<'_> {
     }
 
     async fn snapshot(&mut self) -> Result<SchemaState, SnapshotError> {
-        snapshot::read(&mut self.conns.reader, &self.options.introspect).await
+        let mut reader = self.conns.reader().await.map_err(SnapshotError::Master)?;
+        snapshot::read(&mut reader, &self.options.introspect).await
     }
 
     async fn differences(
@@ -311,15 +312,7 @@ impl Walker<'_> {
                 .collect::<Result<Vec<_>, String>>()?;
             Ok(walk::steps(graph, &applied, revisions, direction)?)
         };
-        engine::run(
-            &mut self.conns.db,
-            graph,
-            &planner,
-            &self.options.run,
-            &mut Silent,
-        )
-        .await
-        .map(drop)
+        self.conns.run(graph, &planner, &self.options.run).await
     }
 
     /// Whether a failed downgrade of `ix` was undone by its rollback (or refused before
@@ -383,10 +376,10 @@ impl Walker<'_> {
             return Ok((result, Next::Continue(after)));
         }
         let planted = if self.options.data {
-            let model =
-                snapshot::read_model(&mut self.conns.reader, &self.options.introspect).await?;
             let touched = self.touched(ix, &before, &after);
-            let p = data::plant(&mut self.conns.reader, &model, &touched, &mut self.seq).await;
+            let mut reader = self.conns.reader().await.map_err(SnapshotError::Master)?;
+            let model = snapshot::read_model(&mut reader, &self.options.introspect).await?;
+            let p = data::plant(&mut reader, &model, &touched, &mut self.seq).await;
             result.notes.extend(p.notes.iter().cloned());
             Some(p)
         } else {
@@ -401,7 +394,8 @@ impl Walker<'_> {
                 },
             );
             if let Some(p) = planted {
-                data::remove(&mut self.conns.reader, p).await;
+                let mut reader = self.conns.reader().await.map_err(SnapshotError::Master)?;
+                data::remove(&mut reader, p).await;
             }
             return Ok((
                 result,
@@ -438,7 +432,8 @@ impl Walker<'_> {
             ));
         }
         if let Some(p) = planted {
-            for lost in data::check(&mut self.conns.reader, &p).await {
+            let mut reader = self.conns.reader().await.map_err(SnapshotError::Master)?;
+            for lost in data::check(&mut reader, &p).await {
                 fail(
                     &mut result,
                     Finding::RowsLost {
@@ -447,7 +442,7 @@ impl Walker<'_> {
                     },
                 );
             }
-            data::remove(&mut self.conns.reader, p).await;
+            data::remove(&mut reader, p).await;
         }
         Ok((result, Next::Continue(again)))
     }

@@ -4,13 +4,16 @@
 //! success, on error and after an interrupt.
 
 use std::path::PathBuf;
+use std::str::FromStr;
 use std::time::Duration;
 
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{AssertSqlSafe, Connection};
 
-use crate::core::Dialect;
+use crate::core::{Dialect, RevisionGraph};
 use crate::db::admin::{self, AdminError};
 use crate::db::{self, Conn, Database, DatabaseUrl, Handle, Tables};
+use crate::engine::{self, EngineError, Planner, RunOptions, Silent};
 
 /// Why the scratch database could not be made, opened or dropped.
 #[derive(Debug, thiserror::Error)]
@@ -50,16 +53,53 @@ pub struct Scratch {
     sessions: Vec<u64>,
 }
 
-/// The two connections a walk uses: the executor's, and one to read the schema and write
-/// `--data` rows, so the executor's connection is used exactly as `upgrade` uses it.
+/// What a walk runs on: the executor's [`Database`], and a reader for the schema and the
+/// `--data` rows.
+///
+/// On a server these are two connections. On SQLite they are one connection, held in a
+/// pool of one and handed to the executor for each plan (as a service hands its pool's
+/// connection to `engine::run`) and to the reader in between: a second SQLite connection
+/// would re-read the whole schema after every step, which over 1,000 tables is most of
+/// the walk.
 pub struct Connections {
-    pub db: Database,
-    pub reader: Reader,
+    inner: Inner,
+    tables: Tables,
+}
+
+enum Inner {
+    Shared(sqlx::SqlitePool),
+    Pair { db: Box<Database>, reader: Reader },
+}
+
+/// The reader, borrowed (a server's own connection) or taken from the SQLite pool for
+/// a while.
+pub enum ReaderRef<'a> {
+    Borrowed(&'a mut Reader),
+    Taken(Reader),
+}
+
+impl std::ops::Deref for ReaderRef<'_> {
+    type Target = Reader;
+    fn deref(&self) -> &Reader {
+        match self {
+            ReaderRef::Borrowed(r) => r,
+            ReaderRef::Taken(r) => r,
+        }
+    }
+}
+
+impl std::ops::DerefMut for ReaderRef<'_> {
+    fn deref_mut(&mut self) -> &mut Reader {
+        match self {
+            ReaderRef::Borrowed(r) => r,
+            ReaderRef::Taken(r) => r,
+        }
+    }
 }
 
 /// The reading connection.
 pub enum Reader {
-    Sqlite(sqlx::SqliteConnection),
+    Sqlite(sqlx::pool::PoolConnection<sqlx::Sqlite>),
     Postgres(sqlx::PgConnection),
     Mysql(sqlx::MySqlConnection),
 }
@@ -77,7 +117,7 @@ impl Reader {
     pub async fn execute(&mut self, sql: &str) -> Result<u64, sqlx::Error> {
         let q = sqlx::raw_sql(AssertSqlSafe(sql.to_owned()));
         Ok(match self {
-            Reader::Sqlite(c) => q.execute(c).await?.rows_affected(),
+            Reader::Sqlite(c) => q.execute(&mut **c).await?.rows_affected(),
             Reader::Postgres(c) => q.execute(c).await?.rows_affected(),
             Reader::Mysql(c) => q.execute(c).await?.rows_affected(),
         })
@@ -87,7 +127,7 @@ impl Reader {
     pub async fn count(&mut self, sql: &str) -> Result<i64, sqlx::Error> {
         let sql = || AssertSqlSafe(sql.to_owned());
         match self {
-            Reader::Sqlite(c) => sqlx::query_scalar(sql()).fetch_one(c).await,
+            Reader::Sqlite(c) => sqlx::query_scalar(sql()).fetch_one(&mut **c).await,
             Reader::Postgres(c) => sqlx::query_scalar(sql()).fetch_one(c).await,
             Reader::Mysql(c) => sqlx::query_scalar(sql()).fetch_one(c).await,
         }
@@ -95,7 +135,7 @@ impl Reader {
 
     async fn close(self) {
         let _ = match self {
-            Reader::Sqlite(c) => c.close().await,
+            Reader::Sqlite(_) => Ok(()),
             Reader::Postgres(c) => c.close().await,
             Reader::Mysql(c) => c.close().await,
         };
@@ -103,11 +143,58 @@ impl Reader {
 }
 
 impl Connections {
-    /// Closes both connections cleanly (after a finished walk; after an interrupt they
+    pub fn dialect(&self) -> Dialect {
+        match &self.inner {
+            Inner::Shared(_) => Dialect::Sqlite,
+            Inner::Pair { db, .. } => db.dialect(),
+        }
+    }
+
+    /// Runs the plan `planner` makes through the executor ([`engine::run`]).
+    pub async fn run(
+        &mut self,
+        graph: &RevisionGraph,
+        planner: &(dyn Planner + Sync),
+        options: &RunOptions,
+    ) -> Result<(), EngineError> {
+        match &mut self.inner {
+            Inner::Pair { db, .. } => engine::run(db, graph, planner, options, &mut Silent)
+                .await
+                .map(drop),
+            Inner::Shared(pool) => {
+                let conn = pool.acquire().await.map_err(|e| {
+                    EngineError::Db(db::DbError::Connect {
+                        url: "the scratch database".into(),
+                        message: db::driver_message(&e),
+                    })
+                })?;
+                let mut db = Database::from_sqlite_pool(conn, &self.tables);
+                db.set_lock_timeout(db::DEFAULT_LOCK_TIMEOUT);
+                let r = engine::run(&mut db, graph, planner, options, &mut Silent).await;
+                db.close().await;
+                r.map(drop)
+            }
+        }
+    }
+
+    /// The reader.
+    pub async fn reader(&mut self) -> Result<ReaderRef<'_>, sqlx::Error> {
+        match &mut self.inner {
+            Inner::Pair { reader, .. } => Ok(ReaderRef::Borrowed(reader)),
+            Inner::Shared(pool) => Ok(ReaderRef::Taken(Reader::Sqlite(pool.acquire().await?))),
+        }
+    }
+
+    /// Closes the connections cleanly (after a finished walk; after an interrupt they
     /// are dropped instead, and the drop ends their sessions).
     pub async fn close(self) {
-        self.db.close().await;
-        self.reader.close().await;
+        match self.inner {
+            Inner::Shared(pool) => pool.close().await,
+            Inner::Pair { db, reader } => {
+                db.close().await;
+                reader.close().await;
+            }
+        }
     }
 }
 
@@ -234,25 +321,24 @@ impl Scratch {
         let timeout = db::DEFAULT_LOCK_TIMEOUT;
         let (conn, reader) = match url.dialect() {
             Dialect::Sqlite => {
-                let mut main = db::sqlite::connect(url, true, timeout)
+                // As `db::sqlite::connect` opens it; a scratch file is thrown away, so no
+                // commit waits for the disk or creates and deletes a journal file.
+                let options = SqliteConnectOptions::from_str(url.expose())
+                    .map_err(fail)?
+                    .create_if_missing(true)
+                    .busy_timeout(timeout)
+                    .journal_mode(SqliteJournalMode::Wal)
+                    .synchronous(SqliteSynchronous::Off);
+                let pool = SqlitePoolOptions::new()
+                    .max_connections(1)
+                    .test_before_acquire(false)
+                    .connect_with(options)
                     .await
                     .map_err(fail)?;
-                let mut reader = db::sqlite::connect(url, false, timeout)
-                    .await
-                    .map_err(fail)?;
-                // A scratch file is thrown away: no commit waits for the disk, and no
-                // commit creates and deletes a journal file.
-                sqlx::raw_sql("PRAGMA journal_mode = WAL")
-                    .execute(&mut reader)
-                    .await
-                    .map_err(fail)?;
-                for c in [&mut main, &mut reader] {
-                    sqlx::raw_sql("PRAGMA synchronous = OFF")
-                        .execute(&mut *c)
-                        .await
-                        .map_err(fail)?;
-                }
-                (Conn::Sqlite(Handle::Owned(main)), Reader::Sqlite(reader))
+                return Ok(Connections {
+                    inner: Inner::Shared(pool),
+                    tables: tables.clone(),
+                });
             }
             Dialect::Postgres => {
                 let main = db::postgres::connect(url).await.map_err(fail)?;
@@ -277,7 +363,13 @@ impl Scratch {
         };
         let mut db = Database::from_conn(conn, tables, self.url.to_string());
         db.set_lock_timeout(timeout);
-        Ok(Connections { db, reader })
+        Ok(Connections {
+            inner: Inner::Pair {
+                db: Box::new(db),
+                reader,
+            },
+            tables: tables.clone(),
+        })
     }
 
     /// Removes the scratch database. Sessions still open on it (a walk cut short by a
