@@ -13,3 +13,4 @@ pub mod git;
 pub mod lint;
 pub mod schema;
 pub mod sql;
+pub mod stairway;

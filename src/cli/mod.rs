@@ -28,6 +28,7 @@ mod rebase;
 mod revision;
 mod show;
 mod signals;
+mod stairway;
 mod stamp;
 mod status;
 mod upgrade;
@@ -98,6 +99,8 @@ pub enum Command {
     Database(database_cmd::DatabaseArgs),
     /// Find dangerous DDL in revisions (locks, rewrites, data loss), per backend.
     Lint(lint::LintArgs),
+    /// Upgrade, downgrade and upgrade again each revision on a scratch database (the stairway).
+    Test(stairway::TestArgs),
 }
 
 /// Parses arguments, runs the command, prints errors; returns the process exit code.
@@ -128,6 +131,7 @@ pub fn main() -> ExitCode {
         Command::Status(args) => status::run(&ctx, args),
         Command::Database(args) => database_cmd::run(&ctx, args),
         Command::Lint(args) => lint::run(&ctx, args),
+        Command::Test(args) => stairway::run(&ctx, args),
     };
     match result {
         Ok(code) => code,

@@ -14,6 +14,7 @@ pub mod problem;
 pub mod rebase;
 pub mod resolve;
 pub mod revision;
+pub mod stairway;
 
 #[cfg(test)]
 mod tests;

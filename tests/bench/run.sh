@@ -12,7 +12,7 @@ out=target/bench/benchmarks.md
   echo "$(uname -sr). Times are whole-process wall clock (median of several runs unless noted)."
   echo
 } > "$out"
-for area in graph apply blame autogen lint premerge; do
+for area in graph apply blame autogen lint premerge stairway; do
   script="tests/bench/$area.sh"
   [ -f "$script" ] || continue
   echo "bench: $area" >&2

@@ -27,6 +27,7 @@ mod premerge_cli;
 mod rebase_cli;
 mod script_injection;
 mod security;
+mod stairway_cli;
 mod status_cli;
 
 mod server_smoke {
