@@ -158,7 +158,7 @@ impl Connections {
         options: &RunOptions,
     ) -> Result<(), EngineError> {
         match &mut self.inner {
-            Inner::Pair { db, .. } => engine::run(db, graph, planner, options, &mut Silent)
+            Inner::Pair { db, .. } => engine::run(&mut **db, graph, planner, options, &mut Silent)
                 .await
                 .map(drop),
             Inner::Shared(pool) => {
