@@ -114,7 +114,7 @@ pub fn run(ctx: &Context, args: CheckArgs) -> CmdResult {
         Some(base) => {
             let repo = premerge::repo(ctx)?;
             let ours = premerge::our_side(ctx, &repo, args.head.as_deref())?;
-            let pm = premerge::check(ctx, &repo, base, &ours)?;
+            let mut pm = premerge::check(ctx, &repo, base, &ours)?;
             let mut own = ours.problems;
             own.extend(ours.warnings);
             let (graph, mut problems) = problems_of(ours.revisions, own);
@@ -136,7 +136,7 @@ pub fn run(ctx: &Context, args: CheckArgs) -> CmdResult {
                 Some(g) => Some(g),
                 None if pm.merged_builds() => {
                     merged_only = true;
-                    RevisionGraph::build(pm.merged.clone()).ok()
+                    pm.merged.take()
                 }
                 None => None,
             };

@@ -62,7 +62,7 @@ pub fn run(ctx: &Context, args: ConflictsArgs) -> CmdResult {
                 return Err(Failure::Problems(ours.problems));
             }
             let pm = super::premerge::check(ctx, &repo, base, &ours)?;
-            RevisionGraph::build(pm.merged).map_err(|p| Failure::Problems(p.0))?
+            pm.into_graph()?
         }
     };
     let heads = heads_of(&graph, &args.revisions)?;

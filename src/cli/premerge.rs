@@ -32,8 +32,9 @@ pub struct Premerge {
     graph_problems: Vec<Problem>,
     /// How to fix them, for stderr (text) or the JSON `hints`.
     pub hints: Vec<String>,
-    /// The merged revision set (this side's files, then those only the base has).
-    pub merged: Vec<Revision>,
+    /// The merged graph (this side's files, then those only the base has), when it
+    /// builds.
+    pub merged: Option<RevisionGraph>,
     pub base: BaseJson,
 }
 
@@ -117,7 +118,7 @@ pub fn check(
         None
     };
     let states = path_states(repo, ours, &theirs, ancestor.as_deref())?;
-    let merged = premerge::merge_sides(
+    let mut merged = premerge::merge_sides(
         &ours.revisions,
         &theirs.revisions,
         |p: &Path| states.get(p).copied().unwrap_or(PathState::Same),
@@ -145,7 +146,9 @@ pub fn check(
         heads: merged.theirs_heads.clone(),
         merged_heads: Vec::new(),
     };
-    match RevisionGraph::build(merged.revisions.clone()) {
+    let merged_revisions = std::mem::take(&mut merged.revisions);
+    let mut merged_graph = None;
+    match RevisionGraph::build(merged_revisions) {
         Ok(graph) => {
             let heads = premerge::merged_heads(&graph, &merged);
             if !heads.is_empty() {
@@ -175,6 +178,7 @@ pub fn check(
                     base_json.merged_heads.push(d.json(rev));
                 }
             }
+            merged_graph = Some(graph);
         }
         Err(e) => graph_problems = e.0,
     }
@@ -183,7 +187,7 @@ pub fn check(
         problems,
         graph_problems,
         hints,
-        merged: merged.revisions,
+        merged: merged_graph,
         base: base_json,
     })
 }
@@ -191,7 +195,12 @@ pub fn check(
 impl Premerge {
     /// Whether the merged revisions make a valid graph.
     pub fn merged_builds(&self) -> bool {
-        self.graph_problems.is_empty()
+        self.merged.is_some()
+    }
+
+    /// The merged graph, or every problem that kept it from building.
+    pub fn into_graph(self) -> Result<RevisionGraph, Failure> {
+        self.merged.ok_or(Failure::Problems(self.graph_problems))
     }
 
     /// Every problem of the merge; those the merged graph shares with this side's own

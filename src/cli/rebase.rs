@@ -263,7 +263,7 @@ fn merged_graph(ctx: &Context, base: &str) -> Result<(RevisionGraph, usize), Fai
         return Err(Failure::Problems(ours.problems));
     }
     let pm = super::premerge::check(ctx, &repo, base, &ours)?;
-    let graph = RevisionGraph::build(pm.merged).map_err(|p| Failure::Problems(p.0))?;
+    let graph = pm.into_graph()?;
     let heads = graph.real_heads().len();
     Ok((graph, heads))
 }
