@@ -9,9 +9,10 @@ use sqlx::Connection;
 
 use super::diff::Change;
 use super::introspect::{self, IntrospectError, IntrospectOptions};
-use super::model::Schema;
+use super::model::{CheckConstraint, Schema};
 use super::render::{render_migration, RenderedMigration};
 use crate::core::{plan, Dialect, Direction, Revision, RevisionGraph, Sql};
+use crate::sql::normalize::normalize_expr;
 
 /// The models file: the config's `models` setting (relative to the project directory),
 /// else `models.yaml` in the project directory, else `models.yaml` at the top of the
@@ -138,7 +139,7 @@ pub fn render_all(primary: Dialect, db: &Schema, models: &Schema) -> Vec<Rendere
     let mut out = Vec::new();
     for d in Dialect::ALL {
         if d != primary {
-            let before = undo_changes(&models.normalized_for(d), db, &first.changes);
+            let before = undo_changes(primary, &models.normalized_for(d), db, &first.changes);
             out.push(render_migration(d, &before, models));
         }
     }
@@ -147,8 +148,10 @@ pub fn render_all(primary: Dialect, db: &Schema, models: &Schema) -> Vec<Rendere
 }
 
 /// `models` with `changes` (found from `db` to `models`) undone, objects the changes
-/// bring back taken from `db`.
-fn undo_changes(models: &Schema, db: &Schema, changes: &[Change]) -> Schema {
+/// bring back taken from `db`; their SQL expressions, as `primary` printed them, in
+/// the comparable form, which has none of one backend's casts or quotes.
+fn undo_changes(primary: Dialect, models: &Schema, db: &Schema, changes: &[Change]) -> Schema {
+    let portable = |e: &str| normalize_expr(primary, e).unwrap_or_else(|| e.to_owned());
     let mut s = models.clone();
     for c in changes {
         let name = c.table();
@@ -179,8 +182,10 @@ fn undo_changes(models: &Schema, db: &Schema, changes: &[Change]) -> Schema {
                 t.primary_key = from.clone();
                 t.primary_key_name = db.tables.get(name).and_then(|d| d.primary_key_name.clone());
             }
+            // Only the added object goes: a changed one is a drop of the old, brought
+            // back below, and an add of the new under the same name.
             Change::AddIndex { index, .. } => {
-                t.indexes.retain(|x| x.name != index.name);
+                t.indexes.retain(|x| x != index);
                 t.uniques.retain(|x| x.name != index.name);
             }
             Change::DropIndex { index, .. } => t.indexes.push(index.clone()),
@@ -190,8 +195,12 @@ fn undo_changes(models: &Schema, db: &Schema, changes: &[Change]) -> Schema {
                 t.foreign_keys.retain(|x| x.name != foreign_key.name)
             }
             Change::DropForeignKey { foreign_key, .. } => t.foreign_keys.push(foreign_key.clone()),
-            Change::AddCheck { check, .. } => t.checks.retain(|x| x.name != check.name),
-            Change::DropCheck { check, .. } => t.checks.push(check.clone()),
+            Change::AddCheck { check, .. } => t.checks.retain(|x| x != check),
+            Change::DropCheck { check, .. } => t.checks.push(CheckConstraint {
+                name: check.name.clone(),
+                expr: portable(&check.expr),
+            }),
+            Change::AlterTableComment { from, .. } => t.comment = from.clone(),
             Change::AddTable { .. } | Change::DropTable { .. } => {}
         }
     }

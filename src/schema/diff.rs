@@ -14,6 +14,7 @@ use super::model::{
     squash, CheckConstraint, Column, DefaultValue, ForeignKey, Index, Schema, Table,
     UniqueConstraint,
 };
+use crate::core::Dialect;
 
 /// One change that turns the old schema into the new one.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -75,6 +76,11 @@ pub enum Change {
         table: String,
         check: CheckConstraint,
     },
+    AlterTableComment {
+        table: String,
+        from: Option<String>,
+        to: Option<String>,
+    },
 }
 
 impl Change {
@@ -94,7 +100,8 @@ impl Change {
             | Change::AddForeignKey { table, .. }
             | Change::DropForeignKey { table, .. }
             | Change::AddCheck { table, .. }
-            | Change::DropCheck { table, .. } => table,
+            | Change::DropCheck { table, .. }
+            | Change::AlterTableComment { table, .. } => table,
         }
     }
 }
@@ -133,6 +140,12 @@ impl fmt::Display for Change {
                         show_default(&to.default)
                     ));
                 }
+                if from.comment != to.comment {
+                    parts.push(match &to.comment {
+                        Some(c) => format!("comment -> {c:?}"),
+                        None => "comment removed".into(),
+                    });
+                }
                 if from.autoincrement != to.autoincrement {
                     parts.push(format!(
                         "autoincrement {} -> {}",
@@ -152,13 +165,23 @@ impl fmt::Display for Change {
                 from.join(", "),
                 to.join(", ")
             ),
-            Change::AddIndex { table, index } => write!(
-                f,
-                "added {}index '{}' on {table}({})",
-                if index.unique { "unique " } else { "" },
-                index.name,
-                index.columns.join(", ")
-            ),
+            Change::AddIndex { table, index } => {
+                let key = if index.expressions.is_empty() {
+                    index.columns.join(", ")
+                } else {
+                    index.expressions.join(", ")
+                };
+                write!(
+                    f,
+                    "added {}index '{}' on {table}({key})",
+                    if index.unique { "unique " } else { "" },
+                    index.name,
+                )?;
+                match &index.predicate {
+                    Some(w) => write!(f, " where {w}"),
+                    None => Ok(()),
+                }
+            }
             Change::DropIndex { table, index } => {
                 write!(f, "removed index '{}' on '{table}'", index.name)
             }
@@ -198,6 +221,10 @@ impl fmt::Display for Change {
             Change::DropCheck { table, check } => {
                 write!(f, "removed check constraint '{}' on '{table}'", check.name)
             }
+            Change::AlterTableComment { table, to, .. } => match to {
+                Some(c) => write!(f, "changed comment of table '{table}' to {c:?}"),
+                None => write!(f, "removed comment of table '{table}'"),
+            },
         }
     }
 }
@@ -223,6 +250,15 @@ impl SchemaDiff {
     }
 }
 
+/// Two SQL expressions mean the same for `dialect` (without one: the same text
+/// without case or spaces).
+pub fn same_sql(dialect: Option<Dialect>, a: &str, b: &str) -> bool {
+    match dialect {
+        Some(d) => crate::sql::normalize::same_expr(d, a, b),
+        None => squash(a) == squash(b),
+    }
+}
+
 /// Two defaults mean the same thing (expressions compared without case or spaces).
 pub fn same_default(a: &Option<DefaultValue>, b: &Option<DefaultValue>) -> bool {
     match (a, b) {
@@ -235,6 +271,7 @@ fn same_column(a: &Column, b: &Column) -> bool {
     a.ty == b.ty
         && a.nullable == b.nullable
         && a.autoincrement == b.autoincrement
+        && a.comment == b.comment
         && same_default(&a.default, &b.default)
 }
 
@@ -251,14 +288,14 @@ pub fn diff(from: &Schema, to: &Schema) -> SchemaDiff {
             (Some(_), None) => out.changes.push(Change::DropTable {
                 table: name.clone(),
             }),
-            (Some(a), Some(b)) => diff_table(a, b, &mut out),
+            (Some(a), Some(b)) => diff_table(to.dialect.or(from.dialect), a, b, &mut out),
             (None, None) => {}
         }
     }
     out
 }
 
-fn diff_table(a: &Table, b: &Table, out: &mut SchemaDiff) {
+fn diff_table(dialect: Option<Dialect>, a: &Table, b: &Table, out: &mut SchemaDiff) {
     let t = &a.name;
     let mut added = Vec::new();
     let mut dropped = Vec::new();
@@ -297,6 +334,13 @@ fn diff_table(a: &Table, b: &Table, out: &mut SchemaDiff) {
             });
         }
     }
+    if a.comment != b.comment {
+        out.changes.push(Change::AlterTableComment {
+            table: t.clone(),
+            from: a.comment.clone(),
+            to: b.comment.clone(),
+        });
+    }
     if a.primary_key != b.primary_key {
         out.changes.push(Change::AlterPrimaryKey {
             table: t.clone(),
@@ -305,7 +349,7 @@ fn diff_table(a: &Table, b: &Table, out: &mut SchemaDiff) {
         });
     }
     for ix in &a.indexes {
-        if !b.indexes.contains(ix) {
+        if !b.indexes.iter().any(|x| x.same_as(ix, dialect)) {
             out.changes.push(Change::DropIndex {
                 table: t.clone(),
                 index: ix.clone(),
@@ -313,7 +357,7 @@ fn diff_table(a: &Table, b: &Table, out: &mut SchemaDiff) {
         }
     }
     for ix in &b.indexes {
-        if !a.indexes.contains(ix) {
+        if !a.indexes.iter().any(|x| x.same_as(ix, dialect)) {
             out.changes.push(Change::AddIndex {
                 table: t.clone(),
                 index: ix.clone(),
@@ -360,8 +404,11 @@ fn diff_table(a: &Table, b: &Table, out: &mut SchemaDiff) {
             });
         }
     }
+    let same_check = |x: &CheckConstraint, y: &CheckConstraint| {
+        x.name == y.name && same_sql(dialect, &x.expr, &y.expr)
+    };
     for c in &a.checks {
-        if !b.checks.iter().any(|x| x.name == c.name) {
+        if !b.checks.iter().any(|x| same_check(x, c)) {
             out.changes.push(Change::DropCheck {
                 table: t.clone(),
                 check: c.clone(),
@@ -369,7 +416,7 @@ fn diff_table(a: &Table, b: &Table, out: &mut SchemaDiff) {
         }
     }
     for c in &b.checks {
-        if !a.checks.iter().any(|x| x.name == c.name) {
+        if !a.checks.iter().any(|x| same_check(x, c)) {
             out.changes.push(Change::AddCheck {
                 table: t.clone(),
                 check: c.clone(),
@@ -381,7 +428,6 @@ fn diff_table(a: &Table, b: &Table, out: &mut SchemaDiff) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::core::Dialect;
     use crate::schema::model::parse_models;
     use std::path::Path;
 

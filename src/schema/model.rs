@@ -28,6 +28,10 @@ pub use load::{load_models, parse_models, ModelError, ModelErrors};
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct Schema {
     pub tables: BTreeMap<String, Table>,
+    /// The dialect [`Schema::normalized_for`] brought the schema into; the diff reads
+    /// SQL expressions (checks, index predicates) as that dialect writes them.
+    #[serde(skip)]
+    pub dialect: Option<Dialect>,
 }
 
 /// One table with everything autogenerate compares.
@@ -45,6 +49,9 @@ pub struct Table {
     pub uniques: Vec<UniqueConstraint>,
     pub foreign_keys: Vec<ForeignKey>,
     pub checks: Vec<CheckConstraint>,
+    /// The table's comment (PostgreSQL, MariaDB; SQLite keeps none).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub comment: Option<String>,
 }
 
 /// One column.
@@ -56,6 +63,9 @@ pub struct Column {
     pub nullable: bool,
     pub default: Option<DefaultValue>,
     pub autoincrement: bool,
+    /// The column's comment (PostgreSQL, MariaDB; SQLite keeps none).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub comment: Option<String>,
 }
 
 /// A portable column type.
@@ -77,14 +87,76 @@ pub enum ColumnType {
     Uuid,
     Json,
     Bytes,
+    /// One of the listed values (`enum(a, b, c)`): a named type on PostgreSQL
+    /// (`<table>_<column>`), `ENUM(...)` on MariaDB, text with a check on SQLite.
+    Enum(Vec<String>),
     /// A type found in a database that has no portable name (never from a model file).
     Other(String),
+}
+
+/// The longest enum value PostgreSQL takes (bytes).
+const MAX_ENUM_VALUE: usize = 63;
+
+/// `a, 'b c', d` → the values, unquoted (`''` in a quoted one is `'`); `None` when a
+/// value is empty, repeated, too long or holds a control character.
+pub fn parse_enum_values(inner: &str) -> Option<Vec<String>> {
+    let mut out: Vec<String> = Vec::new();
+    let mut chars = inner.chars().peekable();
+    loop {
+        while chars.peek().is_some_and(|c| c.is_whitespace()) {
+            chars.next();
+        }
+        let mut v = String::new();
+        if chars.peek() == Some(&'\'') {
+            chars.next();
+            loop {
+                match chars.next()? {
+                    '\'' if chars.peek() == Some(&'\'') => {
+                        chars.next();
+                        v.push('\'');
+                    }
+                    '\'' => break,
+                    c => v.push(c),
+                }
+            }
+            while chars.peek().is_some_and(|c| c.is_whitespace()) {
+                chars.next();
+            }
+        } else {
+            while let Some(c) = chars.peek().copied() {
+                if c == ',' {
+                    break;
+                }
+                v.push(c);
+                chars.next();
+            }
+            v = v.trim().to_owned();
+        }
+        if v.is_empty()
+            || v.len() > MAX_ENUM_VALUE
+            || v.chars().any(char::is_control)
+            || out.contains(&v)
+        {
+            return None;
+        }
+        out.push(v);
+        match chars.next() {
+            None => return Some(out),
+            Some(',') => continue,
+            Some(_) => return None,
+        }
+    }
 }
 
 impl ColumnType {
     /// Parses a portable type name as written in `models.yaml`.
     pub fn parse(text: &str) -> Option<Self> {
-        let t = text.trim().to_ascii_lowercase();
+        let trimmed = text.trim();
+        if trimmed.len() > 5 && trimmed[..5].eq_ignore_ascii_case("enum(") {
+            let inner = trimmed[5..].strip_suffix(')')?;
+            return parse_enum_values(inner).map(ColumnType::Enum);
+        }
+        let t = trimmed.to_ascii_lowercase();
         let (name, args) = match t.find('(') {
             Some(open) => {
                 let inner = t[open + 1..].strip_suffix(')')?;
@@ -140,7 +212,11 @@ impl ColumnType {
     fn is_textual(&self) -> bool {
         matches!(
             self,
-            ColumnType::Text | ColumnType::String(_) | ColumnType::Uuid | ColumnType::Json
+            ColumnType::Text
+                | ColumnType::String(_)
+                | ColumnType::Uuid
+                | ColumnType::Json
+                | ColumnType::Enum(_)
         )
     }
 }
@@ -164,6 +240,23 @@ impl fmt::Display for ColumnType {
             ColumnType::Uuid => f.write_str("uuid"),
             ColumnType::Json => f.write_str("json"),
             ColumnType::Bytes => f.write_str("bytes"),
+            ColumnType::Enum(values) => {
+                f.write_str("enum(")?;
+                for (i, v) in values.iter().enumerate() {
+                    if i > 0 {
+                        f.write_str(", ")?;
+                    }
+                    let plain = v
+                        .chars()
+                        .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+                    if plain {
+                        f.write_str(v)?;
+                    } else {
+                        write!(f, "'{}'", v.replace('\'', "''"))?;
+                    }
+                }
+                f.write_str(")")
+            }
             ColumnType::Other(raw) => write!(f, "{raw}"),
         }
     }
@@ -175,12 +268,55 @@ impl Serialize for ColumnType {
     }
 }
 
-/// A named index over one or more columns.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+/// A named index over columns or SQL expressions, maybe partial.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct Index {
     pub name: String,
+    /// The key columns; empty when the key is given as `expressions`.
     pub columns: Vec<String>,
     pub unique: bool,
+    /// The key as SQL expressions (`lower(email)`), plain columns among them.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub expressions: Vec<String>,
+    /// A partial index's condition (`where:` in models).
+    #[serde(rename = "where", skip_serializing_if = "Option::is_none")]
+    pub predicate: Option<String>,
+}
+
+impl Index {
+    /// The same index for the diff: name, uniqueness, key and condition, SQL
+    /// compared in its comparable form for `dialect`.
+    pub fn same_as(&self, other: &Index, dialect: Option<Dialect>) -> bool {
+        let same = |a: &str, b: &str| crate::schema::diff::same_sql(dialect, a, b);
+        self.name == other.name
+            && self.unique == other.unique
+            && self.columns == other.columns
+            && self.expressions.len() == other.expressions.len()
+            && self
+                .expressions
+                .iter()
+                .zip(&other.expressions)
+                .all(|(a, b)| same(a, b))
+            && match (&self.predicate, &other.predicate) {
+                (None, None) => true,
+                (Some(a), Some(b)) => same(a, b),
+                _ => false,
+            }
+    }
+}
+
+/// A plain (unquoted or quoted) identifier, as an expression index may list a column.
+fn plain_column(expr: &str) -> Option<String> {
+    let t = expr.trim();
+    let t = ['"', '`']
+        .iter()
+        .find_map(|q| t.strip_prefix(*q).and_then(|x| x.strip_suffix(*q)))
+        .unwrap_or(t);
+    let ok = !t.is_empty()
+        && t.chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '$')
+        && !t.starts_with(|c: char| c.is_ascii_digit());
+    ok.then(|| t.to_owned())
 }
 
 /// A named unique constraint.
@@ -255,7 +391,8 @@ impl ForeignKey {
     }
 }
 
-/// A named check constraint; compared by name (backends rewrite the expression).
+/// A named check constraint; compared by name and by the expression's comparable
+/// form ([`crate::sql::normalize`]), as backends rewrite the expression.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct CheckConstraint {
     pub name: String,
@@ -263,6 +400,11 @@ pub struct CheckConstraint {
 }
 
 impl Table {
+    /// The PostgreSQL type name of an enum column: `<table>_<column>`.
+    pub fn enum_type_name(&self, column: &str) -> String {
+        enum_type_name(&self.name, column)
+    }
+
     pub fn column(&self, name: &str) -> Option<&Column> {
         self.columns.iter().find(|c| c.name == name)
     }
@@ -291,12 +433,21 @@ impl Schema {
     /// - MariaDB/MySQL keeps unique constraints as unique indexes;
     /// - MariaDB/MySQL treats `NO ACTION` as `RESTRICT`;
     /// - SQLite's autoincrement key is always `INTEGER`;
-    /// - primary-key columns are never nullable; defaults take their type's form.
+    /// - primary-key columns are never nullable; defaults take their type's form;
+    /// - SQLite keeps no comments.
     pub fn normalized_for(&self, dialect: Dialect) -> Schema {
         let mut out = self.clone();
+        out.dialect = Some(dialect);
         for table in out.tables.values_mut() {
             let pk = table.primary_key.clone();
+            if dialect == Dialect::Sqlite || table.comment.as_deref() == Some("") {
+                table.comment = None;
+            }
             for col in &mut table.columns {
+                // An empty comment is no comment on both servers.
+                if dialect == Dialect::Sqlite || col.comment.as_deref() == Some("") {
+                    col.comment = None;
+                }
                 if pk.contains(&col.name) {
                     col.nullable = false;
                 }
@@ -311,6 +462,17 @@ impl Schema {
                     col.default = None;
                 }
             }
+            for ix in &mut table.indexes {
+                // An expression index whose key is only columns is a plain index.
+                if !ix.expressions.is_empty() {
+                    let plain: Option<Vec<String>> =
+                        ix.expressions.iter().map(|e| plain_column(e)).collect();
+                    if let Some(cols) = plain {
+                        ix.columns = cols;
+                        ix.expressions.clear();
+                    }
+                }
+            }
             if dialect == Dialect::Mysql {
                 for u in std::mem::take(&mut table.uniques) {
                     if !table
@@ -322,6 +484,7 @@ impl Schema {
                             name: u.name,
                             columns: u.columns,
                             unique: true,
+                            ..Index::default()
                         });
                     }
                 }
@@ -337,6 +500,13 @@ impl Schema {
         }
         out
     }
+}
+
+/// The PostgreSQL type name of an enum column: `<table>_<column>`, cut as names are.
+pub fn enum_type_name(table: &str, column: &str) -> String {
+    conventional_name(table, column, &[])
+        .trim_end_matches('_')
+        .to_owned()
 }
 
 /// Makes a constraint or index name from its parts, at most 60 characters (PostgreSQL

@@ -12,6 +12,7 @@
 //! Layout: the order of statements here; each object's SQL in `ddl`.
 
 mod ddl;
+mod enums;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
@@ -19,10 +20,11 @@ use std::fmt::Write as _;
 use serde::Serialize;
 
 use super::diff::{diff, Change, SchemaDiff, SuspectedRename};
-use super::model::{Column, DefaultValue, ForeignKey, Index, Schema, Table};
+use super::model::{Column, ColumnType, DefaultValue, ForeignKey, Index, Schema, Table};
 use crate::core::Dialect;
 use ddl::{
-    alter_column, column_def, create_index, create_table, drop_index, fk_clause, quote_list,
+    alter_column, column_def, create_index, create_table, drop_index, fk_clause, pg_comment,
+    pg_table_comments, quote_list,
 };
 pub use ddl::{quote, sql_default, sql_type};
 
@@ -211,6 +213,8 @@ pub fn render_sql(dialect: Dialect, from: &Schema, to: &Schema, d: &SchemaDiff) 
     let untouched = |t: &str| !added.contains(t) && !dropped.contains(t) && !rebuilt.contains(t);
 
     let mut out: Vec<String> = Vec::new();
+    // PostgreSQL statements that can't run inside a transaction (enum values added).
+    let mut pg_outside = false;
     // 1. Foreign keys that go away (first: MariaDB won't drop an index a key needs),
     //    then constraints and indexes.
     for c in &d.changes {
@@ -287,9 +291,19 @@ pub fn render_sql(dialect: Dialect, from: &Schema, to: &Schema, d: &SchemaDiff) 
                 deferred_fks.push((name, k));
             }
         }
+        if dialect == Dialect::Postgres {
+            for col in &t.columns {
+                if let ColumnType::Enum(values) = &col.ty {
+                    out.push(enums::create(name, &col.name, values));
+                }
+            }
+        }
         out.push(create_table(dialect, name, t, &ready));
         for ix in &t.indexes {
             out.push(create_index(dialect, name, ix));
+        }
+        if dialect == Dialect::Postgres {
+            pg_table_comments(t, &mut out);
         }
         created.insert(name);
     }
@@ -319,12 +333,28 @@ pub fn render_sql(dialect: Dialect, from: &Schema, to: &Schema, d: &SchemaDiff) 
         }
         for c in changes {
             match c {
-                Change::AddColumn { column, .. } => out.push(format!(
-                    "ALTER TABLE {t} ADD COLUMN {};",
-                    column_def(dialect, column, false)
-                )),
+                Change::AddColumn { column, .. } => {
+                    if let (ColumnType::Enum(values), Dialect::Postgres) = (&column.ty, dialect) {
+                        out.push(enums::create(name, &column.name, values));
+                    }
+                    out.push(format!(
+                        "ALTER TABLE {t} ADD COLUMN {};",
+                        column_def(dialect, name, column, false)
+                    ));
+                    if let (Some(text), Dialect::Postgres) = (&column.comment, dialect) {
+                        out.push(pg_comment(name, Some(&column.name), Some(text)));
+                    }
+                }
+                Change::AlterTableComment { to, .. } => match dialect {
+                    Dialect::Postgres => out.push(pg_comment(name, None, to.as_deref())),
+                    Dialect::Mysql => out.push(format!(
+                        "ALTER TABLE {t} COMMENT = {};",
+                        ddl::sql_literal(dialect, to.as_deref().unwrap_or(""))
+                    )),
+                    Dialect::Sqlite => {}
+                },
                 Change::AlterColumn { from: a, to: b, .. } => {
-                    alter_column(dialect, name, a, b, &mut out)
+                    alter_column(dialect, name, a, b, &mut out, &mut pg_outside)
                 }
                 _ => {}
             }
@@ -332,6 +362,9 @@ pub fn render_sql(dialect: Dialect, from: &Schema, to: &Schema, d: &SchemaDiff) 
         for c in changes {
             if let Change::DropColumn { column, .. } = c {
                 out.push(format!("ALTER TABLE {t} DROP COLUMN {};", q(&column.name)));
+                if let (ColumnType::Enum(_), Dialect::Postgres) = (&column.ty, dialect) {
+                    out.push(enums::drop(name, &column.name));
+                }
             }
         }
         for c in changes {
@@ -415,9 +448,24 @@ pub fn render_sql(dialect: Dialect, from: &Schema, to: &Schema, d: &SchemaDiff) 
     order.reverse();
     for name in order {
         out.push(format!("DROP TABLE {};", q(name)));
+        if let (Some(t), Dialect::Postgres) = (from.tables.get(name), dialect) {
+            for col in &t.columns {
+                if let ColumnType::Enum(_) = col.ty {
+                    out.push(enums::drop(name, &col.name));
+                }
+            }
+        }
     }
     if out.is_empty() {
         return (String::new(), false);
+    }
+    if pg_outside {
+        out.insert(
+            0,
+            "-- Adds enum values, which PostgreSQL won't use in the transaction that added
+             -- them: this revision runs outside a transaction."
+                .to_owned(),
+        );
     }
     let mut script = out.join("\n");
     if own_transaction {
@@ -428,7 +476,7 @@ pub fn render_sql(dialect: Dialect, from: &Schema, to: &Schema, d: &SchemaDiff) 
         );
     }
     script.push('\n');
-    (script, own_transaction)
+    (script, own_transaction || pg_outside)
 }
 #[cfg(test)]
 mod tests {

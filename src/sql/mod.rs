@@ -10,3 +10,4 @@
 //!   data writes) and how it locks.
 //! - `normalize`: one comparable form for SQL expressions (check constraints, defaults,
 //!   view definitions) whatever each backend rewrote them into.
+pub mod normalize;

@@ -8,6 +8,7 @@ mod alembic_write;
 mod audit_applied;
 mod autogen_bench;
 mod autogen_cli;
+mod autogen_constructs;
 mod autogen_models;
 mod autogen_props;
 mod autogen_steps;

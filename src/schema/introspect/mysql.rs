@@ -25,7 +25,8 @@ pub async fn introspect(
     let rows = sqlx::query(
         "SELECT CAST(c.TABLE_NAME AS CHAR), CAST(c.COLUMN_NAME AS CHAR), \
                 CAST(c.COLUMN_TYPE AS CHAR), CAST(c.IS_NULLABLE AS CHAR), \
-                CAST(c.COLUMN_DEFAULT AS CHAR), CAST(c.EXTRA AS CHAR) \
+                CAST(c.COLUMN_DEFAULT AS CHAR), CAST(c.EXTRA AS CHAR), \
+                CAST(c.COLUMN_COMMENT AS CHAR), CAST(t.TABLE_COMMENT AS CHAR) \
          FROM information_schema.COLUMNS c \
          JOIN information_schema.TABLES t \
            ON t.TABLE_SCHEMA = c.TABLE_SCHEMA AND t.TABLE_NAME = c.TABLE_NAME \
@@ -46,9 +47,13 @@ pub async fn introspect(
         let nullable: String = r.try_get(3).map_err(e())?;
         let default: Option<String> = r.try_get(4).map_err(e())?;
         let extra: String = r.try_get(5).map_err(e())?;
+        let comment: Option<String> = r.try_get(6).map_err(e())?;
+        let table_comment: Option<String> = r.try_get(7).map_err(e())?;
+        let some = |c: Option<String>| c.filter(|c| !c.is_empty());
         let autoincrement = extra.to_ascii_lowercase().contains("auto_increment");
         let table = tables.entry(tname.clone()).or_insert_with(|| Table {
             name: tname,
+            comment: some(table_comment),
             ..Table::default()
         });
         table.columns.push(Column {
@@ -61,6 +66,7 @@ pub async fn introspect(
                 default.map(DefaultValue::Expr)
             },
             autoincrement,
+            comment: some(comment),
         });
     }
     let fk_rows = sqlx::query(
@@ -144,6 +150,7 @@ pub async fn introspect(
             name,
             columns,
             unique,
+            ..Index::default()
         });
     }
     for ((tname, _), k) in fks {
@@ -182,5 +189,8 @@ pub async fn introspect(
         }
         table.checks.push(CheckConstraint { name, expr: clause });
     }
-    Ok(finish(Schema { tables }))
+    Ok(finish(Schema {
+        tables,
+        ..Schema::default()
+    }))
 }

@@ -11,6 +11,7 @@ use super::{
 };
 
 const TABLE_KEYS: &[&str] = &[
+    "comment",
     "columns",
     "primary_key",
     "indexes",
@@ -19,6 +20,7 @@ const TABLE_KEYS: &[&str] = &[
     "checks",
 ];
 const COLUMN_KEYS: &[&str] = &[
+    "comment",
     "type",
     "nullable",
     "default",
@@ -54,6 +56,12 @@ pub(super) fn parse_table(
         true
     };
     let get = |k: &str| entries.iter().find(|(n, _)| n == k).map(|(_, v)| *v);
+    table.comment = text_prop(
+        p,
+        get("comment"),
+        &at(t_at, &[key("comment")]),
+        &format!("table '{tname}'"),
+    );
     // Columns first: everything else refers to them.
     let cols_at = at(t_at, &[key("columns")]);
     let mut col_unique: Vec<(String, PathBufSegs)> = Vec::new();
@@ -94,14 +102,21 @@ pub(super) fn parse_table(
                                     .trim()
                                     .to_owned(),
                             };
-                            p.error(
-                                &at(&c_at, &[key("type")]),
+                            let msg = if shown.trim().to_ascii_lowercase().starts_with("enum(") {
+                                format!(
+                                    "bad enum type '{shown}' for {what}: values must be \
+                                     non-empty, distinct, at most 63 characters, \
+                                     comma-separated (quote one with a comma: 'a, b')"
+                                )
+                            } else {
                                 format!(
                                     "unknown type '{shown}' for {what} (known: smallint, integer, \
                                      bigint, boolean, text, string(n), numeric(p,s), float, double, \
-                                     date, time, timestamp, timestamptz, uuid, json, bytes)"
-                                ),
-                            );
+                                     date, time, timestamp, timestamptz, uuid, json, bytes, \
+                                     enum(a, b, ...))"
+                                )
+                            };
+                            p.error(&at(&c_at, &[key("type")]), msg);
                             continue;
                         }
                     },
@@ -152,6 +167,7 @@ pub(super) fn parse_table(
                         format!("{what} is autoincrement and can't have a default"),
                     );
                 }
+                let comment = text_prop(p, prop("comment"), &at(&c_at, &[key("comment")]), &what);
                 if is_pk {
                     table.primary_key.push(cname.clone());
                 }
@@ -164,6 +180,7 @@ pub(super) fn parse_table(
                     nullable,
                     default,
                     autoincrement,
+                    comment,
                 });
             }
         }
@@ -265,22 +282,67 @@ pub(super) fn parse_table(
         }
     };
     for (here, item) in list_items(p, "indexes") {
-        let Some(props) = p.mapping(&item, &here, "an index", &["name", "columns", "unique"])
-        else {
+        let Some(props) = p.mapping(
+            &item,
+            &here,
+            "an index",
+            &["name", "columns", "unique", "expressions", "where"],
+        ) else {
             continue;
         };
         let prop = |k: &str| props.iter().find(|(n, _)| n == k).map(|(_, v)| *v);
         let columns_at = at(&here, &[key("columns")]);
-        let Some(cols) = item_cols(
-            p,
-            &table,
-            prop("columns"),
-            &columns_at,
-            &here,
-            "an index",
-            "index columns",
-        ) else {
-            continue;
+        let expressions = match prop("expressions") {
+            None => Vec::new(),
+            Some(v) => match sql_list(p, v, &at(&here, &[key("expressions")]), tname) {
+                Some(list) => list,
+                None => continue,
+            },
+        };
+        let cols = if !expressions.is_empty() {
+            if prop("columns").is_some() {
+                p.error(
+                    &columns_at,
+                    format!(
+                        "an index of table '{tname}' has both columns and expressions                          (list the columns among the expressions)"
+                    ),
+                );
+                continue;
+            }
+            Vec::new()
+        } else {
+            let Some(cols) = item_cols(
+                p,
+                &table,
+                prop("columns"),
+                &columns_at,
+                &here,
+                "an index",
+                "index columns",
+            ) else {
+                continue;
+            };
+            cols
+        };
+        let predicate = match prop("where") {
+            None | Some(Value::Null) => None,
+            Some(Value::String(w)) => match crate::sql::normalize::check_expr(w) {
+                Ok(()) => Some(w.clone()),
+                Err(e) => {
+                    p.error(
+                        &at(&here, &[key("where")]),
+                        format!("the where of an index of table '{tname}' {e}"),
+                    );
+                    continue;
+                }
+            },
+            Some(_) => {
+                p.error(
+                    &at(&here, &[key("where")]),
+                    format!("the where of an index of table '{tname}' must be an SQL condition"),
+                );
+                continue;
+            }
         };
         let unique = match prop("unique") {
             None => false,
@@ -295,6 +357,13 @@ pub(super) fn parse_table(
         };
         let name = match prop("name") {
             Some(Value::String(s)) => s.clone(),
+            None if !expressions.is_empty() => {
+                p.error(
+                    &here,
+                    format!("an expression index of table '{tname}' needs a name"),
+                );
+                continue;
+            }
             None => conventional_name(if unique { "ux" } else { "ix" }, tname, &cols),
             Some(_) => {
                 p.error(
@@ -313,6 +382,8 @@ pub(super) fn parse_table(
                 name,
                 columns: cols,
                 unique,
+                expressions,
+                predicate,
             });
         }
     }
@@ -433,6 +504,13 @@ pub(super) fn parse_table(
             );
             continue;
         };
+        if let Err(e) = crate::sql::normalize::check_expr(expr) {
+            p.error(
+                &at(&here, &[key("expr")]),
+                format!("the expr of a check constraint of table '{tname}' {e}"),
+            );
+            continue;
+        }
         let name = match prop("name").and_then(Value::as_str) {
             Some(s) => s.to_owned(),
             None => format!("ck_{tname}_{}", i + 1),
@@ -447,8 +525,72 @@ pub(super) fn parse_table(
     Some(table)
 }
 
+/// A text property (a comment): a string, at most 1024 characters.
+fn text_prop(
+    p: &mut Parser<'_>,
+    v: Option<&Value>,
+    here: &[OwnedSeg],
+    what: &str,
+) -> Option<String> {
+    match v {
+        None | Some(Value::Null) => None,
+        Some(Value::String(s)) if s.chars().count() <= 1024 => Some(s.clone()),
+        Some(Value::String(_)) => {
+            p.error(
+                here,
+                format!("the comment of {what} is longer than 1024 characters"),
+            );
+            None
+        }
+        Some(_) => {
+            p.error(here, format!("the comment of {what} must be text"));
+            None
+        }
+    }
+}
+
+/// A non-empty list of SQL expressions (an index's `expressions`), each checked.
+fn sql_list(p: &mut Parser<'_>, v: &Value, here: &[OwnedSeg], tname: &str) -> Option<Vec<String>> {
+    let Value::Sequence(items) = v else {
+        p.error(
+            here,
+            format!(
+                "the expressions of an index of table '{tname}' must be a list of SQL expressions"
+            ),
+        );
+        return None;
+    };
+    if items.is_empty() {
+        p.error(
+            here,
+            format!("the expressions of an index of table '{tname}' are empty"),
+        );
+        return None;
+    }
+    let mut out = Vec::new();
+    for (i, item) in items.iter().enumerate() {
+        let item_at = at(here, &[OwnedSeg::Index(i)]);
+        let Some(text) = item.as_str() else {
+            p.error(
+                &item_at,
+                format!("an expression of an index of table '{tname}' must be SQL text"),
+            );
+            return None;
+        };
+        if let Err(e) = crate::sql::normalize::check_expr(text) {
+            p.error(
+                &item_at,
+                format!("an expression of an index of table '{tname}' {e}"),
+            );
+            return None;
+        }
+        out.push(text.to_owned());
+    }
+    Some(out)
+}
+
 /// `{type: numeric(10,2)}` is split by YAML at the comma into `type: numeric(10` and a
-/// key `2)`; put the two halves back together.
+/// key `2)` (`{type: enum(a, b, c)}` into three); put the pieces back together.
 fn repair_flow_type(v: &Value) -> Value {
     let Value::Mapping(map) = v else {
         return v.clone();
@@ -459,16 +601,39 @@ fn repair_flow_type(v: &Value) -> Value {
     if !ty.contains('(') || ty.contains(')') {
         return v.clone();
     }
-    let tail = map.iter().find_map(|(k, val)| match (k.as_str(), val) {
-        (Some(k), Value::Null) if k.ends_with(')') && !k.contains('(') => Some(k.to_owned()),
-        _ => None,
-    });
-    let Some(tail) = tail else {
+    // The keys after `type` with no value, up to the one that closes the parenthesis
+    // (`enum(a, b, c)` leaves `b` and `c)`).
+    let mut parts: Vec<String> = Vec::new();
+    let mut seen_type = false;
+    for (k, val) in map {
+        if k.as_str() == Some("type") {
+            seen_type = true;
+            continue;
+        }
+        if !seen_type {
+            continue;
+        }
+        match (k.as_str(), val) {
+            (Some(k), Value::Null) if !k.contains('(') => {
+                parts.push(k.to_owned());
+                if k.ends_with(')') {
+                    break;
+                }
+            }
+            _ => return v.clone(),
+        }
+    }
+    if !parts.last().is_some_and(|p| p.ends_with(')')) {
         return v.clone();
-    };
+    }
     let mut out = map.clone();
-    out.remove(tail.as_str());
-    out.insert(Value::from("type"), Value::from(format!("{ty},{tail}")));
+    for p in &parts {
+        out.remove(p.as_str());
+    }
+    out.insert(
+        Value::from("type"),
+        Value::from(format!("{ty},{}", parts.join(","))),
+    );
     Value::Mapping(out)
 }
 
