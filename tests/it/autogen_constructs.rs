@@ -209,6 +209,57 @@ const STEPS: &[Step] = &[
     },
 ];
 
+const ENUM_STEPS: &[Step] = &[
+    Step {
+        what: "an enum column",
+        skip: &[],
+        expect: &["added table 'e'"],
+        model: "tables:
+  e:
+    columns:
+      id: {type: integer, primary_key: true}
+      status: {type: \"enum(new, done)\", nullable: false, default: new}
+",
+    },
+    Step {
+        what: "a value added in the middle",
+        skip: &[],
+        expect: &["altered column 'e.status': type enum(new, done) -> enum(new, doing, done)"],
+        model: "tables:
+  e:
+    columns:
+      id: {type: integer, primary_key: true}
+      status: {type: \"enum(new, doing, done)\", nullable: false, default: new}
+",
+    },
+    Step {
+        what: "a value removed",
+        skip: &[],
+        expect: &["altered column 'e.status': type enum(new, doing, done) -> enum(new, doing)"],
+        model: "tables:
+  e:
+    columns:
+      id: {type: integer, primary_key: true}
+      status: {type: \"enum(new, doing)\", nullable: false, default: new}
+",
+    },
+    Step {
+        what: "an enum column added, the first made text",
+        skip: &[],
+        expect: &[
+            "altered column 'e.status': type enum(new, doing) -> string(10)",
+            "added column 'e.kind' (enum(a, 'b c'))",
+        ],
+        model: "tables:
+  e:
+    columns:
+      id: {type: integer, primary_key: true}
+      status: {type: string(10), nullable: false, default: new}
+      kind: {type: \"enum(a, 'b c')\"}
+",
+    },
+];
+
 fn model(text: &str) -> Schema {
     parse_models(text, Path::new("models.yaml")).expect("the step's model is valid")
 }
@@ -230,14 +281,12 @@ async fn assert_matches(live: &mut Live, dialect: Dialect, expected: &Schema, wh
     );
 }
 
-async fn run(dialect: Dialect) {
-    let Some(fresh) = Fresh::new(dialect) else {
-        return;
-    };
-    let mut live = fresh.connect().await;
+/// Applies each step, checks what was found, undoes and redoes it; the last model
+/// applied is returned.
+async fn steps(live: &mut Live, dialect: Dialect, steps: &[Step]) -> &'static str {
     let mut previous = Schema::default();
     let mut last_text = "";
-    for step in STEPS {
+    for step in steps {
         if step.skip.contains(&dialect) {
             continue;
         }
@@ -248,7 +297,8 @@ async fn run(dialect: Dialect) {
         let found: Vec<String> = m.changes.iter().map(ToString::to_string).collect();
         assert_eq!(found, step.expect, "{dialect}, {what}");
         live.exec(&m.upgrade).await;
-        assert_matches(&mut live, dialect, &target, &format!("after '{what}'")).await;
+        assert_matches(live, dialect, &target, &format!("after '{what}'")).await;
+
         let again = render_migration(dialect, &live.introspect().await, &target);
         assert!(
             again.is_empty(),
@@ -257,7 +307,7 @@ async fn run(dialect: Dialect) {
         );
         live.exec(&m.downgrade).await;
         assert_matches(
-            &mut live,
+            live,
             dialect,
             &previous,
             &format!("after undoing '{what}'"),
@@ -265,15 +315,27 @@ async fn run(dialect: Dialect) {
         .await;
         live.exec(&m.upgrade).await;
         assert_matches(
-            &mut live,
+            live,
             dialect,
             &target,
             &format!("after redoing '{what}'"),
         )
         .await;
+        if step.what == "an enum column" {
+            live.exec("INSERT INTO e (id) VALUES (1)").await;
+        }
         previous = target;
         last_text = step.model;
     }
+    last_text
+}
+
+async fn run(dialect: Dialect) {
+    let Some(fresh) = Fresh::new(dialect) else {
+        return;
+    };
+    let mut live = fresh.connect().await;
+    let last_text = steps(&mut live, dialect, STEPS).await;
     // The check's new expression is enforced: the database has it, not the old one.
     live.exec("INSERT INTO t (id, email, score, status) VALUES (1, 'a', 100, 'gone')")
         .await;
@@ -320,4 +382,29 @@ async fn constructs_round_trip_on_postgres() {
 #[tokio::test]
 async fn constructs_round_trip_on_mariadb() {
     run(Dialect::Mysql).await;
+}
+
+async fn run_enums(dialect: Dialect) {
+    let Some(fresh) = Fresh::new(dialect) else {
+        return;
+    };
+    let mut live = fresh.connect().await;
+    steps(&mut live, dialect, ENUM_STEPS).await;
+    // The row written with the default kept its value through every change.
+    assert_eq!(live.strings("SELECT status FROM e").await, ["new"]);
+}
+
+#[tokio::test]
+async fn enums_round_trip_on_sqlite() {
+    run_enums(Dialect::Sqlite).await;
+}
+
+#[tokio::test]
+async fn enums_round_trip_on_postgres() {
+    run_enums(Dialect::Postgres).await;
+}
+
+#[tokio::test]
+async fn enums_round_trip_on_mariadb() {
+    run_enums(Dialect::Mysql).await;
 }
