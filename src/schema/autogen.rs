@@ -9,10 +9,10 @@ use sqlx::Connection;
 
 use super::diff::Change;
 use super::introspect::{self, IntrospectError, IntrospectOptions};
-use super::model::{CheckConstraint, Schema};
+use super::model::{CheckConstraint, Schema, View};
 use super::render::{render_migration, RenderedMigration};
 use crate::core::{plan, Dialect, Direction, Revision, RevisionGraph, Sql};
-use crate::sql::normalize::normalize_expr;
+use crate::sql::normalize::{normalize_expr, normalize_query};
 
 /// The models file: the config's `models` setting (relative to the project directory),
 /// else `models.yaml` in the project directory, else `models.yaml` at the top of the
@@ -159,6 +159,24 @@ fn undo_changes(primary: Dialect, models: &Schema, db: &Schema, changes: &[Chang
             s.tables.remove(name);
             continue;
         }
+        match c {
+            Change::AddView { view } => {
+                s.views.remove(&view.name);
+                continue;
+            }
+            Change::DropView { view } => {
+                let sql = normalize_query(primary, &view.sql).unwrap_or_else(|| view.sql.clone());
+                s.views.insert(
+                    view.name.clone(),
+                    View {
+                        name: view.name.clone(),
+                        sql,
+                    },
+                );
+                continue;
+            }
+            _ => {}
+        }
         if let Change::DropTable { .. } = c {
             if let Some(t) = db.tables.get(name) {
                 s.tables.insert(name.to_owned(), t.clone());
@@ -201,7 +219,10 @@ fn undo_changes(primary: Dialect, models: &Schema, db: &Schema, changes: &[Chang
                 expr: portable(&check.expr),
             }),
             Change::AlterTableComment { from, .. } => t.comment = from.clone(),
-            Change::AddTable { .. } | Change::DropTable { .. } => {}
+            Change::AddTable { .. }
+            | Change::DropTable { .. }
+            | Change::AddView { .. }
+            | Change::DropView { .. } => {}
         }
     }
     s

@@ -12,7 +12,7 @@ use serde::Serialize;
 
 use super::model::{
     squash, CheckConstraint, Column, DefaultValue, ForeignKey, Index, Schema, Table,
-    UniqueConstraint,
+    UniqueConstraint, View,
 };
 use crate::core::Dialect;
 
@@ -81,6 +81,12 @@ pub enum Change {
         from: Option<String>,
         to: Option<String>,
     },
+    AddView {
+        view: View,
+    },
+    DropView {
+        view: View,
+    },
 }
 
 impl Change {
@@ -102,6 +108,7 @@ impl Change {
             | Change::AddCheck { table, .. }
             | Change::DropCheck { table, .. }
             | Change::AlterTableComment { table, .. } => table,
+            Change::AddView { view } | Change::DropView { view } => &view.name,
         }
     }
 }
@@ -221,6 +228,8 @@ impl fmt::Display for Change {
             Change::DropCheck { table, check } => {
                 write!(f, "removed check constraint '{}' on '{table}'", check.name)
             }
+            Change::AddView { view } => write!(f, "added view '{}'", view.name),
+            Change::DropView { view } => write!(f, "removed view '{}'", view.name),
             Change::AlterTableComment { table, to, .. } => match to {
                 Some(c) => write!(f, "changed comment of table '{table}' to {c:?}"),
                 None => write!(f, "removed comment of table '{table}'"),
@@ -292,7 +301,39 @@ pub fn diff(from: &Schema, to: &Schema) -> SchemaDiff {
             (None, None) => {}
         }
     }
+    // Views: a changed query is the old view dropped and the new one created.
+    let dialect = to.dialect.or(from.dialect);
+    let views: std::collections::BTreeSet<&String> =
+        from.views.keys().chain(to.views.keys()).collect();
+    for name in views {
+        let (a, b) = (from.views.get(name), to.views.get(name));
+        if let Some(a) = a {
+            if b.is_none_or(|b| !same_query(dialect, &a.sql, &b.sql)) {
+                out.changes.push(Change::DropView { view: a.clone() });
+            }
+        }
+        if let Some(b) = b {
+            if a.is_none_or(|a| !same_query(dialect, &a.sql, &b.sql)) {
+                out.changes.push(Change::AddView { view: b.clone() });
+            }
+        }
+    }
     out
+}
+
+/// Two view queries mean the same for `dialect` (see [`crate::sql::normalize`]).
+pub fn same_query(dialect: Option<Dialect>, a: &str, b: &str) -> bool {
+    if squash(a) == squash(b) {
+        return true;
+    }
+    let Some(d) = dialect else { return false };
+    match (
+        crate::sql::normalize::normalize_query(d, a),
+        crate::sql::normalize::normalize_query(d, b),
+    ) {
+        (Some(x), Some(y)) => x == y,
+        _ => false,
+    }
 }
 
 fn diff_table(dialect: Option<Dialect>, a: &Table, b: &Table, out: &mut SchemaDiff) {

@@ -28,10 +28,33 @@ pub use load::{load_models, parse_models, ModelError, ModelErrors};
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct Schema {
     pub tables: BTreeMap<String, Table>,
+    /// Views by name (`views:` in models).
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub views: BTreeMap<String, View>,
     /// The dialect [`Schema::normalized_for`] brought the schema into; the diff reads
     /// SQL expressions (checks, index predicates) as that dialect writes them.
     #[serde(skip)]
     pub dialect: Option<Dialect>,
+}
+
+/// A view: its name and its query, compared in the query's comparable form.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct View {
+    pub name: String,
+    pub sql: String,
+}
+
+impl View {
+    /// The tables and views of `names` this view reads (itself excluded), by the
+    /// words of its query.
+    pub fn reads<'a>(&self, dialect: Dialect, names: &[&'a str]) -> Vec<&'a str> {
+        let words = crate::sql::normalize::query_words(dialect, &self.sql);
+        names
+            .iter()
+            .copied()
+            .filter(|n| *n != self.name && words.iter().any(|w| w.eq_ignore_ascii_case(n)))
+            .collect()
+    }
 }
 
 /// One table with everything autogenerate compares.

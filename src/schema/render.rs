@@ -13,6 +13,7 @@
 
 mod ddl;
 mod enums;
+mod views;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
@@ -83,6 +84,7 @@ pub fn render_migration(dialect: Dialect, from: &Schema, to: &Schema) -> Rendere
     }
 }
 
+/// Orders `names` so a table comes after the tables it references (cycles broken
 /// by name order).
 fn dependency_order<'a>(schema: &'a Schema, names: &BTreeSet<&'a str>) -> Vec<&'a str> {
     let mut done: BTreeSet<&str> = BTreeSet::new();
@@ -212,7 +214,24 @@ pub fn render_sql(dialect: Dialect, from: &Schema, to: &Schema, d: &SchemaDiff) 
         });
     let untouched = |t: &str| !added.contains(t) && !dropped.contains(t) && !rebuilt.contains(t);
 
-    let mut out: Vec<String> = Vec::new();
+    // 0. Views that go away or read what changes.
+    let touched: BTreeSet<&str> = d
+        .changes
+        .iter()
+        .filter(|c| {
+            matches!(
+                c,
+                Change::DropTable { .. }
+                    | Change::DropColumn { .. }
+                    | Change::AlterColumn { .. }
+                    | Change::AlterPrimaryKey { .. }
+            )
+        })
+        .map(Change::table)
+        .chain(rebuilt.iter().copied())
+        .collect();
+    let (view_drops, view_creates) = views::statements(dialect, from, to, &d.changes, &touched);
+    let mut out: Vec<String> = view_drops;
     // PostgreSQL statements that can't run inside a transaction (enum values added).
     let mut pg_outside = false;
     // 1. Foreign keys that go away (first: MariaDB won't drop an index a key needs),
@@ -456,6 +475,8 @@ pub fn render_sql(dialect: Dialect, from: &Schema, to: &Schema, d: &SchemaDiff) 
             }
         }
     }
+    // 7. New and recreated views.
+    out.extend(view_creates);
     if out.is_empty() {
         return (String::new(), false);
     }

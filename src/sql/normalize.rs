@@ -13,7 +13,9 @@
 //! Dropping casts means `x::int > 0` and `x > 0` compare equal: the form is for
 //! comparing only, never executed.
 
-use std::cell::RefCell;
+mod query;
+
+use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 
 use sqlparser::ast::{
@@ -27,6 +29,8 @@ use sqlparser::parser::Parser;
 
 use crate::core::Dialect;
 
+pub use query::{check_query, normalize_query, query_words, view_query};
+
 /// An expression that does not parse.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{message}")]
@@ -36,9 +40,9 @@ pub struct ExprError {
 }
 
 /// Expressions longer than this are refused rather than parsed (hostile input).
-const MAX_LEN: usize = 64 * 1024;
+pub(crate) const MAX_LEN: usize = 64 * 1024;
 
-fn sql_dialect(dialect: Option<Dialect>) -> Box<dyn SqlDialect> {
+pub(crate) fn sql_dialect(dialect: Option<Dialect>) -> Box<dyn SqlDialect> {
     match dialect {
         Some(Dialect::Postgres) => Box::new(PostgreSqlDialect {}),
         Some(Dialect::Mysql) => Box::new(MySqlDialect {}),
@@ -95,6 +99,11 @@ pub fn check_expr(sql: &str) -> Result<(), ExprError> {
 }
 
 thread_local! {
+    /// How many trailing parts of a qualified name to keep (views read with one table
+    /// drop the qualifiers backends add); `usize::MAX` keeps all.
+    static KEEP_PARTS: Cell<usize> = const { Cell::new(usize::MAX) };
+    /// MySQL/MariaDB print `TRUE` as `1`.
+    static BOOL_AS_INT: Cell<bool> = const { Cell::new(false) };
     static CACHE: RefCell<HashMap<(Dialect, String), Option<String>>> = RefCell::new(HashMap::new());
 }
 
@@ -216,7 +225,7 @@ pub fn squash(expr: &str) -> String {
         .collect()
 }
 
-fn ident(mut i: Ident) -> Ident {
+pub(crate) fn ident(mut i: Ident) -> Ident {
     i.value = i.value.to_lowercase();
     i.quote_style = None;
     i
@@ -269,12 +278,12 @@ fn bin(left: Expr, op: BinaryOperator, right: Expr) -> Expr {
 }
 
 /// The elements of an array literal, through casts and parentheses.
-fn array_elems(e: Expr) -> Result<Vec<Expr>, Expr> {
+fn array_elems(e: Expr) -> Result<Vec<Expr>, Box<Expr>> {
     match e {
         Expr::Nested(x) => array_elems(*x),
         Expr::Cast { expr, .. } => array_elems(*expr),
         Expr::Array(a) => Ok(a.elem),
-        other => Err(other),
+        other => Err(Box::new(other)),
     }
 }
 
@@ -288,19 +297,28 @@ fn in_list(expr: Expr, list: Vec<Expr>, negated: bool) -> Expr {
 }
 
 /// The expression in its comparable shape (see the module's documentation).
-fn canon(e: Expr) -> Expr {
+pub(crate) fn canon(e: Expr) -> Expr {
     match e {
         Expr::Nested(x) => canon(*x),
         Expr::Cast { expr, .. } => canon(*expr),
         Expr::Identifier(i) => Expr::Identifier(ident(i)),
         Expr::CompoundIdentifier(parts) => {
-            Expr::CompoundIdentifier(parts.into_iter().map(ident).collect())
+            let keep = KEEP_PARTS.with(Cell::get);
+            let skip = parts.len().saturating_sub(keep);
+            let mut parts: Vec<Ident> = parts.into_iter().skip(skip).map(ident).collect();
+            match parts.len() {
+                1 => Expr::Identifier(parts.remove(0)),
+                _ => Expr::CompoundIdentifier(parts),
+            }
         }
         Expr::Value(mut v) => {
             if let Value::Number(n, l) = &v.value {
                 if let Some(c) = crate::schema::model::canonical_decimal(n) {
                     v.value = Value::Number(c, *l);
                 }
+            }
+            if let (Value::Boolean(b), true) = (&v.value, BOOL_AS_INT.with(Cell::get)) {
+                v.value = Value::Number(if *b { "1" } else { "0" }.into(), false);
             }
             if let Value::DoubleQuotedString(s) = &v.value {
                 // MySQL's "text" is a string literal.
@@ -368,7 +386,7 @@ fn canon(e: Expr) -> Expr {
             Err(right) => Expr::AnyOp {
                 left: operand(*left),
                 compare_op: BinaryOperator::Eq,
-                right: operand(right),
+                right: operand(*right),
                 is_some: false,
             },
         },
@@ -381,7 +399,7 @@ fn canon(e: Expr) -> Expr {
             Err(right) => Expr::AllOp {
                 left: operand(*left),
                 compare_op: BinaryOperator::NotEq,
-                right: operand(right),
+                right: operand(*right),
             },
         },
         Expr::Like {
@@ -449,6 +467,17 @@ fn canon(e: Expr) -> Expr {
                 }
             }
             if let FunctionArguments::List(list) = &mut f.args {
+                // MariaDB prints `count(*)` as `count(0)`.
+                let is_count = f.name.to_string() == "count";
+                if is_count && BOOL_AS_INT.with(Cell::get) && list.args.len() == 1 {
+                    if let FunctionArg::Unnamed(FunctionArgExpr::Expr(Expr::Value(v))) =
+                        &list.args[0]
+                    {
+                        if matches!(&v.value, Value::Number(n, _) if n == "0") {
+                            list.args[0] = FunctionArg::Unnamed(FunctionArgExpr::Wildcard);
+                        }
+                    }
+                }
                 for a in &mut list.args {
                     let slot = match a {
                         FunctionArg::Named { arg, .. } => arg,

@@ -12,6 +12,7 @@ use super::{err, finish, portable_type, IntrospectError, IntrospectOptions};
 use crate::core::Dialect;
 use crate::schema::model::{
     CheckConstraint, Column, ColumnType, DefaultValue, FkAction, ForeignKey, Index, Schema, Table,
+    View,
 };
 
 const D: Dialect = Dialect::Mysql;
@@ -189,8 +190,23 @@ pub async fn introspect(
         }
         table.checks.push(CheckConstraint { name, expr: clause });
     }
+    let view_rows = sqlx::query(
+        "SELECT CAST(TABLE_NAME AS CHAR), CAST(VIEW_DEFINITION AS CHAR) \
+         FROM information_schema.VIEWS WHERE TABLE_SCHEMA = DATABASE() ORDER BY TABLE_NAME",
+    )
+    .fetch_all(&mut *conn)
+    .await
+    .map_err(err(D, "views"))?;
+    let mut views = BTreeMap::new();
+    for r in view_rows {
+        let name: String = r.try_get(0).map_err(err(D, "views"))?;
+        let sql: Option<String> = r.try_get(1).map_err(err(D, "views"))?;
+        let sql = sql.unwrap_or_default().trim().to_owned();
+        views.insert(name.clone(), View { name, sql });
+    }
     Ok(finish(Schema {
         tables,
+        views,
         ..Schema::default()
     }))
 }

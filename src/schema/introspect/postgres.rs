@@ -8,7 +8,7 @@ use super::{check_body, err, finish, portable_type, IntrospectError, IntrospectO
 use crate::core::Dialect;
 use crate::schema::model::{
     enum_type_name, CheckConstraint, Column, ColumnType, DefaultValue, FkAction, ForeignKey, Index,
-    Schema, Table, UniqueConstraint,
+    Schema, Table, UniqueConstraint, View,
 };
 
 const D: Dialect = Dialect::Postgres;
@@ -232,8 +232,25 @@ pub async fn introspect(
             predicate,
         });
     }
+    let view_rows = sqlx::query(
+        "SELECT c.relname::text, pg_get_viewdef(c.oid, true) \
+         FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
+         WHERE n.nspname = current_schema() AND c.relkind = 'v' ORDER BY c.relname",
+    )
+    .fetch_all(&mut *conn)
+    .await
+    .map_err(err(D, "views"))?;
+    let mut views = BTreeMap::new();
+    for r in view_rows {
+        let name: String = r.try_get(0).map_err(err(D, "views"))?;
+        let sql: Option<String> = r.try_get(1).map_err(err(D, "views"))?;
+        let sql = sql.unwrap_or_default();
+        let sql = sql.trim().trim_end_matches(';').trim().to_owned();
+        views.insert(name.clone(), View { name, sql });
+    }
     Ok(finish(Schema {
         tables,
+        views,
         ..Schema::default()
     }))
 }

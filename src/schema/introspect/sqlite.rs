@@ -12,9 +12,9 @@ use super::{err, finish, portable_type, IntrospectError, IntrospectOptions};
 use crate::core::Dialect;
 use crate::schema::model::{
     conventional_name, CheckConstraint, Column, ColumnType, DefaultValue, FkAction, ForeignKey,
-    Index, Schema, Table, UniqueConstraint,
+    Index, Schema, Table, UniqueConstraint, View,
 };
-use crate::sql::normalize::{column_value_lists, index_parts};
+use crate::sql::normalize::{column_value_lists, index_parts, view_query};
 
 const D: Dialect = Dialect::Sqlite;
 
@@ -209,6 +209,17 @@ pub async fn introspect(
         if let Some(t) = schema.tables.get_mut(&name) {
             t.foreign_keys = keys;
         }
+    }
+    let view_rows =
+        sqlx::query("SELECT name, sql FROM sqlite_master WHERE type = 'view' ORDER BY name")
+            .fetch_all(&mut *conn)
+            .await
+            .map_err(err(D, "views"))?;
+    for r in view_rows {
+        let name: String = r.try_get(0).map_err(err(D, "views"))?;
+        let sql: Option<String> = r.try_get(1).map_err(err(D, "views"))?;
+        let sql = sql.and_then(|s| view_query(D, &s)).unwrap_or_default();
+        schema.views.insert(name.clone(), View { name, sql });
     }
     Ok(finish(schema))
 }

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use serde_yaml_ng::Value;
 
 use super::table::parse_table;
-use super::{ForeignKey, Schema};
+use super::{ForeignKey, Schema, View};
 use crate::schema::yaml_lines::{LineIndex, Seg};
 
 /// One problem in a model file, with its line when it could be found.
@@ -217,12 +217,16 @@ pub fn parse_models(text: &str, file: &Path) -> Result<Schema, ModelErrors> {
     let root = if doc.is_null() {
         Vec::new()
     } else {
-        p.mapping(&doc, &[], "the model file", &["tables"])
+        p.mapping(&doc, &[], "the model file", &["tables", "views"])
             .unwrap_or_default()
     };
     let mut index_names: BTreeMap<String, String> = BTreeMap::new();
+    let mut views_value = None;
     for (k, tables) in root {
-        debug_assert_eq!(k, "tables");
+        if k == "views" {
+            views_value = Some(tables);
+            continue;
+        }
         let tables_at = vec![key("tables")];
         if tables.is_null() {
             continue;
@@ -241,6 +245,9 @@ pub fn parse_models(text: &str, file: &Path) -> Result<Schema, ModelErrors> {
                 schema.tables.insert(tname.clone(), table);
             }
         }
+    }
+    if let Some(v) = views_value {
+        parse_views(&mut p, v, &mut schema);
     }
     // Foreign keys need every table.
     let mut resolved: BTreeMap<String, Vec<ForeignKey>> = BTreeMap::new();
@@ -304,6 +311,53 @@ pub fn parse_models(text: &str, file: &Path) -> Result<Schema, ModelErrors> {
     } else {
         p.errors.sort_by_key(|e| e.line);
         Err(ModelErrors(p.errors))
+    }
+}
+
+/// `views: {name: {sql: SELECT ...}}`: each name a new one, each query one `SELECT`.
+fn parse_views(p: &mut Parser<'_>, value: &Value, schema: &mut Schema) {
+    let views_at = vec![key("views")];
+    if value.is_null() {
+        return;
+    }
+    let Some(entries) = p.mapping(value, &views_at, "views", &[]) else {
+        return;
+    };
+    for (name, v) in entries {
+        let v_at = at(&views_at, &[key(&name)]);
+        if let Err(why) = check_identifier(&name) {
+            p.error(&v_at, format!("view name {why}"));
+            continue;
+        }
+        if schema.tables.contains_key(&name) {
+            p.error(&v_at, format!("view '{name}' has the name of a table"));
+            continue;
+        }
+        let Some(props) = p.mapping(v, &v_at, &format!("view '{name}'"), &["sql"]) else {
+            continue;
+        };
+        let Some(sql) = props
+            .iter()
+            .find(|(k, _)| k == "sql")
+            .and_then(|(_, v)| v.as_str())
+        else {
+            p.error(&v_at, format!("view '{name}' needs sql: SELECT ..."));
+            continue;
+        };
+        if let Err(e) = crate::sql::normalize::check_query(sql) {
+            p.error(
+                &at(&v_at, &[key("sql")]),
+                format!("the sql of view '{name}' {e}"),
+            );
+            continue;
+        }
+        schema.views.insert(
+            name.clone(),
+            View {
+                name,
+                sql: sql.trim().trim_end_matches(';').trim().to_owned(),
+            },
+        );
     }
 }
 

@@ -263,8 +263,6 @@ pub(super) fn create_table(
     )
 }
 
-/// Orders `names` so a table comes after the tables it references (cycles broken
-
 /// `ALTER COLUMN` statements turning `a` into `b`; sets `non_transactional` when
 /// they must run outside a transaction (an enum value added on PostgreSQL).
 pub(super) fn alter_column(
