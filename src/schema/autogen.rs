@@ -153,7 +153,12 @@ pub fn render_all(primary: Dialect, db: &Schema, models: &Schema) -> Vec<Rendere
 fn undo_changes(primary: Dialect, models: &Schema, db: &Schema, changes: &[Change]) -> Schema {
     let portable = |e: &str| normalize_expr(primary, e).unwrap_or_else(|| e.to_owned());
     let mut s = models.clone();
-    for c in changes {
+    // Additions are undone before drops bring objects back: a changed index or check
+    // is a drop of the old and an add of the new under one name.
+    let (drops, adds): (Vec<&Change>, Vec<&Change>) = changes
+        .iter()
+        .partition(|c| matches!(c, Change::DropIndex { .. } | Change::DropCheck { .. }));
+    for c in adds.into_iter().chain(drops) {
         let name = c.table();
         if let Change::AddTable { .. } = c {
             s.tables.remove(name);
@@ -200,10 +205,8 @@ fn undo_changes(primary: Dialect, models: &Schema, db: &Schema, changes: &[Chang
                 t.primary_key = from.clone();
                 t.primary_key_name = db.tables.get(name).and_then(|d| d.primary_key_name.clone());
             }
-            // Only the added object goes: a changed one is a drop of the old, brought
-            // back below, and an add of the new under the same name.
             Change::AddIndex { index, .. } => {
-                t.indexes.retain(|x| x != index);
+                t.indexes.retain(|x| x.name != index.name);
                 t.uniques.retain(|x| x.name != index.name);
             }
             Change::DropIndex { index, .. } => t.indexes.push(index.clone()),
@@ -213,7 +216,7 @@ fn undo_changes(primary: Dialect, models: &Schema, db: &Schema, changes: &[Chang
                 t.foreign_keys.retain(|x| x.name != foreign_key.name)
             }
             Change::DropForeignKey { foreign_key, .. } => t.foreign_keys.push(foreign_key.clone()),
-            Change::AddCheck { check, .. } => t.checks.retain(|x| x != check),
+            Change::AddCheck { check, .. } => t.checks.retain(|x| x.name != check.name),
             Change::DropCheck { check, .. } => t.checks.push(CheckConstraint {
                 name: check.name.clone(),
                 expr: portable(&check.expr),

@@ -451,6 +451,37 @@ impl Table {
 }
 
 impl Schema {
+    /// What `dialect` can't hold of this schema, one line each: on MariaDB/MySQL
+    /// expression indexes and unique partial indexes are left out, and a plain partial
+    /// index covers the whole table.
+    pub fn left_out_on(&self, dialect: Dialect) -> Vec<String> {
+        let mut out = Vec::new();
+        if dialect != Dialect::Mysql {
+            return out;
+        }
+        for t in self.tables.values() {
+            for ix in &t.indexes {
+                if !ix.expressions.is_empty() {
+                    out.push(format!(
+                        "expression index '{}' on '{}' is left out: MariaDB has no expression indexes",
+                        ix.name, t.name
+                    ));
+                } else if ix.predicate.is_some() && ix.unique {
+                    out.push(format!(
+                        "unique partial index '{}' on '{}' is left out: MariaDB has no partial indexes",
+                        ix.name, t.name
+                    ));
+                } else if ix.predicate.is_some() {
+                    out.push(format!(
+                        "partial index '{}' on '{}' covers every row: MariaDB has no partial indexes",
+                        ix.name, t.name
+                    ));
+                }
+            }
+        }
+        out
+    }
+
     /// The schema as `dialect` can hold it, so a model compares equal to what the
     /// database reports after creating it:
     /// - MariaDB/MySQL keeps unique constraints as unique indexes;
@@ -497,6 +528,15 @@ impl Schema {
                 }
             }
             if dialect == Dialect::Mysql {
+                // MariaDB has neither partial nor expression indexes: a plain partial
+                // index is kept over its columns, the others are left out (see
+                // [`Schema::left_out_on`]).
+                table.indexes.retain(|ix| {
+                    ix.expressions.is_empty() && !(ix.unique && ix.predicate.is_some())
+                });
+                for ix in &mut table.indexes {
+                    ix.predicate = None;
+                }
                 for u in std::mem::take(&mut table.uniques) {
                     if !table
                         .indexes

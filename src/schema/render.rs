@@ -53,12 +53,20 @@ impl RenderedMigration {
 
 /// Diffs `from` (the database) against `to` (the models) and renders both directions.
 pub fn render_migration(dialect: Dialect, from: &Schema, to: &Schema) -> RenderedMigration {
+    let left_out = to.left_out_on(dialect);
     let from = from.normalized_for(dialect);
     let to = to.normalized_for(dialect);
     let up = diff(&from, &to);
     let down = diff(&to, &from);
     let (mut upgrade, up_nt) = render_sql(dialect, &from, &to, &up);
     let (downgrade, down_nt) = render_sql(dialect, &to, &from, &down);
+    if !left_out.is_empty() && !up.changes.is_empty() {
+        let notes: String = left_out
+            .iter()
+            .map(|l| format!("-- NOTE: {l}.\n"))
+            .collect();
+        upgrade = format!("{notes}{upgrade}");
+    }
     if !up.suspected_renames.is_empty() {
         let mut notes = String::new();
         for r in &up.suspected_renames {

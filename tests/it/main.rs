@@ -13,6 +13,7 @@ mod autogen_models;
 mod autogen_props;
 mod autogen_steps;
 mod autogen_support;
+mod autogen_vs_alembic;
 mod cli_graph;
 mod db_cli;
 mod db_library;
