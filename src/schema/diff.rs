@@ -11,7 +11,7 @@ use std::fmt;
 use serde::Serialize;
 
 use super::model::{
-    squash, CheckConstraint, Column, DefaultValue, ForeignKey, Index, Schema, Table,
+    same_sql, squash, CheckConstraint, Column, DefaultValue, ForeignKey, Index, Schema, Table,
     UniqueConstraint, View,
 };
 use crate::core::Dialect;
@@ -256,15 +256,6 @@ pub struct SchemaDiff {
 impl SchemaDiff {
     pub fn is_empty(&self) -> bool {
         self.changes.is_empty()
-    }
-}
-
-/// Two SQL expressions mean the same for `dialect` (without one: the same text
-/// without case or spaces).
-pub fn same_sql(dialect: Option<Dialect>, a: &str, b: &str) -> bool {
-    match dialect {
-        Some(d) => crate::sql::normalize::same_expr(d, a, b),
-        None => squash(a) == squash(b),
     }
 }
 

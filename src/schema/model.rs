@@ -310,7 +310,7 @@ impl Index {
     /// The same index for the diff: name, uniqueness, key and condition, SQL
     /// compared in its comparable form for `dialect`.
     pub fn same_as(&self, other: &Index, dialect: Option<Dialect>) -> bool {
-        let same = |a: &str, b: &str| crate::schema::diff::same_sql(dialect, a, b);
+        let same = |a: &str, b: &str| same_sql(dialect, a, b);
         self.name == other.name
             && self.unique == other.unique
             && self.columns == other.columns
@@ -325,6 +325,15 @@ impl Index {
                 (Some(a), Some(b)) => same(a, b),
                 _ => false,
             }
+    }
+}
+
+/// Two SQL expressions mean the same for `dialect` (without one: the same text
+/// without case or spaces).
+pub fn same_sql(dialect: Option<Dialect>, a: &str, b: &str) -> bool {
+    match dialect {
+        Some(d) => crate::sql::normalize::same_expr(d, a, b),
+        None => squash(a) == squash(b),
     }
 }
 

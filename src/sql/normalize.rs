@@ -231,6 +231,25 @@ pub(crate) fn ident(mut i: Ident) -> Ident {
     i
 }
 
+/// `1.50` → `1.5`, `007` → `7`: a plain decimal literal in one spelling.
+fn canonical_number(text: &str) -> Option<String> {
+    let (int, frac) = text.split_once('.').unwrap_or((text, ""));
+    if int.is_empty() && frac.is_empty()
+        || !int.chars().all(|c| c.is_ascii_digit())
+        || !frac.chars().all(|c| c.is_ascii_digit())
+    {
+        return None;
+    }
+    let int = int.trim_start_matches('0');
+    let frac = frac.trim_end_matches('0');
+    let int = if int.is_empty() { "0" } else { int };
+    Some(if frac.is_empty() {
+        int.to_owned()
+    } else {
+        format!("{int}.{frac}")
+    })
+}
+
 /// Whether `e` needs parentheses as an operand.
 fn compound(e: &Expr) -> bool {
     matches!(
@@ -313,7 +332,7 @@ pub(crate) fn canon(e: Expr) -> Expr {
         }
         Expr::Value(mut v) => {
             if let Value::Number(n, l) = &v.value {
-                if let Some(c) = crate::schema::model::canonical_decimal(n) {
+                if let Some(c) = canonical_number(n) {
                     v.value = Value::Number(c, *l);
                 }
             }
