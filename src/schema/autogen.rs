@@ -9,9 +9,10 @@ use sqlx::Connection;
 
 use super::diff::Change;
 use super::introspect::{self, IntrospectError, IntrospectOptions};
-use super::model::Schema;
+use super::model::{CheckConstraint, Schema, View};
 use super::render::{render_migration, RenderedMigration};
 use crate::core::{plan, Dialect, Direction, Revision, RevisionGraph, Sql};
+use crate::sql::normalize::{normalize_expr, normalize_query};
 
 /// The models file: the config's `models` setting (relative to the project directory),
 /// else `models.yaml` in the project directory, else `models.yaml` at the top of the
@@ -172,7 +173,7 @@ pub fn render_all(primary: Dialect, db: &Schema, models: &Schema) -> Vec<Rendere
     let mut out = Vec::new();
     for d in Dialect::ALL {
         if d != primary {
-            let before = undo_changes(&models.normalized_for(d), db, &first.changes);
+            let before = undo_changes(primary, &models.normalized_for(d), db, &first.changes);
             out.push(render_migration(d, &before, models));
         }
     }
@@ -181,14 +182,39 @@ pub fn render_all(primary: Dialect, db: &Schema, models: &Schema) -> Vec<Rendere
 }
 
 /// `models` with `changes` (found from `db` to `models`) undone, objects the changes
-/// bring back taken from `db`.
-fn undo_changes(models: &Schema, db: &Schema, changes: &[Change]) -> Schema {
+/// bring back taken from `db`; their SQL expressions, as `primary` printed them, in
+/// the comparable form, which has none of one backend's casts or quotes.
+fn undo_changes(primary: Dialect, models: &Schema, db: &Schema, changes: &[Change]) -> Schema {
+    let portable = |e: &str| normalize_expr(primary, e).unwrap_or_else(|| e.to_owned());
     let mut s = models.clone();
-    for c in changes {
+    // Additions are undone before drops bring objects back: a changed index or check
+    // is a drop of the old and an add of the new under one name.
+    let (drops, adds): (Vec<&Change>, Vec<&Change>) = changes
+        .iter()
+        .partition(|c| matches!(c, Change::DropIndex { .. } | Change::DropCheck { .. }));
+    for c in adds.into_iter().chain(drops) {
         let name = c.table();
         if let Change::AddTable { .. } = c {
             s.tables.remove(name);
             continue;
+        }
+        match c {
+            Change::AddView { view } => {
+                s.views.remove(&view.name);
+                continue;
+            }
+            Change::DropView { view } => {
+                let sql = normalize_query(primary, &view.sql).unwrap_or_else(|| view.sql.clone());
+                s.views.insert(
+                    view.name.clone(),
+                    View {
+                        name: view.name.clone(),
+                        sql,
+                    },
+                );
+                continue;
+            }
+            _ => {}
         }
         if let Change::DropTable { .. } = c {
             if let Some(t) = db.tables.get(name) {
@@ -225,8 +251,15 @@ fn undo_changes(models: &Schema, db: &Schema, changes: &[Change]) -> Schema {
             }
             Change::DropForeignKey { foreign_key, .. } => t.foreign_keys.push(foreign_key.clone()),
             Change::AddCheck { check, .. } => t.checks.retain(|x| x.name != check.name),
-            Change::DropCheck { check, .. } => t.checks.push(check.clone()),
-            Change::AddTable { .. } | Change::DropTable { .. } => {}
+            Change::DropCheck { check, .. } => t.checks.push(CheckConstraint {
+                name: check.name.clone(),
+                expr: portable(&check.expr),
+            }),
+            Change::AlterTableComment { from, .. } => t.comment = from.clone(),
+            Change::AddTable { .. }
+            | Change::DropTable { .. }
+            | Change::AddView { .. }
+            | Change::DropView { .. } => {}
         }
     }
     s

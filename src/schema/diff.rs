@@ -11,9 +11,10 @@ use std::fmt;
 use serde::Serialize;
 
 use super::model::{
-    squash, CheckConstraint, Column, DefaultValue, ForeignKey, Index, Schema, Table,
-    UniqueConstraint,
+    same_sql, squash, CheckConstraint, Column, DefaultValue, ForeignKey, Index, Schema, Table,
+    UniqueConstraint, View,
 };
+use crate::core::Dialect;
 
 /// One change that turns the old schema into the new one.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -75,6 +76,17 @@ pub enum Change {
         table: String,
         check: CheckConstraint,
     },
+    AlterTableComment {
+        table: String,
+        from: Option<String>,
+        to: Option<String>,
+    },
+    AddView {
+        view: View,
+    },
+    DropView {
+        view: View,
+    },
 }
 
 impl Change {
@@ -94,7 +106,9 @@ impl Change {
             | Change::AddForeignKey { table, .. }
             | Change::DropForeignKey { table, .. }
             | Change::AddCheck { table, .. }
-            | Change::DropCheck { table, .. } => table,
+            | Change::DropCheck { table, .. }
+            | Change::AlterTableComment { table, .. } => table,
+            Change::AddView { view } | Change::DropView { view } => &view.name,
         }
     }
 }
@@ -133,6 +147,12 @@ impl fmt::Display for Change {
                         show_default(&to.default)
                     ));
                 }
+                if from.comment != to.comment {
+                    parts.push(match &to.comment {
+                        Some(c) => format!("comment -> {c:?}"),
+                        None => "comment removed".into(),
+                    });
+                }
                 if from.autoincrement != to.autoincrement {
                     parts.push(format!(
                         "autoincrement {} -> {}",
@@ -152,13 +172,23 @@ impl fmt::Display for Change {
                 from.join(", "),
                 to.join(", ")
             ),
-            Change::AddIndex { table, index } => write!(
-                f,
-                "added {}index '{}' on {table}({})",
-                if index.unique { "unique " } else { "" },
-                index.name,
-                index.columns.join(", ")
-            ),
+            Change::AddIndex { table, index } => {
+                let key = if index.expressions.is_empty() {
+                    index.columns.join(", ")
+                } else {
+                    index.expressions.join(", ")
+                };
+                write!(
+                    f,
+                    "added {}index '{}' on {table}({key})",
+                    if index.unique { "unique " } else { "" },
+                    index.name,
+                )?;
+                match &index.predicate {
+                    Some(w) => write!(f, " where {w}"),
+                    None => Ok(()),
+                }
+            }
             Change::DropIndex { table, index } => {
                 write!(f, "removed index '{}' on '{table}'", index.name)
             }
@@ -198,6 +228,12 @@ impl fmt::Display for Change {
             Change::DropCheck { table, check } => {
                 write!(f, "removed check constraint '{}' on '{table}'", check.name)
             }
+            Change::AddView { view } => write!(f, "added view '{}'", view.name),
+            Change::DropView { view } => write!(f, "removed view '{}'", view.name),
+            Change::AlterTableComment { table, to, .. } => match to {
+                Some(c) => write!(f, "changed comment of table '{table}' to {c:?}"),
+                None => write!(f, "removed comment of table '{table}'"),
+            },
         }
     }
 }
@@ -235,6 +271,7 @@ fn same_column(a: &Column, b: &Column) -> bool {
     a.ty == b.ty
         && a.nullable == b.nullable
         && a.autoincrement == b.autoincrement
+        && a.comment == b.comment
         && same_default(&a.default, &b.default)
 }
 
@@ -251,14 +288,46 @@ pub fn diff(from: &Schema, to: &Schema) -> SchemaDiff {
             (Some(_), None) => out.changes.push(Change::DropTable {
                 table: name.clone(),
             }),
-            (Some(a), Some(b)) => diff_table(a, b, &mut out),
+            (Some(a), Some(b)) => diff_table(to.dialect.or(from.dialect), a, b, &mut out),
             (None, None) => {}
+        }
+    }
+    // Views: a changed query is the old view dropped and the new one created.
+    let dialect = to.dialect.or(from.dialect);
+    let views: std::collections::BTreeSet<&String> =
+        from.views.keys().chain(to.views.keys()).collect();
+    for name in views {
+        let (a, b) = (from.views.get(name), to.views.get(name));
+        if let Some(a) = a {
+            if b.is_none_or(|b| !same_query(dialect, &a.sql, &b.sql)) {
+                out.changes.push(Change::DropView { view: a.clone() });
+            }
+        }
+        if let Some(b) = b {
+            if a.is_none_or(|a| !same_query(dialect, &a.sql, &b.sql)) {
+                out.changes.push(Change::AddView { view: b.clone() });
+            }
         }
     }
     out
 }
 
-fn diff_table(a: &Table, b: &Table, out: &mut SchemaDiff) {
+/// Two view queries mean the same for `dialect` (see [`crate::sql::normalize`]).
+pub fn same_query(dialect: Option<Dialect>, a: &str, b: &str) -> bool {
+    if squash(a) == squash(b) {
+        return true;
+    }
+    let Some(d) = dialect else { return false };
+    match (
+        crate::sql::normalize::normalize_query(d, a),
+        crate::sql::normalize::normalize_query(d, b),
+    ) {
+        (Some(x), Some(y)) => x == y,
+        _ => false,
+    }
+}
+
+fn diff_table(dialect: Option<Dialect>, a: &Table, b: &Table, out: &mut SchemaDiff) {
     let t = &a.name;
     let mut added = Vec::new();
     let mut dropped = Vec::new();
@@ -297,6 +366,13 @@ fn diff_table(a: &Table, b: &Table, out: &mut SchemaDiff) {
             });
         }
     }
+    if a.comment != b.comment {
+        out.changes.push(Change::AlterTableComment {
+            table: t.clone(),
+            from: a.comment.clone(),
+            to: b.comment.clone(),
+        });
+    }
     if a.primary_key != b.primary_key {
         out.changes.push(Change::AlterPrimaryKey {
             table: t.clone(),
@@ -305,7 +381,7 @@ fn diff_table(a: &Table, b: &Table, out: &mut SchemaDiff) {
         });
     }
     for ix in &a.indexes {
-        if !b.indexes.contains(ix) {
+        if !b.indexes.iter().any(|x| x.same_as(ix, dialect)) {
             out.changes.push(Change::DropIndex {
                 table: t.clone(),
                 index: ix.clone(),
@@ -313,7 +389,7 @@ fn diff_table(a: &Table, b: &Table, out: &mut SchemaDiff) {
         }
     }
     for ix in &b.indexes {
-        if !a.indexes.contains(ix) {
+        if !a.indexes.iter().any(|x| x.same_as(ix, dialect)) {
             out.changes.push(Change::AddIndex {
                 table: t.clone(),
                 index: ix.clone(),
@@ -360,8 +436,11 @@ fn diff_table(a: &Table, b: &Table, out: &mut SchemaDiff) {
             });
         }
     }
+    let same_check = |x: &CheckConstraint, y: &CheckConstraint| {
+        x.name == y.name && same_sql(dialect, &x.expr, &y.expr)
+    };
     for c in &a.checks {
-        if !b.checks.iter().any(|x| x.name == c.name) {
+        if !b.checks.iter().any(|x| same_check(x, c)) {
             out.changes.push(Change::DropCheck {
                 table: t.clone(),
                 check: c.clone(),
@@ -369,7 +448,7 @@ fn diff_table(a: &Table, b: &Table, out: &mut SchemaDiff) {
         }
     }
     for c in &b.checks {
-        if !a.checks.iter().any(|x| x.name == c.name) {
+        if !a.checks.iter().any(|x| same_check(x, c)) {
             out.changes.push(Change::AddCheck {
                 table: t.clone(),
                 check: c.clone(),
@@ -381,7 +460,6 @@ fn diff_table(a: &Table, b: &Table, out: &mut SchemaDiff) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::core::Dialect;
     use crate::schema::model::parse_models;
     use std::path::Path;
 

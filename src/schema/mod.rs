@@ -17,6 +17,6 @@ pub(crate) mod yaml_lines;
 pub use diff::{diff, Change, SchemaDiff};
 pub use model::{
     CheckConstraint, Column, ColumnType, DefaultValue, FkAction, ForeignKey, Index, ModelError,
-    ModelErrors, Schema, Table, UniqueConstraint,
+    ModelErrors, Schema, Table, UniqueConstraint, View,
 };
 pub use render::{render_migration, RenderedMigration};

@@ -12,6 +12,7 @@
 //!   view definitions) whatever each backend rewrote them into.
 
 pub mod analyse;
+pub mod normalize;
 mod touches;
 
 #[cfg(test)]

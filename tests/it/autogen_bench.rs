@@ -3,6 +3,9 @@
 //!
 //! Builds a 500-table schema (10 columns, 3 indexes, 2 foreign keys each) in the
 //! given PostgreSQL database with our own renderer, then times introspection + diff.
+//! With `MIGRATE_BENCH_CONSTRUCTS=1` every table also has a partial index, an
+//! expression index, a check and a comment, 20 tables an enum column, and 20 views
+//! read them.
 
 use std::time::{Duration, Instant};
 
@@ -14,9 +17,33 @@ use sqlx::Connection;
 
 /// The benchmark schema as models.yaml text; tests/bench/autogen_alembic.py declares
 /// the same tables with SQLAlchemy.
-pub fn bench_models(tables: usize) -> String {
+pub fn bench_models(tables: usize, constructs: bool) -> String {
     let mut y = String::from("tables:\n");
     for i in 0..tables {
+        let extra = if constructs {
+            format!(
+                "    comment: table {i}
+    checks:
+      - {{name: ck_t{i}_amount, expr: amount >= 0 AND amount < 1000000}}
+",
+            )
+        } else {
+            String::new()
+        };
+        let extra_indexes = if constructs {
+            format!(
+                "      - {{name: ix_t{i}_live, columns: [created_at], where: active AND note IS NULL}}
+      - {{name: ix_t{i}_lower_name, expressions: [lower(name)]}}
+"
+            )
+        } else {
+            String::new()
+        };
+        let status = if constructs && i < 20 {
+            "      status: {type: \"enum(new, open, closed)\", nullable: false, default: new}\n"
+        } else {
+            ""
+        };
         let a = if i >= 1 { i - 1 } else { tables - 1 };
         let b = if i >= 2 { i - 2 } else { tables - 2 + i };
         y.push_str(&format!(
@@ -32,15 +59,23 @@ pub fn bench_models(tables: usize) -> String {
       note: {{type: text}}
       created_at: {{type: timestamptz, nullable: false, default: now}}
       payload: {{type: json}}
-    indexes:
+{status}{extra}    indexes:
       - {{name: ix_t{i}_name, columns: [name]}}
       - {{name: ix_t{i}_code_created, columns: [code, created_at]}}
       - {{name: ux_t{i}_code, columns: [code], unique: true}}
-    foreign_keys:
+{extra_indexes}    foreign_keys:
       - {{name: fk_t{i}_ref_a, columns: [ref_a], references: t{a}(id)}}
       - {{name: fk_t{i}_ref_b, columns: [ref_b], references: t{b}(id), on_delete: set null}}
 "
         ));
+    }
+    if constructs {
+        y.push_str("views:\n");
+        for i in 0..20.min(tables) {
+            y.push_str(&format!(
+                "  v{i}: {{sql: \"SELECT id, name, amount FROM t{i} WHERE active = TRUE AND amount > 0\"}}\n"
+            ));
+        }
     }
     y
 }
@@ -57,7 +92,8 @@ async fn autogen_bench() {
         .ok()
         .and_then(|n| n.parse().ok())
         .unwrap_or(5);
-    let text = bench_models(tables);
+    let constructs = std::env::var("MIGRATE_BENCH_CONSTRUCTS").is_ok_and(|v| v == "1");
+    let text = bench_models(tables, constructs);
     let model = parse_models(&text, std::path::Path::new("bench-models.yaml")).expect("valid");
     let mut conn = sqlx::PgConnection::connect(&url).await.expect("connects");
     let opts = IntrospectOptions::default();
@@ -85,6 +121,7 @@ async fn autogen_bench() {
         );
         let end = Instant::now();
         assert_eq!(db.tables.len(), tables);
+        assert_eq!(db.views.len(), if constructs { 20.min(tables) } else { 0 });
         assert!(
             d.is_empty(),
             "the schema matches its model: {:?}",
@@ -97,8 +134,13 @@ async fn autogen_bench() {
     intro_times.sort();
     let median = times[times.len() / 2];
     let intro = intro_times[intro_times.len() / 2];
+    let what = if constructs {
+        "with every new construct"
+    } else {
+        "plain"
+    };
     println!(
-        "| migrate (Rust): introspect + diff, {tables} tables | {:.3} | {:.3} | {:.3} |",
+        "| migrate (Rust): introspect + diff, {tables} tables, {what} | {:.3} | {:.3} | {:.3} |",
         median.as_secs_f64(),
         intro.as_secs_f64(),
         times[0].as_secs_f64()

@@ -15,7 +15,7 @@ fn error_of(text: &str) -> String {
 fn unknown_type() {
     assert_eq!(
         error_of("tables:\n  t:\n    columns:\n      a: {type: varchr(10)}\n").lines().next(),
-        Some("DIR/models.yaml:4: unknown type 'varchr(10)' for column t.a (known: smallint, integer, bigint, boolean, text, string(n), numeric(p,s), float, double, date, time, timestamp, timestamptz, uuid, json, bytes)")
+        Some("DIR/models.yaml:4: unknown type 'varchr(10)' for column t.a (known: smallint, integer, bigint, boolean, text, string(n), numeric(p,s), float, double, date, time, timestamp, timestamptz, uuid, json, bytes, enum(a, b, ...))")
     );
 }
 
@@ -92,4 +92,70 @@ fn set_null_on_a_not_null_column() {
         e,
         "DIR/models.yaml:9: a foreign key of table 't' sets column 'a' to NULL, but the column is not nullable"
     );
+}
+
+/// Check expressions, index conditions and expressions, comments and enums are
+/// checked at load: one error each, at the line of the bad value.
+#[test]
+fn bad_expressions_comments_and_enums() {
+    let e = error_of(
+        "tables:
+  t:
+    columns:
+      a: integer
+      s: {type: \"enum(x, x)\"}
+      c: {type: text, comment: [not, text]}
+    checks:
+      - {name: ck_empty, expr: \"\"}
+      - name: ck_bad
+        expr: a >
+    indexes:
+      - {name: ix_w, columns: [a], where: \"a > 0 ) OR (1\"}
+      - {expressions: [lower(c)]}
+      - {name: ix_e, expressions: [\"lower(c\"]}
+      - {name: ix_both, columns: [a], expressions: [lower(c)]}
+",
+    );
+    let lines: Vec<&str> = e.lines().collect();
+    assert_eq!(lines.len(), 8, "{e}");
+    for (want, line) in [
+        (
+            "DIR/models.yaml:5: bad enum type 'enum(x, x)' for column t.s",
+            0,
+        ),
+        (
+            "DIR/models.yaml:6: the comment of column t.c must be text",
+            1,
+        ),
+        (
+            "DIR/models.yaml:8: the expr of a check constraint of table 't' is empty",
+            2,
+        ),
+        (
+            "DIR/models.yaml:10: the expr of a check constraint of table 't' does not parse (",
+            3,
+        ),
+        (
+            "DIR/models.yaml:12: the where of an index of table 't' does not parse (",
+            4,
+        ),
+        (
+            "DIR/models.yaml:13: an expression index of table 't' needs a name",
+            5,
+        ),
+        (
+            "DIR/models.yaml:14: an expression of an index of table 't' does not parse (",
+            6,
+        ),
+        (
+            "DIR/models.yaml:15: an index of table 't' has both columns and expressions",
+            7,
+        ),
+    ] {
+        assert!(
+            lines[line].starts_with(want),
+            "{want:?} vs {:?}",
+            lines[line]
+        );
+    }
 }

@@ -63,6 +63,7 @@ fn schema() -> impl Strategy<Value = Schema> {
                 nullable: false,
                 default: None,
                 autoincrement: false,
+                comment: None,
             });
             t.primary_key = vec!["id".into()];
             for (j, (ty, nullable, pick)) in cols.into_iter().enumerate() {
@@ -72,6 +73,7 @@ fn schema() -> impl Strategy<Value = Schema> {
                     ty,
                     nullable,
                     autoincrement: false,
+                    comment: None,
                 });
             }
             let c0 = vec!["c0".to_owned()];
@@ -80,6 +82,7 @@ fn schema() -> impl Strategy<Value = Schema> {
                     name: conventional_name("ix", &name, &c0),
                     columns: c0.clone(),
                     unique: false,
+                    ..Index::default()
                 });
             }
             if with_unique {
@@ -95,6 +98,7 @@ fn schema() -> impl Strategy<Value = Schema> {
                     nullable: true,
                     default: None,
                     autoincrement: false,
+                    comment: None,
                 });
                 t.foreign_keys.push(ForeignKey {
                     name: conventional_name("fk", &name, &["parent".into(), "t0".into()]),

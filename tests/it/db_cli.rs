@@ -273,7 +273,7 @@ fn example_round_trip(t: Target) {
             "{col} missing in {first:?}"
         );
     }
-    assert_eq!(t.versions(), ["d0e9f1a2b3c4"]);
+    assert_eq!(t.versions(), ["88e431a4e788"]);
     let seeded = t.query_strings("SELECT name FROM roles ORDER BY id");
     assert_eq!(seeded, ["admin", "editor", "viewer"]);
 
@@ -295,8 +295,8 @@ fn example_round_trip(t: Target) {
         first,
         "the second upgrade builds the same schema"
     );
-    // 10 up, 10 down, 10 up: one log row each.
-    assert_eq!(t.log().len(), 30);
+    // 11 up, 11 down, 11 up: one log row each.
+    assert_eq!(t.log().len(), 33);
 }
 
 /// ```text
@@ -433,7 +433,7 @@ fn offline_sql_gives_the_online_schema(t: Target) {
         String::from_utf8_lossy(&out.stderr)
     );
     let offline = t.schema();
-    assert_eq!(t.versions(), ["d0e9f1a2b3c4"]);
+    assert_eq!(t.versions(), ["88e431a4e788"]);
     let online = Target::new(t.kind).expect("a second database");
     run_ok(
         dir.path(),
@@ -451,7 +451,7 @@ fn offline_sql_gives_the_online_schema(t: Target) {
             "--revisions",
             revs,
             "downgrade",
-            "d0e9f1a2b3c4:a7b6c8d9e0f1",
+            "88e431a4e788:a7b6c8d9e0f1",
             "--sql",
             "--dialect",
             dialect,
@@ -506,7 +506,7 @@ fn offline_stamp_sets_the_rows_and_nothing_else(t: Target) {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    assert_eq!(t.versions(), ["d0e9f1a2b3c4"]);
+    assert_eq!(t.versions(), ["88e431a4e788"]);
     assert!(
         t.schema().is_empty(),
         "a stamp creates no schema: {:?}",
@@ -518,7 +518,7 @@ fn offline_stamp_sets_the_rows_and_nothing_else(t: Target) {
     );
 
     // From head back to the branch point: no table DDL, one row changed.
-    let back = stamp("d0e9f1a2b3c4:a7b6c8d9e0f1");
+    let back = stamp("88e431a4e788:a7b6c8d9e0f1");
     assert!(!back.contains("CREATE TABLE"), "{back}");
     let out = t.client(&back);
     assert!(
@@ -930,9 +930,9 @@ fn dry_run_creates_no_sqlite_file_and_default_url_is_app_db() {
         String::from_utf8_lossy(&out.stderr)
     );
     let v: Value = serde_json::from_slice(&out.stdout).expect("json");
-    assert_eq!(v.as_array().map(Vec::len), Some(10));
+    assert_eq!(v.as_array().map(Vec::len), Some(11));
     assert_eq!(v[0]["revision"], "a1f0c2d3e4b5");
-    assert_eq!(v[9]["revision"], "d0e9f1a2b3c4");
+    assert_eq!(v[10]["revision"], "88e431a4e788");
     assert!(!dir.path().join("app.db").exists());
     // Without --dry-run the default URL makes app.db in the working directory.
     let out = migrate(dir.path())

@@ -38,8 +38,8 @@ async fn sqlite_service_start_up() {
     let outcome = engine::upgrade(&mut db, &graph, "head", &revisions)
         .await
         .expect("upgrade head");
-    assert_eq!(outcome.steps.len(), 10);
-    assert_eq!(outcome.rows_after, ["d0e9f1a2b3c4"]);
+    assert_eq!(outcome.steps.len(), 11);
+    assert_eq!(outcome.rows_after, ["88e431a4e788"]);
     drop(db);
 
     // A second start-up finds nothing to do.
@@ -62,9 +62,9 @@ async fn sqlite_service_start_up() {
             .await
             .expect("log rows");
     let names: Vec<&str> = logged.iter().map(|(r, _)| r.as_str()).collect();
-    assert_eq!(logged.len(), 10, "{names:?}");
+    assert_eq!(logged.len(), 11, "{names:?}");
     assert!(logged.iter().all(|(_, ok)| *ok), "{logged:?}");
-    assert_eq!(names.last(), Some(&"d0e9f1a2b3c4"));
+    assert_eq!(names.last(), Some(&"88e431a4e788"));
 }
 
 #[tokio::test]
@@ -80,8 +80,8 @@ async fn a_service_upgrades_its_postgres_pool_at_start_up() {
     let outcome = engine::upgrade(&mut db, &graph, "head", &revisions)
         .await
         .expect("upgrade head");
-    assert_eq!(outcome.rows_after, ["d0e9f1a2b3c4"]);
-    assert_eq!(db.read_versions().await.expect("rows"), ["d0e9f1a2b3c4"]);
+    assert_eq!(outcome.rows_after, ["88e431a4e788"]);
+    assert_eq!(db.read_versions().await.expect("rows"), ["88e431a4e788"]);
     drop(db);
     pool.close().await;
 }

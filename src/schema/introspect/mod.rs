@@ -59,7 +59,16 @@ fn err(dialect: Dialect, what: &'static str) -> impl FnOnce(sqlx::Error) -> Intr
 /// Maps a type as `dialect`'s catalog prints it back to a portable type; anything
 /// without a portable name is kept as [`ColumnType::Other`].
 pub fn portable_type(dialect: Dialect, raw: &str) -> ColumnType {
-    let t = raw.trim().to_ascii_lowercase();
+    let trimmed = raw.trim();
+    if trimmed.len() > 5 && trimmed[..5].eq_ignore_ascii_case("enum(") {
+        if let Some(values) = trimmed[5..]
+            .strip_suffix(')')
+            .and_then(super::model::parse_enum_values)
+        {
+            return ColumnType::Enum(values);
+        }
+    }
+    let t = trimmed.to_ascii_lowercase();
     let (base, args) = match t.find('(') {
         Some(open) => {
             let close = t.rfind(')').unwrap_or(t.len());
@@ -163,6 +172,10 @@ mod tests {
         assert_eq!(my("datetime"), T::Timestamp);
         assert_eq!(my("char(36)"), T::Uuid);
         assert_eq!(my("decimal(10,2)"), T::Numeric(10, 2));
+        assert_eq!(
+            my("enum('new','it''s')"),
+            T::Enum(vec!["new".into(), "it's".into()])
+        );
         let lite = |s| portable_type(Dialect::Sqlite, s);
         assert_eq!(lite("VARCHAR(20)"), T::String(20));
         assert_eq!(lite("TIMESTAMP"), T::Timestamp);

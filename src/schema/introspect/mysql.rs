@@ -12,6 +12,7 @@ use super::{err, finish, portable_type, IntrospectError, IntrospectOptions};
 use crate::core::Dialect;
 use crate::schema::model::{
     CheckConstraint, Column, ColumnType, DefaultValue, FkAction, ForeignKey, Index, Schema, Table,
+    View,
 };
 
 const D: Dialect = Dialect::Mysql;
@@ -25,7 +26,8 @@ pub async fn introspect(
     let rows = sqlx::query(
         "SELECT CAST(c.TABLE_NAME AS CHAR), CAST(c.COLUMN_NAME AS CHAR), \
                 CAST(c.COLUMN_TYPE AS CHAR), CAST(c.IS_NULLABLE AS CHAR), \
-                CAST(c.COLUMN_DEFAULT AS CHAR), CAST(c.EXTRA AS CHAR) \
+                CAST(c.COLUMN_DEFAULT AS CHAR), CAST(c.EXTRA AS CHAR), \
+                CAST(c.COLUMN_COMMENT AS CHAR), CAST(t.TABLE_COMMENT AS CHAR) \
          FROM information_schema.COLUMNS c \
          JOIN information_schema.TABLES t \
            ON t.TABLE_SCHEMA = c.TABLE_SCHEMA AND t.TABLE_NAME = c.TABLE_NAME \
@@ -46,9 +48,13 @@ pub async fn introspect(
         let nullable: String = r.try_get(3).map_err(e())?;
         let default: Option<String> = r.try_get(4).map_err(e())?;
         let extra: String = r.try_get(5).map_err(e())?;
+        let comment: Option<String> = r.try_get(6).map_err(e())?;
+        let table_comment: Option<String> = r.try_get(7).map_err(e())?;
+        let some = |c: Option<String>| c.filter(|c| !c.is_empty());
         let autoincrement = extra.to_ascii_lowercase().contains("auto_increment");
         let table = tables.entry(tname.clone()).or_insert_with(|| Table {
             name: tname,
+            comment: some(table_comment),
             ..Table::default()
         });
         table.columns.push(Column {
@@ -61,6 +67,7 @@ pub async fn introspect(
                 default.map(DefaultValue::Expr)
             },
             autoincrement,
+            comment: some(comment),
         });
     }
     let fk_rows = sqlx::query(
@@ -144,6 +151,7 @@ pub async fn introspect(
             name,
             columns,
             unique,
+            ..Index::default()
         });
     }
     for ((tname, _), k) in fks {
@@ -182,5 +190,23 @@ pub async fn introspect(
         }
         table.checks.push(CheckConstraint { name, expr: clause });
     }
-    Ok(finish(Schema { tables }))
+    let view_rows = sqlx::query(
+        "SELECT CAST(TABLE_NAME AS CHAR), CAST(VIEW_DEFINITION AS CHAR) \
+         FROM information_schema.VIEWS WHERE TABLE_SCHEMA = DATABASE() ORDER BY TABLE_NAME",
+    )
+    .fetch_all(&mut *conn)
+    .await
+    .map_err(err(D, "views"))?;
+    let mut views = BTreeMap::new();
+    for r in view_rows {
+        let name: String = r.try_get(0).map_err(err(D, "views"))?;
+        let sql: Option<String> = r.try_get(1).map_err(err(D, "views"))?;
+        let sql = sql.unwrap_or_default().trim().to_owned();
+        views.insert(name.clone(), View { name, sql });
+    }
+    Ok(finish(Schema {
+        tables,
+        views,
+        ..Schema::default()
+    }))
 }

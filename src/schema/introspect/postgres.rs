@@ -7,8 +7,8 @@ use sqlx::{PgConnection, Row};
 use super::{check_body, err, finish, portable_type, IntrospectError, IntrospectOptions};
 use crate::core::Dialect;
 use crate::schema::model::{
-    CheckConstraint, Column, DefaultValue, FkAction, ForeignKey, Index, Schema, Table,
-    UniqueConstraint,
+    enum_type_name, CheckConstraint, Column, ColumnType, DefaultValue, FkAction, ForeignKey, Index,
+    Schema, Table, UniqueConstraint, View,
 };
 
 const D: Dialect = Dialect::Postgres;
@@ -28,10 +28,28 @@ pub async fn introspect(
     conn: &mut PgConnection,
     opts: &IntrospectOptions,
 ) -> Result<Schema, IntrospectError> {
+    // Enum types of the schema, by name, values in order.
+    let enum_rows = sqlx::query(
+        "SELECT t.typname::text, array_agg(e.enumlabel::text ORDER BY e.enumsortorder) \
+         FROM pg_type t \
+         JOIN pg_namespace n ON n.oid = t.typnamespace \
+         JOIN pg_enum e ON e.enumtypid = t.oid \
+         WHERE n.nspname = current_schema() GROUP BY t.typname",
+    )
+    .fetch_all(&mut *conn)
+    .await
+    .map_err(err(D, "enum types"))?;
+    let mut enums: HashMap<String, Vec<String>> = HashMap::new();
+    for r in enum_rows {
+        let name: String = r.try_get(0).map_err(err(D, "enum types"))?;
+        let values: Vec<String> = r.try_get(1).map_err(err(D, "enum types"))?;
+        enums.insert(name, values);
+    }
     let cols = sqlx::query(
         "SELECT c.oid::int8, c.relname::text, a.attname::text, a.attnum, \
                 format_type(a.atttypid, a.atttypmod), a.attnotnull, \
-                pg_get_expr(d.adbin, d.adrelid), a.attidentity::text \
+                pg_get_expr(d.adbin, d.adrelid), a.attidentity::text, \
+                col_description(c.oid, a.attnum), obj_description(c.oid, 'pg_class') \
          FROM pg_class c \
          JOIN pg_namespace n ON n.oid = c.relnamespace \
          JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped \
@@ -59,19 +77,31 @@ pub async fn introspect(
         let notnull: bool = r.try_get(5).map_err(err(D, "columns"))?;
         let default: Option<String> = r.try_get(6).map_err(err(D, "columns"))?;
         let identity: String = r.try_get(7).map_err(err(D, "columns"))?;
+        let comment: Option<String> = r.try_get(8).map_err(err(D, "columns"))?;
+        let table_comment: Option<String> = r.try_get(9).map_err(err(D, "columns"))?;
         let serial = default
             .as_deref()
             .is_some_and(|d| d.starts_with("nextval("));
         let autoincrement = !identity.is_empty() || serial;
         names.insert(oid, tname.clone());
+        let tname_for_enum = tname.clone();
         attnames.insert((oid, attnum), cname.clone());
         let table = tables.entry(tname.clone()).or_insert_with(|| Table {
             name: tname,
+            comment: table_comment,
             ..Table::default()
         });
+        // Only the type named after its column reads as the column's enum.
+        let bare = ty.trim_matches('"');
+        let col_ty = match enums.get(bare) {
+            Some(values) if bare == enum_type_name(&tname_for_enum, &cname) => {
+                ColumnType::Enum(values.clone())
+            }
+            _ => portable_type(D, &ty),
+        };
         table.columns.push(Column {
             name: cname,
-            ty: portable_type(D, &ty),
+            ty: col_ty,
             nullable: !notnull,
             default: if autoincrement {
                 None
@@ -79,6 +109,7 @@ pub async fn introspect(
                 default.map(DefaultValue::Expr)
             },
             autoincrement,
+            comment,
         });
     }
     let cols_of = |oid: i64, nums: &[i16]| -> Option<Vec<String>> {
@@ -149,9 +180,15 @@ pub async fn introspect(
             }
         }
     }
+    // Key parts and the predicate of expression and partial indexes as PostgreSQL
+    // prints them; plain indexes by column number.
     let indexes = sqlx::query(
-        "SELECT i.indrelid::int8, ic.relname::text, i.indisunique, string_to_array(i.indkey::text, ' ')::int2[], \
-                (i.indexprs IS NOT NULL OR i.indpred IS NOT NULL) \
+        "SELECT i.indrelid::int8, ic.relname::text, i.indisunique, \
+                string_to_array(i.indkey::text, ' ')::int2[], i.indnkeyatts, \
+                pg_get_expr(i.indpred, i.indrelid), \
+                CASE WHEN i.indexprs IS NOT NULL THEN \
+                  ARRAY(SELECT pg_get_indexdef(i.indexrelid, k, true) \
+                        FROM generate_series(1, i.indnkeyatts) k ORDER BY k) END \
          FROM pg_index i \
          JOIN pg_class ic ON ic.oid = i.indexrelid \
          JOIN pg_namespace n ON n.oid = ic.relnamespace \
@@ -175,19 +212,45 @@ pub async fn introspect(
         };
         let name: String = r.try_get(1).map_err(e())?;
         let unique: bool = r.try_get(2).map_err(e())?;
-        let key: Vec<i16> = r.try_get(3).map_err(e())?;
-        let special: bool = r.try_get(4).map_err(e())?;
-        if special || key.contains(&0) {
-            continue; // expression or partial index: not expressible in the model
-        }
-        let Some(columns) = cols_of(oid, &key) else {
-            continue;
+        let mut key: Vec<i16> = r.try_get(3).map_err(e())?;
+        let key_atts: i16 = r.try_get(4).map_err(e())?;
+        let predicate: Option<String> = r.try_get(5).map_err(e())?;
+        let expressions: Option<Vec<String>> = r.try_get(6).map_err(e())?;
+        key.truncate(usize::try_from(key_atts).unwrap_or(0));
+        let (columns, expressions) = match expressions {
+            Some(list) => (Vec::new(), list),
+            None => match cols_of(oid, &key) {
+                Some(c) => (c, Vec::new()),
+                None => continue,
+            },
         };
         table.indexes.push(Index {
             name,
             columns,
             unique,
+            expressions,
+            predicate,
         });
     }
-    Ok(finish(Schema { tables }))
+    let view_rows = sqlx::query(
+        "SELECT c.relname::text, pg_get_viewdef(c.oid, true) \
+         FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
+         WHERE n.nspname = current_schema() AND c.relkind = 'v' ORDER BY c.relname",
+    )
+    .fetch_all(&mut *conn)
+    .await
+    .map_err(err(D, "views"))?;
+    let mut views = BTreeMap::new();
+    for r in view_rows {
+        let name: String = r.try_get(0).map_err(err(D, "views"))?;
+        let sql: Option<String> = r.try_get(1).map_err(err(D, "views"))?;
+        let sql = sql.unwrap_or_default();
+        let sql = sql.trim().trim_end_matches(';').trim().to_owned();
+        views.insert(name.clone(), View { name, sql });
+    }
+    Ok(finish(Schema {
+        tables,
+        views,
+        ..Schema::default()
+    }))
 }

@@ -11,9 +11,10 @@ use sqlx::{Row, SqliteConnection};
 use super::{err, finish, portable_type, IntrospectError, IntrospectOptions};
 use crate::core::Dialect;
 use crate::schema::model::{
-    conventional_name, CheckConstraint, Column, DefaultValue, FkAction, ForeignKey, Index, Schema,
-    Table, UniqueConstraint,
+    conventional_name, CheckConstraint, Column, ColumnType, DefaultValue, FkAction, ForeignKey,
+    Index, Schema, Table, UniqueConstraint, View,
 };
+use crate::sql::normalize::{column_value_lists, index_parts, view_query};
 
 const D: Dialect = Dialect::Sqlite;
 
@@ -65,6 +66,7 @@ pub async fn introspect(
                 nullable: notnull == 0,
                 default: dflt.map(DefaultValue::Expr),
                 autoincrement: false,
+                comment: None,
             });
         }
         pk.sort();
@@ -89,7 +91,7 @@ pub async fn introspect(
             let unique: i64 = ix.try_get(1).map_err(err(D, "indexes"))?;
             let origin: String = ix.try_get(2).map_err(err(D, "indexes"))?;
             let partial: i64 = ix.try_get(3).map_err(err(D, "indexes"))?;
-            if origin == "pk" || partial != 0 {
+            if origin == "pk" {
                 continue;
             }
             let cols = sqlx::query("SELECT name FROM pragma_index_info(?) ORDER BY seqno")
@@ -98,14 +100,36 @@ pub async fn introspect(
                 .await
                 .map_err(err(D, "index columns"))?;
             let mut columns = Vec::new();
+            let mut has_expression = false;
             for c in cols {
                 let n: Option<String> = c.try_get(0).map_err(err(D, "index columns"))?;
                 match n {
                     Some(n) => columns.push(n),
-                    None => columns.clear(), // an expression: not expressible in the model
+                    None => has_expression = true,
                 }
             }
-            if columns.is_empty() {
+            // Expression and partial indexes: key and condition from the statement.
+            let mut expressions = Vec::new();
+            let mut predicate = None;
+            if has_expression || partial != 0 {
+                let sql: Option<String> = sqlx::query_scalar(
+                    "SELECT sql FROM sqlite_master WHERE type = 'index' AND name = ?",
+                )
+                .bind(&iname)
+                .fetch_optional(&mut *conn)
+                .await
+                .map_err(err(D, "index definitions"))?
+                .flatten();
+                let Some((key, pred)) = sql.and_then(|s| index_parts(D, &s)) else {
+                    continue; // unreadable: left out, as before
+                };
+                predicate = pred;
+                if has_expression {
+                    columns.clear();
+                    expressions = key;
+                }
+            }
+            if columns.is_empty() && expressions.is_empty() {
                 continue;
             }
             if origin == "u" {
@@ -118,6 +142,8 @@ pub async fn introspect(
                     name: iname,
                     columns,
                     unique: unique != 0,
+                    expressions,
+                    predicate,
                 });
             }
         }
@@ -142,6 +168,14 @@ pub async fn introspect(
         }
         raw_fks.push((name.clone(), rows));
         table.checks = named_checks(&sql);
+        // An enum is text with a column check listing its values.
+        for (col, values) in column_value_lists(D, &sql) {
+            if let Some(c) = table.columns.iter_mut().find(|c| c.name == col) {
+                if c.ty == ColumnType::Text {
+                    c.ty = ColumnType::Enum(values);
+                }
+            }
+        }
         schema.tables.insert(name, table);
     }
     // Foreign keys last: a key naming no columns references the other table's key.
@@ -175,6 +209,17 @@ pub async fn introspect(
         if let Some(t) = schema.tables.get_mut(&name) {
             t.foreign_keys = keys;
         }
+    }
+    let view_rows =
+        sqlx::query("SELECT name, sql FROM sqlite_master WHERE type = 'view' ORDER BY name")
+            .fetch_all(&mut *conn)
+            .await
+            .map_err(err(D, "views"))?;
+    for r in view_rows {
+        let name: String = r.try_get(0).map_err(err(D, "views"))?;
+        let sql: Option<String> = r.try_get(1).map_err(err(D, "views"))?;
+        let sql = sql.and_then(|s| view_query(D, &s)).unwrap_or_default();
+        schema.views.insert(name.clone(), View { name, sql });
     }
     Ok(finish(schema))
 }

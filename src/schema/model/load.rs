@@ -1,0 +1,516 @@
+//! Loading `models.yaml`: the file, its errors with lines, the document's top level and
+//! the foreign keys that need every table; one table's entries are read in `table`.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use serde_yaml_ng::Value;
+
+use super::table::parse_table;
+use super::{ForeignKey, Schema, View};
+use crate::schema::yaml_lines::{LineIndex, Seg};
+
+/// One problem in a model file, with its line when it could be found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ModelError {
+    pub file: PathBuf,
+    pub line: Option<u32>,
+    pub message: String,
+}
+
+impl fmt::Display for ModelError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.line {
+            Some(l) => write!(f, "{}:{l}: {}", self.file.display(), self.message),
+            None => write!(f, "{}: {}", self.file.display(), self.message),
+        }
+    }
+}
+
+/// Every problem found in a model file, in file order.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub struct ModelErrors(pub Vec<ModelError>);
+
+impl fmt::Display for ModelErrors {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, e) in self.0.iter().enumerate() {
+            if i > 0 {
+                writeln!(f)?;
+            }
+            write!(f, "{e}")?;
+        }
+        Ok(())
+    }
+}
+
+/// Reads and parses a model file.
+pub fn load_models(path: &Path) -> Result<Schema, ModelErrors> {
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        ModelErrors(vec![ModelError {
+            file: path.to_owned(),
+            line: None,
+            message: format!("cannot read the model file: {e}"),
+        }])
+    })?;
+    parse_models(&text, path)
+}
+
+/// An owned path into the document, turned into a line on error.
+pub(super) type PathBufSegs = Vec<OwnedSeg>;
+
+#[derive(Debug, Clone)]
+pub(super) enum OwnedSeg {
+    Key(String),
+    Index(usize),
+}
+
+pub(super) struct Parser<'t> {
+    file: PathBuf,
+    lines: LineIndex<'t>,
+    errors: Vec<ModelError>,
+}
+
+impl Parser<'_> {
+    pub(super) fn error(&mut self, at: &[OwnedSeg], message: String) {
+        let segs: Vec<Seg<'_>> = at
+            .iter()
+            .map(|s| match s {
+                OwnedSeg::Key(k) => Seg::Key(k.as_str()),
+                OwnedSeg::Index(i) => Seg::Index(*i),
+            })
+            .collect();
+        let line = self.lines.locate(&segs);
+        self.errors.push(ModelError {
+            file: self.file.clone(),
+            line,
+            message,
+        });
+    }
+
+    pub(super) fn mapping<'v>(
+        &mut self,
+        value: &'v Value,
+        at: &[OwnedSeg],
+        what: &str,
+        allowed: &[&str],
+    ) -> Option<Vec<(String, &'v Value)>> {
+        let Value::Mapping(map) = value else {
+            self.error(at, format!("{what} must be a mapping"));
+            return None;
+        };
+        let mut out = Vec::new();
+        for (k, v) in map {
+            let Some(key) = k.as_str() else {
+                self.error(at, format!("{what} has a key that is not a string"));
+                continue;
+            };
+            if !allowed.is_empty() && !allowed.contains(&key) {
+                let mut here = at.to_vec();
+                here.push(OwnedSeg::Key(key.to_owned()));
+                self.error(
+                    &here,
+                    format!(
+                        "unknown key '{key}' in {what} (expected one of: {})",
+                        allowed.join(", ")
+                    ),
+                );
+                continue;
+            }
+            out.push((key.to_owned(), v));
+        }
+        Some(out)
+    }
+
+    pub(super) fn names(
+        &mut self,
+        value: &Value,
+        at: &[OwnedSeg],
+        what: &str,
+    ) -> Option<Vec<String>> {
+        match value {
+            Value::Sequence(items) if !items.is_empty() => {
+                let mut out = Vec::new();
+                for item in items {
+                    match item.as_str() {
+                        Some(s) => out.push(s.to_owned()),
+                        None => {
+                            self.error(at, format!("{what} must list column names"));
+                            return None;
+                        }
+                    }
+                }
+                Some(out)
+            }
+            Value::String(s) => Some(vec![s.clone()]),
+            _ => {
+                self.error(
+                    at,
+                    format!("{what} must be a non-empty list of column names"),
+                );
+                None
+            }
+        }
+    }
+}
+
+pub(super) fn at(base: &[OwnedSeg], more: &[OwnedSeg]) -> PathBufSegs {
+    let mut v = base.to_vec();
+    v.extend_from_slice(more);
+    v
+}
+
+pub(super) fn key(k: &str) -> OwnedSeg {
+    OwnedSeg::Key(k.to_owned())
+}
+
+/// Where each declared object came from, for the checks that need the whole schema.
+pub(super) struct Located {
+    pub(super) table: String,
+    pub(super) path: PathBufSegs,
+    pub(super) fk: ForeignKey,
+    /// The foreign key's columns were not given a name, references resolved later.
+    pub(super) ref_columns_given: bool,
+}
+
+/// Parses `models.yaml` text. `file` is only used in error messages.
+pub fn parse_models(text: &str, file: &Path) -> Result<Schema, ModelErrors> {
+    let mut p = Parser {
+        file: file.to_owned(),
+        lines: LineIndex::new(text),
+        errors: Vec::new(),
+    };
+    if let Err(e) = crate::files::guard::check_yaml(text) {
+        return Err(ModelErrors(vec![ModelError {
+            file: file.to_owned(),
+            line: Some(e.line),
+            message: e.message,
+        }]));
+    }
+    let doc: Value = match serde_yaml_ng::from_str(text) {
+        Ok(v) => v,
+        Err(e) => {
+            let mut line = e.location().map(|l| l.line() as u32);
+            let msg = e.to_string();
+            let msg = msg.split(" at line ").next().unwrap_or(&msg).to_owned();
+            // A duplicate key is reported at its mapping: point at the second one.
+            if let (Some(loc), Some(dup)) = (
+                e.location(),
+                msg.split("duplicate entry with key \"")
+                    .nth(1)
+                    .and_then(|r| r.split('"').next()),
+            ) {
+                line = p
+                    .lines
+                    .second_key_at(loc.line(), loc.column().saturating_sub(1), dup)
+                    .or(line);
+            }
+            return Err(ModelErrors(vec![ModelError {
+                file: file.to_owned(),
+                line,
+                message: format!("invalid YAML: {msg}"),
+            }]));
+        }
+    };
+    let mut schema = Schema::default();
+    let mut fks: Vec<Located> = Vec::new();
+    let root = if doc.is_null() {
+        Vec::new()
+    } else {
+        p.mapping(&doc, &[], "the model file", &["tables", "views"])
+            .unwrap_or_default()
+    };
+    let mut index_names: BTreeMap<String, String> = BTreeMap::new();
+    let mut views_value = None;
+    for (k, tables) in root {
+        if k == "views" {
+            views_value = Some(tables);
+            continue;
+        }
+        let tables_at = vec![key("tables")];
+        if tables.is_null() {
+            continue;
+        }
+        let Some(entries) = p.mapping(tables, &tables_at, "tables", &[]) else {
+            continue;
+        };
+        for (tname, tvalue) in entries {
+            let t_at = at(&tables_at, &[key(&tname)]);
+            if let Err(why) = check_identifier(&tname) {
+                p.error(&t_at, format!("table name {why}"));
+                continue;
+            }
+            let table = parse_table(&mut p, &tname, tvalue, &t_at, &mut fks, &mut index_names);
+            if let Some(table) = table {
+                schema.tables.insert(tname.clone(), table);
+            }
+        }
+    }
+    if let Some(v) = views_value {
+        parse_views(&mut p, v, &mut schema);
+    }
+    // Foreign keys need every table.
+    let mut resolved: BTreeMap<String, Vec<ForeignKey>> = BTreeMap::new();
+    for mut l in fks {
+        let Some(target) = schema.tables.get(&l.fk.ref_table) else {
+            let msg = format!(
+                "foreign key on {}({}) references table '{}', which is not in the model",
+                l.table,
+                l.fk.columns.join(", "),
+                l.fk.ref_table
+            );
+            p.error(&l.path, msg);
+            continue;
+        };
+        if !l.ref_columns_given {
+            l.fk.ref_columns = target.primary_key.clone();
+            if l.fk.ref_columns.is_empty() {
+                let msg = format!(
+                    "foreign key on {}({}) names no columns of '{}', which has no primary key",
+                    l.table,
+                    l.fk.columns.join(", "),
+                    l.fk.ref_table
+                );
+                p.error(&l.path, msg);
+                continue;
+            }
+        }
+        if let Some(missing) = l.fk.ref_columns.iter().find(|c| target.column(c).is_none()) {
+            let msg = format!(
+                "foreign key on {}({}) references column '{}.{missing}', which is not in the model",
+                l.table,
+                l.fk.columns.join(", "),
+                l.fk.ref_table
+            );
+            p.error(&l.path, msg);
+            continue;
+        }
+        if l.fk.ref_columns.len() != l.fk.columns.len() {
+            let msg = format!(
+                "foreign key on {}({}) has {} column(s) but references {}",
+                l.table,
+                l.fk.columns.join(", "),
+                l.fk.columns.len(),
+                l.fk.ref_columns.len()
+            );
+            p.error(&l.path, msg);
+            continue;
+        }
+        resolved.entry(l.table.clone()).or_default().push(l.fk);
+    }
+    for (t, list) in resolved {
+        if let Some(table) = schema.tables.get_mut(&t) {
+            table.foreign_keys = list;
+        }
+    }
+    for t in schema.tables.values_mut() {
+        t.sort();
+    }
+    if p.errors.is_empty() {
+        Ok(schema)
+    } else {
+        p.errors.sort_by_key(|e| e.line);
+        Err(ModelErrors(p.errors))
+    }
+}
+
+/// `views: {name: {sql: SELECT ...}}`: each name a new one, each query one `SELECT`.
+fn parse_views(p: &mut Parser<'_>, value: &Value, schema: &mut Schema) {
+    let views_at = vec![key("views")];
+    if value.is_null() {
+        return;
+    }
+    let Some(entries) = p.mapping(value, &views_at, "views", &[]) else {
+        return;
+    };
+    for (name, v) in entries {
+        let v_at = at(&views_at, &[key(&name)]);
+        if let Err(why) = check_identifier(&name) {
+            p.error(&v_at, format!("view name {why}"));
+            continue;
+        }
+        if schema.tables.contains_key(&name) {
+            p.error(&v_at, format!("view '{name}' has the name of a table"));
+            continue;
+        }
+        let Some(props) = p.mapping(v, &v_at, &format!("view '{name}'"), &["sql"]) else {
+            continue;
+        };
+        let Some(sql) = props
+            .iter()
+            .find(|(k, _)| k == "sql")
+            .and_then(|(_, v)| v.as_str())
+        else {
+            p.error(&v_at, format!("view '{name}' needs sql: SELECT ..."));
+            continue;
+        };
+        if let Err(e) = crate::sql::normalize::check_query(sql) {
+            p.error(
+                &at(&v_at, &[key("sql")]),
+                format!("the sql of view '{name}' {e}"),
+            );
+            continue;
+        }
+        schema.views.insert(
+            name.clone(),
+            View {
+                name,
+                sql: sql.trim().trim_end_matches(';').trim().to_owned(),
+            },
+        );
+    }
+}
+
+pub(super) fn check_identifier(name: &str) -> Result<(), String> {
+    if name.is_empty() {
+        return Err("is empty".into());
+    }
+    if name.len() > 63 {
+        return Err(format!("'{name}' is longer than 63 characters"));
+    }
+    if !name
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '$')
+        || name.starts_with(|c: char| c.is_ascii_digit())
+    {
+        return Err(format!(
+            "'{name}' must be letters, digits and _ and not start with a digit"
+        ));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::schema::model::{ColumnType, DefaultValue, FkAction};
+
+    fn parse(text: &str) -> Result<Schema, ModelErrors> {
+        parse_models(text, Path::new("models.yaml"))
+    }
+
+    fn first_error(text: &str) -> (Option<u32>, String) {
+        let e = parse(text).expect_err("the model is invalid");
+        (e.0[0].line, e.0[0].message.clone())
+    }
+
+    const EXAMPLE: &str = "\
+tables:
+  users:
+    columns:
+      id: {type: bigint, primary_key: true, autoincrement: true}
+      email: {type: string(255), nullable: false}
+      is_active: {type: boolean, default: true}
+      created_at: {type: timestamp, default: now}
+      score: {type: numeric(10,2), default: 1.50}
+    indexes:
+      - {columns: [email], unique: true}
+  user_roles:
+    columns:
+      user_id: {type: bigint, primary_key: true}
+      role_id: {type: bigint, primary_key: true}
+    foreign_keys:
+      - {columns: [user_id], references: users(id), on_delete: cascade}
+    checks:
+      - {name: ck_positive, expr: role_id > 0}
+";
+
+    #[test]
+    fn the_issue_example_parses() {
+        let s = parse(EXAMPLE).expect("valid");
+        let users = &s.tables["users"];
+        assert_eq!(users.primary_key, ["id"]);
+        let id = users.column("id").expect("id");
+        assert!(id.autoincrement && !id.nullable);
+        assert_eq!(
+            users.column("email").map(|c| c.ty.clone()),
+            Some(ColumnType::String(255))
+        );
+        assert!(users.column("is_active").expect("col").nullable);
+        assert_eq!(
+            users.column("created_at").and_then(|c| c.default.clone()),
+            Some(DefaultValue::Now)
+        );
+        assert_eq!(
+            users.column("score").and_then(|c| c.default.clone()),
+            Some(DefaultValue::Decimal("1.5".into()))
+        );
+        assert_eq!(users.indexes[0].name, "ux_users_email");
+        let ur = &s.tables["user_roles"];
+        assert_eq!(ur.primary_key, ["user_id", "role_id"]);
+        assert_eq!(ur.foreign_keys[0].ref_columns, ["id"]);
+        assert_eq!(ur.foreign_keys[0].on_delete, FkAction::Cascade);
+        assert_eq!(ur.checks[0].name, "ck_positive");
+    }
+
+    #[test]
+    fn bad_models_name_file_and_line() {
+        let (line, msg) = first_error("tables:\n  t:\n    columns:\n      a: {type: strin(5)}\n");
+        assert_eq!(line, Some(4));
+        assert!(msg.contains("unknown type 'strin(5)'"), "{msg}");
+
+        let (line, msg) = first_error(
+            "tables:\n  t:\n    columns:\n      a: integer\n    foreign_keys:\n      - {columns: [a], references: nope(id)}\n",
+        );
+        assert_eq!(line, Some(6));
+        assert!(msg.contains("'nope'"), "{msg}");
+
+        let (line, msg) = first_error(
+            "tables:\n  u:\n    columns:\n      id: integer\n  t:\n    columns:\n      a: integer\n    foreign_keys:\n      - columns: [a]\n        references: u(idx)\n",
+        );
+        assert_eq!(line, Some(9));
+        assert!(msg.contains("'u.idx'"), "{msg}");
+
+        let (line, msg) =
+            first_error("tables:\n  t:\n    columns:\n      a: integer\n      a: text\n");
+        assert_eq!(line, Some(5));
+        assert!(msg.contains("duplicate"), "{msg}");
+
+        let (line, msg) = first_error(
+            "tables:\n  t:\n    columns:\n      a: integer\n    indexes:\n      - {name: ix, columns: [a]}\n      - {name: ix, columns: [a]}\n",
+        );
+        assert_eq!(line, Some(7));
+        assert!(
+            msg.contains("duplicate constraint or index name 'ix'"),
+            "{msg}"
+        );
+
+        let (line, msg) =
+            first_error("tables:\n  t:\n    columns:\n      a: {type: integer, nulable: true}\n");
+        assert_eq!(line, Some(4));
+        assert!(msg.contains("unknown key 'nulable'"), "{msg}");
+
+        let e = parse("tables:\n  t:\n    colums:\n      a: integer\n").expect_err("invalid");
+        assert!(
+            e.0.iter()
+                .any(|e| e.line == Some(3) && e.message.contains("unknown key 'colums'")),
+            "{e}"
+        );
+        assert_eq!(
+            e.0[0].to_string(),
+            "models.yaml:2: table 't' has no columns"
+        );
+    }
+
+    /// Indexes, unique constraints and foreign keys check their `columns` alike.
+    #[test]
+    fn list_items_need_existing_distinct_columns() {
+        let text = "tables:\n  u:\n    columns:\n      id: {type: integer, primary_key: true}\n  t:\n    columns:\n      a: integer\n      b: integer\n    indexes:\n      - {unique: true}\n      - {columns: [a, nope]}\n    unique_constraints:\n      - {name: uq_t}\n      - {columns: [b, b]}\n    foreign_keys:\n      - {references: u(id)}\n      - {columns: [], references: u(id)}\n";
+        let e = parse(text).expect_err("invalid");
+        let all: Vec<String> = e.0.iter().map(ToString::to_string).collect();
+        for expected in [
+            "models.yaml:10: an index of table 't' has no columns",
+            "models.yaml:11: an index names column 'nope', which is not in table 't'",
+            "models.yaml:13: a unique constraint of table 't' has no columns",
+            "models.yaml:14: a unique constraint names column 'b' twice",
+            "models.yaml:16: a foreign key of table 't' has no columns",
+            "models.yaml:17:",
+        ] {
+            assert!(
+                all.iter().any(|m| m.starts_with(expected)),
+                "{expected:?} not in {all:#?}"
+            );
+        }
+        assert_eq!(all.len(), 6, "{all:#?}");
+    }
+}

@@ -1,0 +1,707 @@
+//! One table of `models.yaml`: columns, keys, indexes, constraints.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde_yaml_ng::Value;
+
+use super::load::{at, check_identifier, key, Located, OwnedSeg, Parser, PathBufSegs};
+use super::{
+    canonical_decimal, conventional_name, CheckConstraint, Column, ColumnType, DefaultValue,
+    FkAction, ForeignKey, Index, Table, UniqueConstraint,
+};
+
+const TABLE_KEYS: &[&str] = &[
+    "comment",
+    "columns",
+    "primary_key",
+    "indexes",
+    "unique_constraints",
+    "foreign_keys",
+    "checks",
+];
+const COLUMN_KEYS: &[&str] = &[
+    "comment",
+    "type",
+    "nullable",
+    "default",
+    "primary_key",
+    "autoincrement",
+    "unique",
+];
+
+pub(super) fn parse_table(
+    p: &mut Parser<'_>,
+    tname: &str,
+    value: &Value,
+    t_at: &[OwnedSeg],
+    fks: &mut Vec<Located>,
+    index_names: &mut BTreeMap<String, String>,
+) -> Option<Table> {
+    let entries = p.mapping(value, t_at, &format!("table '{tname}'"), TABLE_KEYS)?;
+    let mut table = Table {
+        name: tname.to_owned(),
+        ..Table::default()
+    };
+    let mut names_used: BTreeSet<String> = BTreeSet::new();
+    let mut claim = |p: &mut Parser<'_>, name: &str, here: &[OwnedSeg], global: bool| {
+        let dup_table = !names_used.insert(name.to_owned());
+        let dup_global = global
+            && index_names
+                .insert(name.to_owned(), tname.to_owned())
+                .is_some_and(|other| other != tname);
+        if dup_table || dup_global {
+            p.error(here, format!("duplicate constraint or index name '{name}'"));
+            return false;
+        }
+        true
+    };
+    let get = |k: &str| entries.iter().find(|(n, _)| n == k).map(|(_, v)| *v);
+    table.comment = text_prop(
+        p,
+        get("comment"),
+        &at(t_at, &[key("comment")]),
+        &format!("table '{tname}'"),
+    );
+    // Columns first: everything else refers to them.
+    let cols_at = at(t_at, &[key("columns")]);
+    let mut col_unique: Vec<(String, PathBufSegs)> = Vec::new();
+    match get("columns") {
+        None => p.error(t_at, format!("table '{tname}' has no columns")),
+        Some(cols) => {
+            let list = p.mapping(cols, &cols_at, &format!("columns of '{tname}'"), &[])?;
+            for (cname, cvalue) in list {
+                let c_at = at(&cols_at, &[key(&cname)]);
+                if let Err(why) = check_identifier(&cname) {
+                    p.error(&c_at, format!("column name {why}"));
+                    continue;
+                }
+                let what = format!("column {tname}.{cname}");
+                let repaired = repair_flow_type(cvalue);
+                let cvalue = &repaired;
+                let props = match cvalue {
+                    // `email: string(255)` is short for `email: {type: string(255)}`.
+                    Value::String(_) => vec![("type".to_owned(), cvalue)],
+                    _ => match p.mapping(cvalue, &c_at, &what, COLUMN_KEYS) {
+                        Some(v) => v,
+                        None => continue,
+                    },
+                };
+                let prop = |k: &str| props.iter().find(|(n, _)| n == k).map(|(_, v)| *v);
+                let ty = match prop("type") {
+                    None => {
+                        p.error(&c_at, format!("{what} has no type"));
+                        continue;
+                    }
+                    Some(t) => match t.as_str().and_then(ColumnType::parse) {
+                        Some(ty) => ty,
+                        None => {
+                            let shown = match t {
+                                Value::String(s) => s.clone(),
+                                other => serde_yaml_ng::to_string(other)
+                                    .unwrap_or_default()
+                                    .trim()
+                                    .to_owned(),
+                            };
+                            let msg = if shown.trim().to_ascii_lowercase().starts_with("enum(") {
+                                format!(
+                                    "bad enum type '{shown}' for {what}: values must be \
+                                     non-empty, distinct, at most 63 characters, \
+                                     comma-separated (quote one with a comma: 'a, b')"
+                                )
+                            } else {
+                                format!(
+                                    "unknown type '{shown}' for {what} (known: smallint, integer, \
+                                     bigint, boolean, text, string(n), numeric(p,s), float, double, \
+                                     date, time, timestamp, timestamptz, uuid, json, bytes, \
+                                     enum(a, b, ...))"
+                                )
+                            };
+                            p.error(&at(&c_at, &[key("type")]), msg);
+                            continue;
+                        }
+                    },
+                };
+                let flag = |p: &mut Parser<'_>, k: &str, dflt: bool| match prop(k) {
+                    None => dflt,
+                    Some(Value::Bool(b)) => *b,
+                    Some(_) => {
+                        p.error(
+                            &at(&c_at, &[key(k)]),
+                            format!("{k} of {what} must be true or false"),
+                        );
+                        dflt
+                    }
+                };
+                let is_pk = flag(p, "primary_key", false);
+                let autoincrement = flag(p, "autoincrement", false);
+                let unique = flag(p, "unique", false);
+                let nullable = flag(p, "nullable", !is_pk);
+                if is_pk && nullable {
+                    p.error(
+                        &at(&c_at, &[key("nullable")]),
+                        format!("{what} is part of the primary key and can't be nullable"),
+                    );
+                }
+                let default = match prop("default") {
+                    None | Some(Value::Null) => None,
+                    Some(v) => match parse_default(v, &ty) {
+                        Ok(d) => Some(d),
+                        Err(why) => {
+                            p.error(
+                                &at(&c_at, &[key("default")]),
+                                format!("default of {what} {why}"),
+                            );
+                            None
+                        }
+                    },
+                };
+                if autoincrement && !ty.is_integer() {
+                    p.error(
+                        &at(&c_at, &[key("autoincrement")]),
+                        format!("{what} is autoincrement but its type {ty} is not an integer type"),
+                    );
+                }
+                if autoincrement && default.is_some() {
+                    p.error(
+                        &at(&c_at, &[key("default")]),
+                        format!("{what} is autoincrement and can't have a default"),
+                    );
+                }
+                let comment = text_prop(p, prop("comment"), &at(&c_at, &[key("comment")]), &what);
+                if is_pk {
+                    table.primary_key.push(cname.clone());
+                }
+                if unique {
+                    col_unique.push((cname.clone(), at(&c_at, &[key("unique")])));
+                }
+                table.columns.push(Column {
+                    name: cname,
+                    ty,
+                    nullable,
+                    default,
+                    autoincrement,
+                    comment,
+                });
+            }
+        }
+    }
+    let has_col = |t: &Table, c: &str| t.column(c).is_some();
+    let check_cols =
+        |p: &mut Parser<'_>, t: &Table, cols: &[String], here: &[OwnedSeg], what: &str| {
+            let mut ok = true;
+            let mut seen = BTreeSet::new();
+            for c in cols {
+                if !has_col(t, c) {
+                    p.error(
+                        here,
+                        format!(
+                            "{what} names column '{c}', which is not in table '{}'",
+                            t.name
+                        ),
+                    );
+                    ok = false;
+                } else if !seen.insert(c) {
+                    p.error(here, format!("{what} names column '{c}' twice"));
+                    ok = false;
+                }
+            }
+            ok
+        };
+    // The `columns` of an index, unique constraint or foreign key: present, a list of
+    // names (read at `names_at`), each a column of the table once; `None` after reporting.
+    let item_cols = |p: &mut Parser<'_>,
+                     t: &Table,
+                     columns: Option<&Value>,
+                     names_at: &[OwnedSeg],
+                     here: &[OwnedSeg],
+                     what: &str,
+                     list: &str|
+     -> Option<Vec<String>> {
+        let Some(value) = columns else {
+            p.error(here, format!("{what} of table '{}' has no columns", t.name));
+            return None;
+        };
+        let cols = p.names(value, names_at, list)?;
+        check_cols(p, t, &cols, here, what).then_some(cols)
+    };
+    if let Some(pk) = get("primary_key") {
+        let here = at(t_at, &[key("primary_key")]);
+        if !table.primary_key.is_empty() {
+            p.error(
+                &here,
+                format!(
+                    "table '{tname}' declares its primary key both on columns and as primary_key"
+                ),
+            );
+        } else if let Some(cols) = p.names(pk, &here, "primary_key") {
+            if check_cols(p, &table, &cols, &here, "primary_key") {
+                for c in &mut table.columns {
+                    if cols.contains(&c.name) {
+                        c.nullable = false;
+                    }
+                }
+                table.primary_key = cols;
+            }
+        }
+    }
+    let autos: Vec<&Column> = table.columns.iter().filter(|c| c.autoincrement).collect();
+    if let Some(auto) = autos.first() {
+        if autos.len() > 1 || table.primary_key != [auto.name.clone()] {
+            let here = at(&cols_at, &[key(&auto.name)]);
+            let msg = format!(
+                "column {tname}.{} is autoincrement, which needs it to be the table's only \
+                 primary-key column",
+                auto.name
+            );
+            p.error(&here, msg);
+        }
+    }
+    for (cname, here) in col_unique {
+        let name = conventional_name("uq", tname, std::slice::from_ref(&cname));
+        if claim(p, &name, &here, false) {
+            table.uniques.push(UniqueConstraint {
+                name,
+                columns: vec![cname],
+            });
+        }
+    }
+    let list_items = |p: &mut Parser<'_>, k: &str| -> Vec<(PathBufSegs, Value)> {
+        let Some(v) = get(k) else { return Vec::new() };
+        let here = at(t_at, &[key(k)]);
+        match v {
+            Value::Sequence(items) => items
+                .iter()
+                .enumerate()
+                .map(|(i, item)| (at(&here, &[OwnedSeg::Index(i)]), item.clone()))
+                .collect(),
+            Value::Null => Vec::new(),
+            _ => {
+                p.error(&here, format!("{k} of table '{tname}' must be a list"));
+                Vec::new()
+            }
+        }
+    };
+    for (here, item) in list_items(p, "indexes") {
+        let Some(props) = p.mapping(
+            &item,
+            &here,
+            "an index",
+            &["name", "columns", "unique", "expressions", "where"],
+        ) else {
+            continue;
+        };
+        let prop = |k: &str| props.iter().find(|(n, _)| n == k).map(|(_, v)| *v);
+        let columns_at = at(&here, &[key("columns")]);
+        let expressions = match prop("expressions") {
+            None => Vec::new(),
+            Some(v) => match sql_list(p, v, &at(&here, &[key("expressions")]), tname) {
+                Some(list) => list,
+                None => continue,
+            },
+        };
+        let cols = if !expressions.is_empty() {
+            if prop("columns").is_some() {
+                p.error(
+                    &columns_at,
+                    format!(
+                        "an index of table '{tname}' has both columns and expressions                          (list the columns among the expressions)"
+                    ),
+                );
+                continue;
+            }
+            Vec::new()
+        } else {
+            let Some(cols) = item_cols(
+                p,
+                &table,
+                prop("columns"),
+                &columns_at,
+                &here,
+                "an index",
+                "index columns",
+            ) else {
+                continue;
+            };
+            cols
+        };
+        let predicate = match prop("where") {
+            None | Some(Value::Null) => None,
+            Some(Value::String(w)) => match crate::sql::normalize::check_expr(w) {
+                Ok(()) => Some(w.clone()),
+                Err(e) => {
+                    p.error(
+                        &at(&here, &[key("where")]),
+                        format!("the where of an index of table '{tname}' {e}"),
+                    );
+                    continue;
+                }
+            },
+            Some(_) => {
+                p.error(
+                    &at(&here, &[key("where")]),
+                    format!("the where of an index of table '{tname}' must be an SQL condition"),
+                );
+                continue;
+            }
+        };
+        let unique = match prop("unique") {
+            None => false,
+            Some(Value::Bool(b)) => *b,
+            Some(_) => {
+                p.error(
+                    &at(&here, &[key("unique")]),
+                    "unique of an index must be true or false".into(),
+                );
+                false
+            }
+        };
+        let name = match prop("name") {
+            Some(Value::String(s)) => s.clone(),
+            None if !expressions.is_empty() => {
+                p.error(
+                    &here,
+                    format!("an expression index of table '{tname}' needs a name"),
+                );
+                continue;
+            }
+            None => conventional_name(if unique { "ux" } else { "ix" }, tname, &cols),
+            Some(_) => {
+                p.error(
+                    &at(&here, &[key("name")]),
+                    "an index name must be a string".into(),
+                );
+                continue;
+            }
+        };
+        if let Err(why) = check_identifier(&name) {
+            p.error(&here, format!("index name {why}"));
+            continue;
+        }
+        if claim(p, &name, &here, true) {
+            table.indexes.push(Index {
+                name,
+                columns: cols,
+                unique,
+                expressions,
+                predicate,
+            });
+        }
+    }
+    for (here, item) in list_items(p, "unique_constraints") {
+        let Some(props) = p.mapping(&item, &here, "a unique constraint", &["name", "columns"])
+        else {
+            continue;
+        };
+        let prop = |k: &str| props.iter().find(|(n, _)| n == k).map(|(_, v)| *v);
+        let Some(cols) = item_cols(
+            p,
+            &table,
+            prop("columns"),
+            &here,
+            &here,
+            "a unique constraint",
+            "unique columns",
+        ) else {
+            continue;
+        };
+        let name = match prop("name").and_then(Value::as_str) {
+            Some(s) => s.to_owned(),
+            None => conventional_name("uq", tname, &cols),
+        };
+        if claim(p, &name, &here, true) {
+            table.uniques.push(UniqueConstraint {
+                name,
+                columns: cols,
+            });
+        }
+    }
+    for (here, item) in list_items(p, "foreign_keys") {
+        let Some(props) = p.mapping(
+            &item,
+            &here,
+            "a foreign key",
+            &["name", "columns", "references", "on_delete", "on_update"],
+        ) else {
+            continue;
+        };
+        let prop = |k: &str| props.iter().find(|(n, _)| n == k).map(|(_, v)| *v);
+        let Some(cols) = item_cols(
+            p,
+            &table,
+            prop("columns"),
+            &here,
+            &here,
+            "a foreign key",
+            "foreign key columns",
+        ) else {
+            continue;
+        };
+        let Some((ref_table, ref_columns)) = prop("references")
+            .and_then(Value::as_str)
+            .and_then(parse_reference)
+        else {
+            p.error(
+                &here,
+                format!("a foreign key of table '{tname}' needs references: table(column, ...)"),
+            );
+            continue;
+        };
+        let mut actions = [FkAction::NoAction; 2];
+        for (slot, k) in actions.iter_mut().zip(["on_delete", "on_update"]) {
+            if let Some(v) = prop(k) {
+                match v.as_str().and_then(FkAction::parse) {
+                    Some(a) => *slot = a,
+                    None => p.error(
+                        &at(&here, &[key(k)]),
+                        format!("{k} must be one of: cascade, restrict, set null, set default, no action"),
+                    ),
+                }
+            }
+        }
+        if actions.contains(&FkAction::SetNull) {
+            if let Some(c) = cols
+                .iter()
+                .find(|c| table.column(c).is_some_and(|c| !c.nullable))
+            {
+                p.error(
+                    &here,
+                    format!("a foreign key of table '{tname}' sets column '{c}' to NULL, but the column is not nullable"),
+                );
+                continue;
+            }
+        }
+        let name = match prop("name").and_then(Value::as_str) {
+            Some(s) => s.to_owned(),
+            None => conventional_name("fk", tname, &[cols.join("_"), ref_table.clone()]),
+        };
+        if !claim(p, &name, &here, true) {
+            continue;
+        }
+        let given = !ref_columns.is_empty();
+        fks.push(Located {
+            table: tname.to_owned(),
+            path: here,
+            ref_columns_given: given,
+            fk: ForeignKey {
+                name,
+                columns: cols,
+                ref_table,
+                ref_columns,
+                on_delete: actions[0],
+                on_update: actions[1],
+            },
+        });
+    }
+    for (i, (here, item)) in list_items(p, "checks").into_iter().enumerate() {
+        let Some(props) = p.mapping(&item, &here, "a check constraint", &["name", "expr"]) else {
+            continue;
+        };
+        let prop = |k: &str| props.iter().find(|(n, _)| n == k).map(|(_, v)| *v);
+        let Some(expr) = prop("expr").and_then(Value::as_str) else {
+            p.error(
+                &here,
+                format!("a check constraint of table '{tname}' needs expr: SQL"),
+            );
+            continue;
+        };
+        if let Err(e) = crate::sql::normalize::check_expr(expr) {
+            p.error(
+                &at(&here, &[key("expr")]),
+                format!("the expr of a check constraint of table '{tname}' {e}"),
+            );
+            continue;
+        }
+        let name = match prop("name").and_then(Value::as_str) {
+            Some(s) => s.to_owned(),
+            None => format!("ck_{tname}_{}", i + 1),
+        };
+        if claim(p, &name, &here, true) {
+            table.checks.push(CheckConstraint {
+                name,
+                expr: expr.to_owned(),
+            });
+        }
+    }
+    Some(table)
+}
+
+/// A text property (a comment): a string, at most 1024 characters.
+fn text_prop(
+    p: &mut Parser<'_>,
+    v: Option<&Value>,
+    here: &[OwnedSeg],
+    what: &str,
+) -> Option<String> {
+    match v {
+        None | Some(Value::Null) => None,
+        Some(Value::String(s)) if s.chars().count() <= 1024 => Some(s.clone()),
+        Some(Value::String(_)) => {
+            p.error(
+                here,
+                format!("the comment of {what} is longer than 1024 characters"),
+            );
+            None
+        }
+        Some(_) => {
+            p.error(here, format!("the comment of {what} must be text"));
+            None
+        }
+    }
+}
+
+/// A non-empty list of SQL expressions (an index's `expressions`), each checked.
+fn sql_list(p: &mut Parser<'_>, v: &Value, here: &[OwnedSeg], tname: &str) -> Option<Vec<String>> {
+    let Value::Sequence(items) = v else {
+        p.error(
+            here,
+            format!(
+                "the expressions of an index of table '{tname}' must be a list of SQL expressions"
+            ),
+        );
+        return None;
+    };
+    if items.is_empty() {
+        p.error(
+            here,
+            format!("the expressions of an index of table '{tname}' are empty"),
+        );
+        return None;
+    }
+    let mut out = Vec::new();
+    for (i, item) in items.iter().enumerate() {
+        let item_at = at(here, &[OwnedSeg::Index(i)]);
+        let Some(text) = item.as_str() else {
+            p.error(
+                &item_at,
+                format!("an expression of an index of table '{tname}' must be SQL text"),
+            );
+            return None;
+        };
+        if let Err(e) = crate::sql::normalize::check_expr(text) {
+            p.error(
+                &item_at,
+                format!("an expression of an index of table '{tname}' {e}"),
+            );
+            return None;
+        }
+        out.push(text.to_owned());
+    }
+    Some(out)
+}
+
+/// `{type: numeric(10,2)}` is split by YAML at the comma into `type: numeric(10` and a
+/// key `2)` (`{type: enum(a, b, c)}` into three); put the pieces back together.
+fn repair_flow_type(v: &Value) -> Value {
+    let Value::Mapping(map) = v else {
+        return v.clone();
+    };
+    let Some(Value::String(ty)) = map.get("type") else {
+        return v.clone();
+    };
+    if !ty.contains('(') || ty.contains(')') {
+        return v.clone();
+    }
+    // The keys after `type` with no value, up to the one that closes the parenthesis
+    // (`enum(a, b, c)` leaves `b` and `c)`).
+    let mut parts: Vec<String> = Vec::new();
+    let mut seen_type = false;
+    for (k, val) in map {
+        if k.as_str() == Some("type") {
+            seen_type = true;
+            continue;
+        }
+        if !seen_type {
+            continue;
+        }
+        match (k.as_str(), val) {
+            (Some(k), Value::Null) if !k.contains('(') => {
+                parts.push(k.to_owned());
+                if k.ends_with(')') {
+                    break;
+                }
+            }
+            _ => return v.clone(),
+        }
+    }
+    if !parts.last().is_some_and(|p| p.ends_with(')')) {
+        return v.clone();
+    }
+    let mut out = map.clone();
+    for p in &parts {
+        out.remove(p.as_str());
+    }
+    out.insert(
+        Value::from("type"),
+        Value::from(format!("{ty},{}", parts.join(","))),
+    );
+    Value::Mapping(out)
+}
+
+/// `users(id)` → (`users`, [`id`]); `users` → (`users`, []) meaning its primary key.
+fn parse_reference(text: &str) -> Option<(String, Vec<String>)> {
+    let text = text.trim();
+    match text.split_once('(') {
+        None => check_identifier(text)
+            .ok()
+            .map(|_| (text.to_owned(), Vec::new())),
+        Some((t, rest)) => {
+            let inner = rest.strip_suffix(')')?;
+            let cols: Vec<String> = inner.split(',').map(|c| c.trim().to_owned()).collect();
+            if cols.iter().any(|c| c.is_empty()) {
+                return None;
+            }
+            Some((t.trim().to_owned(), cols))
+        }
+    }
+}
+
+/// A default as written in the model, checked against the column's type.
+fn parse_default(v: &Value, ty: &ColumnType) -> Result<DefaultValue, String> {
+    use ColumnType as T;
+    use DefaultValue as D;
+    let d = match v {
+        Value::Bool(b) => D::Bool(*b),
+        Value::Number(n) => match n.as_i64() {
+            Some(i) => D::Int(i),
+            None => D::Decimal(canonical_decimal(&n.to_string()).ok_or("is not a number")?),
+        },
+        Value::String(s) => {
+            let lower = s.trim().to_ascii_lowercase();
+            let temporal = matches!(ty, T::Timestamp | T::TimestampTz | T::Date | T::Time);
+            match lower.as_str() {
+                "now" | "current_timestamp" | "now()" if temporal => D::Now,
+                "current_date" | "today" if temporal => D::CurrentDate,
+                _ => D::Text(s.clone()),
+            }
+        }
+        Value::Mapping(m) if m.len() == 1 => {
+            let (k, inner) = m.iter().next().ok_or("is empty")?;
+            match (k.as_str(), inner) {
+                (Some("sql"), Value::String(s)) => D::Expr(s.clone()),
+                (Some("value"), Value::String(s)) => D::Text(s.clone()),
+                (Some("value"), other) => return parse_default(other, ty),
+                _ => return Err("must be a literal, now, {sql: EXPR} or {value: TEXT}".into()),
+            }
+        }
+        _ => return Err("must be a literal, now, {sql: EXPR} or {value: TEXT}".into()),
+    };
+    let ok = match (&d, ty) {
+        (D::Expr(_), _) => true,
+        (D::Now, T::Timestamp | T::TimestampTz) => true,
+        (D::CurrentDate, T::Date) => true,
+        (D::Now | D::CurrentDate, _) => false,
+        (D::Bool(_), T::Boolean) => true,
+        (D::Int(i), T::Boolean) => *i == 0 || *i == 1,
+        (D::Int(_), t) => t.is_integer() || t.is_decimal() || t.is_textual(),
+        (D::Decimal(_), t) => t.is_decimal() || t.is_textual(),
+        (D::Text(s), t) if t.is_integer() => s.trim().parse::<i64>().is_ok(),
+        (D::Text(s), t) if t.is_decimal() => canonical_decimal(s).is_some(),
+        (D::Text(_), T::Boolean) => false,
+        (D::Text(_), _) => true,
+        (D::Bool(_), _) => false,
+    };
+    if !ok {
+        return Err(format!("({d}) does not fit type {ty}"));
+    }
+    Ok(d.normalized(ty))
+}
