@@ -124,6 +124,8 @@ fn value(ty: &ColumnType, dialect: Dialect, seq: u64) -> Option<String> {
             Dialect::Postgres => "'\\x6d74'::bytea".to_owned(),
             _ => "X'6d74'".to_owned(),
         },
+        // The first allowed value: valid on every backend's form of the enum.
+        ColumnType::Enum(values) => text(values.first()?),
         ColumnType::Other(_) => return None,
     })
 }

@@ -390,6 +390,28 @@ pub fn object_change(c: &Change) -> ObjectChange {
             check.name.clone(),
             format!("check constraint {} on {t}", check.name),
         ),
+        Change::AlterTableComment { table, from, to } => (
+            Changed,
+            "comment",
+            table.clone(),
+            format!(
+                "comment on {table}: {} before, {} after",
+                from.as_deref().unwrap_or("none"),
+                to.as_deref().unwrap_or("none")
+            ),
+        ),
+        Change::AddView { view } => (
+            LeftBehind,
+            "view",
+            view.name.clone(),
+            format!("view {}", view.name),
+        ),
+        Change::DropView { view } => (
+            Removed,
+            "view",
+            view.name.clone(),
+            format!("view {}", view.name),
+        ),
     };
     ObjectChange {
         change,
