@@ -26,6 +26,7 @@ echo
 echo "| tool | median (s) | of which introspection (s) | best (s) |"
 echo "| --- | ---: | ---: | ---: |"
 # The Rust side creates the schema (with our renderer) on its first run, then times.
+mkdir -p target
 LOG=target/bench-autogen.log
 if ! cargo test -q --release --test it autogen_bench -- --ignored --nocapture --test-threads=1 \
   >"$LOG" 2>&1; then
