@@ -295,30 +295,17 @@ pub fn merged_heads(graph: &RevisionGraph, merged: &MergedSides) -> Vec<(Ix, Sid
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::core::{Origin, RevisionId};
+    use crate::core::Origin;
 
     fn rev(id: &str, down: &[&str], file: &str) -> Revision {
-        Revision {
-            id: RevisionId::parse(id).expect("id"),
-            down_revisions: down
-                .iter()
-                .map(|d| RevisionId::parse(d).expect("id"))
-                .collect(),
-            depends_on: Vec::new(),
-            branch_labels: Vec::new(),
-            message: String::new(),
-            create_date: None,
-            transactional: true,
-            upgrade: None,
-            downgrade: None,
-            body: Default::default(),
-            origin: Origin {
-                path: Some(PathBuf::from(file)),
-                revision_line: Some(1),
-                down_revision_line: Some(2),
-                ..Origin::default()
-            },
-        }
+        let mut r = Revision::new(id, down).expect("valid test id");
+        r.origin = Origin {
+            path: Some(PathBuf::from(file)),
+            revision_line: Some(1),
+            down_revision_line: Some(2),
+            ..Origin::default()
+        };
+        r
     }
 
     fn kinds(m: &MergedSides) -> Vec<ProblemKind> {

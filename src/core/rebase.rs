@@ -134,25 +134,9 @@ fn order_oldest_first(graph: &RevisionGraph, set: Vec<Ix>) -> Vec<Ix> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::core::Origin;
 
     fn rev(id: &str, down: &[&str]) -> Revision {
-        Revision {
-            id: RevisionId::parse(id).expect("id"),
-            down_revisions: down
-                .iter()
-                .map(|d| RevisionId::parse(d).expect("id"))
-                .collect(),
-            depends_on: Vec::new(),
-            branch_labels: Vec::new(),
-            message: String::new(),
-            create_date: None,
-            transactional: true,
-            upgrade: None,
-            downgrade: None,
-            body: Default::default(),
-            origin: Origin::default(),
-        }
+        Revision::new(id, down).expect("valid test id")
     }
 
     fn graph(revs: Vec<Revision>) -> RevisionGraph {
