@@ -29,6 +29,10 @@ pub struct AuditArgs {
     /// Join the database's audit log: who applied each revision, where and when.
     #[arg(long)]
     pub applied: bool,
+    #[command(flatten)]
+    pub out: super::output::FormatArg<super::output::TextJsonCsv>,
+    #[command(flatten)]
+    pub db: super::output::DatabaseArg,
 }
 
 pub fn run(ctx: &Context, args: AuditArgs) -> CmdResult {

@@ -12,6 +12,8 @@ pub struct BlameArgs {
     /// Revisions to show (ids, prefixes, `heads`, `label@head`...; default: all).
     #[arg(value_name = "REV", id = "rev")]
     pub revisions: Vec<String>,
+    #[command(flatten)]
+    pub out: super::output::FormatArg<super::output::TextJsonCsv>,
 }
 
 pub fn run(ctx: &Context, args: BlameArgs) -> CmdResult {

@@ -24,6 +24,10 @@ pub struct CheckArgs {
     /// With --base: this side is REF2, read from git, instead of the working tree.
     #[arg(long, value_name = "REF2", requires = "base")]
     pub head: Option<String>,
+    #[command(flatten)]
+    pub out: super::output::FormatArg<super::output::TextJsonGithub>,
+    #[command(flatten)]
+    pub db: super::output::DatabaseArg,
 }
 
 #[derive(Serialize)]

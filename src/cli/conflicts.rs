@@ -27,6 +27,10 @@ pub struct ConflictsArgs {
     /// Skip the SQLite replay that proves the verdict.
     #[arg(long)]
     pub no_proof: bool,
+    #[command(flatten)]
+    pub out: super::output::FormatArg<super::output::TextJson>,
+    #[command(flatten)]
+    pub db: super::output::DatabaseArg,
 }
 
 /// One pair of heads, judged.

@@ -8,7 +8,8 @@ use migrate::files::{self, Config};
 
 use super::output::{ColorChoice, Failure, Format, Paint};
 
-/// Global options, accepted before or after the subcommand.
+/// Global options, accepted before or after the subcommand. `--format` and
+/// `--database-url` belong to the commands that have them (see [`super::output::FormatArg`]).
 #[derive(Debug, Clone, clap::Args)]
 pub struct GlobalArgs {
     /// Config file (default: migrate.yaml, searched upward from the working directory).
@@ -36,17 +37,6 @@ pub struct GlobalArgs {
         help_heading = "Global options"
     )]
     pub name: Option<String>,
-    /// Database URL (else DATABASE_URL, then the config's database_url, then sqlite://app.db).
-    #[arg(
-        long,
-        global = true,
-        value_name = "URL",
-        help_heading = "Global options"
-    )]
-    pub database_url: Option<String>,
-    /// Output format.
-    #[arg(long, global = true, value_enum, default_value_t = Format::Text, help_heading = "Global options")]
-    pub format: Format,
     /// When to colour text output (NO_COLOR is honoured).
     #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto, help_heading = "Global options")]
     pub color: ColorChoice,
@@ -80,7 +70,14 @@ pub struct Context {
 }
 
 impl Context {
-    pub fn new(args: &GlobalArgs) -> Result<Self, Failure> {
+    /// `format` and `database_url`: the command's own flags (or the same flags given
+    /// before the command).
+    pub fn new(
+        args: &GlobalArgs,
+        format: Option<Format>,
+        database_url: Option<String>,
+    ) -> Result<Self, Failure> {
+        let format = format.unwrap_or(Format::Text);
         let cwd = std::env::current_dir()
             .map_err(|e| Failure::new(format!("can't read the working directory: {e}")))?;
         let mut config = files::find_config(&cwd, args.config.as_deref(), args.name.as_deref())?;
@@ -131,9 +128,9 @@ impl Context {
             revisions_dir,
             source,
             alembic,
-            format: args.format,
-            paint: Paint(args.color.enabled() && args.format == Format::Text),
-            database_url: args.database_url.clone(),
+            format,
+            paint: Paint(args.color.enabled() && format == Format::Text),
+            database_url,
         })
     }
 

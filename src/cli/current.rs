@@ -20,6 +20,10 @@ pub struct CurrentArgs {
     /// Exit 1 unless the database is at every head.
     #[arg(short = 'c', long)]
     pub check_heads: bool,
+    #[command(flatten)]
+    pub out: super::output::FormatArg<super::output::TextJson>,
+    #[command(flatten)]
+    pub db: super::output::DatabaseArg,
 }
 
 #[derive(Serialize)]
@@ -50,15 +54,21 @@ pub fn run(ctx: &Context, args: CurrentArgs) -> CmdResult {
             Some(mut db) => {
                 let rows = db.read_versions().await.map_err(Failure::from)?;
                 let caps = Backend::capabilities(&db);
-                let last = db.last_log().await.ok().flatten().map(|l| (l, caps));
+                let dialect = Backend::dialect(&db);
+                let last = db
+                    .last_log()
+                    .await
+                    .ok()
+                    .flatten()
+                    .map(|l| (l, caps, dialect));
                 db.close().await;
                 Ok::<_, Failure>((rows, last))
             }
             None => Ok((Vec::new(), None)),
         }
     })?;
-    if let (Some((last, caps)), Some(g)) = (&last, &graph) {
-        if let Some(line) = engine::last_step(last, g, *caps).describe() {
+    if let (Some((last, caps, dialect)), Some(g)) = (&last, &graph) {
+        if let Some(line) = engine::last_step(last, g, *caps, *dialect).describe() {
             eprintln!("warning: {line}");
         }
     }

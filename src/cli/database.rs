@@ -149,16 +149,13 @@ pub async fn connect(
 
 /// Version rows as graph nodes; a row with no revision file is an error naming it.
 pub fn applied(graph: &RevisionGraph, rows: &[String], ctx: &Context) -> Result<Vec<Ix>, String> {
-    rows.iter()
-        .map(|r| {
-            graph.find(r).ok_or_else(|| {
-                format!(
-                    "the database is at revision {r}, which has no file in {}; restore the file, run `migrate downgrade <target> --from-git` (its downgrade SQL read from git history), or `migrate stamp --purge <revision>`",
-                    ctx.revisions_dir.display()
-                )
-            })
-        })
-        .collect()
+    migrate::core::rows::applied(graph, rows).map_err(|e| {
+        format!(
+            "the database is at revision {}, which has no file in {}; restore the file, run `migrate downgrade <target> --from-git` (its downgrade SQL read from git history), or `migrate stamp --purge <revision>`",
+            e.version,
+            ctx.revisions_dir.display()
+        )
+    })
 }
 
 pub fn run_options(ctx: &Context, transaction: TransactionMode) -> RunOptions {
@@ -295,7 +292,10 @@ pub fn database_problems(
             let rows = conn.read_versions().await?;
             let sums = conn.applied_checksums().await?;
             let caps = db::Backend::capabilities(&conn);
-            let last = conn.last_log().await?.map(|l| (l, caps));
+            let last = conn
+                .last_log()
+                .await?
+                .map(|l| (l, caps, db::Backend::dialect(&conn)));
             Ok::<_, db::DbError>((rows, sums, last))
         }
         .await;
@@ -348,8 +348,8 @@ pub fn database_problems(
             );
         }
     }
-    if let Some((last, caps)) = last {
-        if let Some(line) = migrate::engine::last_step(&last, graph, caps).describe() {
+    if let Some((last, caps, dialect)) = last {
+        if let Some(line) = migrate::engine::last_step(&last, graph, caps, dialect).describe() {
             let path = graph
                 .find(&last.revision)
                 .and_then(|ix| graph.revision(ix).origin.path.clone());
@@ -399,7 +399,7 @@ pub fn applied_revisions(
     let Some((rows, log)) = read else {
         return Ok(out);
     };
-    let at: Vec<Ix> = rows.iter().filter_map(|r| graph.find(r)).collect();
+    let (at, _) = migrate::core::rows::split_known(graph, &rows);
     let under = graph.ancestors(&at, true);
     for (ix, yes) in under.iter().enumerate() {
         if *yes {

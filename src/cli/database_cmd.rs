@@ -18,6 +18,12 @@ use super::upgrade::ModeArgs;
 pub struct DatabaseArgs {
     #[command(subcommand)]
     pub action: DatabaseAction,
+    /// Output format [default: text].
+    #[arg(long, global = true, value_enum, value_name = "FORMAT")]
+    pub format: Option<super::output::TextJson>,
+    /// Database URL (else DATABASE_URL, then the config's database_url, then sqlite://app.db).
+    #[arg(long, global = true, value_name = "URL")]
+    pub database_url: Option<String>,
 }
 
 #[derive(Debug, clap::Subcommand)]

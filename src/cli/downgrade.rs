@@ -19,6 +19,10 @@ pub struct DowngradeArgs {
     pub from_git: bool,
     #[command(flatten)]
     pub mode: ModeArgs,
+    #[command(flatten)]
+    pub out: super::output::FormatArg<super::output::TextJson>,
+    #[command(flatten)]
+    pub db: super::output::DatabaseArg,
 }
 
 pub fn run(ctx: &Context, args: DowngradeArgs) -> CmdResult {

@@ -192,8 +192,8 @@ pub fn verbose_marked(graph: &RevisionGraph, ix: Ix, paint: Paint, current: bool
             d.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
         ));
     }
-    if !rev.transactional {
-        out.push_str("Transactional: false\n");
+    if rev.transactional.anywhere_outside() {
+        out.push_str(&format!("Transactional: {}\n", rev.transactional));
     }
     out.push('\n');
     for line in rev.message.lines() {

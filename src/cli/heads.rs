@@ -19,6 +19,8 @@ pub struct HeadsArgs {
     /// Only real heads: leave out revisions that are just dependency targets.
     #[arg(long)]
     pub resolve_dependencies: bool,
+    #[command(flatten)]
+    pub out: super::output::FormatArg<super::output::TextJson>,
 }
 
 #[derive(Serialize)]
@@ -89,6 +91,8 @@ pub struct BranchesArgs {
     /// Show each branch point in full.
     #[arg(short, long)]
     pub verbose: bool,
+    #[command(flatten)]
+    pub out: super::output::FormatArg<super::output::TextJson>,
 }
 
 #[derive(Serialize)]

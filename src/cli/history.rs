@@ -43,6 +43,10 @@ pub struct HistoryArgs {
     /// Mark the revisions the database is at (its version rows) with `(current)`.
     #[arg(short = 'i', long)]
     pub indicate_current: bool,
+    #[command(flatten)]
+    pub out: super::output::FormatArg<super::output::TextJson>,
+    #[command(flatten)]
+    pub db: super::output::DatabaseArg,
 }
 
 /// A history entry with the database's view, for `--indicate-current --format json`.

@@ -12,6 +12,8 @@ pub struct InitArgs {
     /// Project directory (created if missing).
     #[arg(default_value = ".")]
     pub dir: PathBuf,
+    #[command(flatten)]
+    pub out: super::output::FormatArg<super::output::TextJson>,
 }
 
 const CONFIG_TEMPLATE: &str = "\

@@ -26,8 +26,12 @@ pub struct LintArgs {
     pub base: Option<String>,
     /// Lint SQL shared by every backend as this dialect (repeatable; default: the
     /// config's `lint.dialects`, else the configured database's, else all three).
-    #[arg(long, value_name = "DIALECT")]
+    #[arg(long, value_name = "DIALECT", value_parser = super::output::dialect_values())]
     pub dialect: Vec<String>,
+    #[command(flatten)]
+    pub out: super::output::FormatArg<super::output::AnyFormat>,
+    #[command(flatten)]
+    pub db: super::output::DatabaseArg,
 }
 
 #[derive(Serialize)]

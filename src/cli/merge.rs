@@ -24,6 +24,8 @@ pub struct MergeArgs {
     /// nothing unreadable).
     #[arg(long)]
     pub require_independent: bool,
+    #[command(flatten)]
+    pub out: super::output::FormatArg<super::output::TextJson>,
 }
 
 pub fn run(ctx: &Context, args: MergeArgs) -> CmdResult {

@@ -15,6 +15,7 @@ mod database;
 mod database_cmd;
 mod downgrade;
 mod entry;
+mod examples;
 mod failure;
 mod graph;
 mod heads;
@@ -53,6 +54,17 @@ pub use output::Failure;
 pub struct Cli {
     #[command(flatten)]
     pub global: GlobalArgs,
+    /// `--format` before the command (`migrate --format json heads`): the command checks it.
+    #[arg(id = "format_before", long = "format", value_enum, hide = true)]
+    pub format: Option<output::Format>,
+    /// `--database-url` before the command.
+    #[arg(
+        id = "database_url_before",
+        long = "database-url",
+        value_name = "URL",
+        hide = true
+    )]
+    pub database_url: Option<String>,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -60,53 +72,117 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Create a config file and an empty revisions directory.
+    #[command(after_help = examples::INIT)]
     Init(init::InitArgs),
     /// Write a new revision on the head.
+    #[command(after_help = examples::REVISION)]
     Revision(revision::RevisionArgs),
     /// Write a merge revision joining heads.
+    #[command(after_help = examples::MERGE)]
     Merge(merge::MergeArgs),
     /// Show the heads of the revision graph.
+    #[command(after_help = examples::HEADS)]
     Heads(heads::HeadsArgs),
     /// Show branch points and the branches leaving them.
+    #[command(after_help = examples::BRANCHES)]
     Branches(heads::BranchesArgs),
     /// List revisions, newest first.
+    #[command(after_help = examples::HISTORY)]
     History(history::HistoryArgs),
     /// Show one revision in full.
+    #[command(after_help = examples::SHOW)]
     Show(show::ShowArgs),
     /// Draw the graph as Graphviz DOT, a Mermaid flowchart or ASCII art.
+    #[command(after_help = examples::GRAPH)]
     Graph(graph::GraphArgs),
     /// Validate the whole graph; exit 1 listing every problem.
+    #[command(after_help = examples::CHECK)]
     Check(check::CheckArgs),
     /// Do the heads collide? Per pair: merge base, what each side adds and touches, a verdict.
+    #[command(after_help = examples::CONFLICTS)]
     Conflicts(conflicts::ConflictsArgs),
     /// Re-parent a branch's revisions onto another revision (linearize instead of merge).
+    #[command(after_help = examples::REBASE)]
     Rebase(rebase::RebaseArgs),
     /// Apply revisions up to a target (default head).
+    #[command(after_help = examples::UPGRADE)]
     Upgrade(upgrade::UpgradeArgs),
     /// Revert revisions down to a target.
+    #[command(after_help = examples::DOWNGRADE)]
     Downgrade(downgrade::DowngradeArgs),
     /// Set the version rows without running SQL.
+    #[command(after_help = examples::STAMP)]
     Stamp(stamp::StampArgs),
     /// Show the database's current revisions.
+    #[command(after_help = examples::CURRENT)]
     Current(current::CurrentArgs),
     /// Who added each revision (from git), newest first.
+    #[command(after_help = examples::BLAME)]
     Blame(blame::BlameArgs),
     /// Query revision authorship: by author, date, branch label or graph range.
+    #[command(after_help = examples::AUDIT)]
     Audit(audit::AuditArgs),
     /// Every revision with its state in the database (applied, pending, failed...), oldest first.
+    #[command(after_help = examples::STATUS)]
     Status(status::StatusArgs),
     /// Create, drop or reset (drop, create, upgrade head) the database itself.
+    #[command(after_help = examples::DATABASE)]
     Database(database_cmd::DatabaseArgs),
     /// Find dangerous DDL in revisions (locks, rewrites, data loss), per backend.
+    #[command(after_help = examples::LINT)]
     Lint(lint::LintArgs),
     /// Upgrade, downgrade and upgrade again each revision on a scratch database (the stairway).
+    #[command(after_help = examples::TEST)]
     Test(stairway::TestArgs),
+}
+
+impl Command {
+    /// The command's own `--format` and `--database-url`, where it has them.
+    fn options(&self) -> (Option<output::Format>, Option<&str>) {
+        use Command as C;
+        fn db(d: &output::DatabaseArg) -> Option<&str> {
+            d.database_url.as_deref()
+        }
+        match self {
+            C::Init(a) => (a.out.get(), None),
+            C::Revision(a) => (a.out.get(), db(&a.db)),
+            C::Merge(a) => (a.out.get(), None),
+            C::Heads(a) => (a.out.get(), None),
+            C::Branches(a) => (a.out.get(), None),
+            C::History(a) => (a.out.get(), db(&a.db)),
+            C::Show(a) => (a.out.get(), None),
+            C::Graph(_) => (None, None),
+            C::Check(a) => (a.out.get(), db(&a.db)),
+            C::Conflicts(a) => (a.out.get(), db(&a.db)),
+            C::Rebase(a) => (a.out.get(), db(&a.db)),
+            C::Upgrade(a) => (a.out.get(), db(&a.db)),
+            C::Downgrade(a) => (a.out.get(), db(&a.db)),
+            C::Stamp(a) => (a.out.get(), db(&a.db)),
+            C::Current(a) => (a.out.get(), db(&a.db)),
+            C::Blame(a) => (a.out.get(), None),
+            C::Audit(a) => (a.out.get(), db(&a.db)),
+            C::Status(a) => (a.out.get(), db(&a.db)),
+            C::Database(a) => (
+                a.format.map(output::FormatValues::format),
+                a.database_url.as_deref(),
+            ),
+            C::Lint(a) => (a.out.get(), db(&a.db)),
+            C::Test(a) => (a.out.get(), a.database_url.as_deref()),
+        }
+    }
 }
 
 /// Parses arguments, runs the command, prints errors; returns the process exit code.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
-    let ctx = match Context::new(&cli.global) {
+    let (format, database_url) = cli.command.options();
+    let ctx = match Context::new(
+        &cli.global,
+        format.or(cli.format),
+        database_url
+            .or(cli.database_url.as_deref())
+            .map(str::to_owned),
+    ) {
         Ok(ctx) => ctx,
         Err(failure) => return failure.report(),
     };

@@ -28,6 +28,79 @@ impl Format {
     }
 }
 
+/// The values one command's `--format` takes: each command lists only what it prints,
+/// so `--help` never advertises a format the command refuses.
+pub trait FormatValues: clap::ValueEnum + Clone + Copy + Send + Sync + 'static {
+    fn format(self) -> Format;
+}
+
+macro_rules! format_values {
+    ($(#[$doc:meta])* $name:ident: $($variant:ident),+) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+        pub enum $name {
+            $($variant),+
+        }
+
+        impl FormatValues for $name {
+            fn format(self) -> Format {
+                match self {
+                    $($name::$variant => Format::$variant),+
+                }
+            }
+        }
+    };
+}
+
+format_values!(
+    /// `text` or `json`.
+    TextJson: Text, Json
+);
+format_values!(
+    /// `text`, `json` or `csv`.
+    TextJsonCsv: Text, Json, Csv
+);
+format_values!(
+    /// `text`, `json` or `github` (workflow annotations on the pull request's diff).
+    TextJsonGithub: Text, Json, Github
+);
+format_values!(
+    /// Every format.
+    AnyFormat: Text, Json, Csv, Github
+);
+
+/// `--format`, with the values command `T` prints.
+#[derive(Debug, Clone, clap::Args)]
+pub struct FormatArg<T: FormatValues> {
+    /// Output format [default: text].
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    pub format: Option<T>,
+}
+
+impl<T: FormatValues> FormatArg<T> {
+    pub fn get(&self) -> Option<Format> {
+        self.format.map(FormatValues::format)
+    }
+}
+
+/// `--database-url`, on the commands that connect to a database.
+#[derive(Debug, Clone, clap::Args)]
+pub struct DatabaseArg {
+    /// Database URL (else DATABASE_URL, then the config's database_url, then sqlite://app.db).
+    #[arg(long, value_name = "URL")]
+    pub database_url: Option<String>,
+}
+
+/// `--dialect`'s values (aliases accepted, the canonical name returned).
+pub fn dialect_values() -> clap::builder::PossibleValuesParser {
+    use clap::builder::PossibleValue;
+    clap::builder::PossibleValuesParser::new([
+        PossibleValue::new("sqlite"),
+        PossibleValue::new("postgres").alias("postgresql"),
+        PossibleValue::new("mysql").alias("mariadb"),
+    ])
+}
+
 /// When to colour text output.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum ColorChoice {

@@ -33,6 +33,10 @@ pub struct RebaseArgs {
     /// Also refuse to move revisions REF (a branch, tag or commit) already has.
     #[arg(long, value_name = "REF")]
     pub base: Option<String>,
+    #[command(flatten)]
+    pub out: super::output::FormatArg<super::output::TextJson>,
+    #[command(flatten)]
+    pub db: super::output::DatabaseArg,
 }
 
 #[derive(Serialize)]

@@ -36,6 +36,10 @@ pub struct RevisionArgs {
     /// An Alembic project with several version locations: the one to write to.
     #[arg(long, value_name = "DIR")]
     pub version_path: Option<std::path::PathBuf>,
+    #[command(flatten)]
+    pub out: super::output::FormatArg<super::output::TextJson>,
+    #[command(flatten)]
+    pub db: super::output::DatabaseArg,
 }
 
 /// Checks a new revision's id and labels against the graph.
@@ -116,7 +120,7 @@ pub fn blank_revision(id: RevisionId, parents: Vec<RevisionId>, message: &str) -
         branch_labels: Vec::new(),
         message: message.to_owned(),
         create_date: Some(Utc::now().trunc_subsecs(0)),
-        transactional: true,
+        transactional: migrate::core::Transactional::ALWAYS,
         upgrade: Some(Sql::All(String::new())),
         // Absent, not '': a downgrade through the revision is refused until its author
         // writes one (an empty string would be a reversible no-op). The file says so.

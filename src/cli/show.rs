@@ -10,6 +10,8 @@ use super::output::{print_json, write_stdout, CmdResult, Failure};
 pub struct ShowArgs {
     /// The revision: an id, a unique prefix, `head`, a branch label, `label@head`, `head-1`...
     pub revision: String,
+    #[command(flatten)]
+    pub out: super::output::FormatArg<super::output::TextJson>,
 }
 
 #[derive(serde::Serialize)]

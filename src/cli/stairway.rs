@@ -26,6 +26,12 @@ pub struct TestArgs {
     /// its down-and-up.
     #[arg(long)]
     pub data: bool,
+    /// Test on a scratch database created beside this PostgreSQL or MariaDB database
+    /// (default: a temporary SQLite file; DATABASE_URL and the config are not used).
+    #[arg(long, value_name = "URL")]
+    pub database_url: Option<String>,
+    #[command(flatten)]
+    pub out: super::output::FormatArg<super::output::TextJson>,
 }
 
 /// Exit code after SIGINT (128 + 2), once the scratch database is dropped.

@@ -6,7 +6,7 @@
 use std::process::ExitCode;
 use std::time::Duration;
 
-use migrate::core::{plan, Plan, Resolver, VersionOp};
+use migrate::core::{plan, Plan, Resolver};
 use migrate::engine::{self, PlanFailure, TransactionMode};
 
 use super::context::Context;
@@ -29,10 +29,14 @@ pub struct StampArgs {
     #[arg(long)]
     pub sql: bool,
     /// Dialect of the --sql script (default: from the database URL's scheme).
-    #[arg(long, value_name = "DIALECT", requires = "sql")]
+    #[arg(long, value_name = "DIALECT", requires = "sql", value_parser = super::output::dialect_values())]
     pub dialect: Option<String>,
     #[command(flatten)]
     pub run: RunArgs,
+    #[command(flatten)]
+    pub out: super::output::FormatArg<super::output::TextJson>,
+    #[command(flatten)]
+    pub db: super::output::DatabaseArg,
 }
 
 pub fn run(ctx: &Context, args: StampArgs) -> CmdResult {
@@ -45,25 +49,8 @@ pub fn run(ctx: &Context, args: StampArgs) -> CmdResult {
     let targets: Vec<&str> = args.targets.iter().map(String::as_str).collect();
     let planner = |rows: &[String]| -> Result<Plan, PlanFailure> {
         if args.purge {
-            // Rows without a file can only be purged: delete them, then stamp from base.
-            let known: Vec<_> = rows.iter().filter_map(|r| graph.find(r)).collect();
-            let mut p = plan::stamp(&graph, &known, &targets, true)?;
-            let unknown: Vec<VersionOp> = rows
-                .iter()
-                .filter(|r| graph.find(r).is_none())
-                .map(|r| VersionOp::Delete { version: r.clone() })
-                .collect();
-            if !unknown.is_empty() {
-                p.steps.insert(
-                    0,
-                    migrate::core::Step {
-                        revision: None,
-                        direction: migrate::core::Direction::Stamp,
-                        version_ops: unknown,
-                    },
-                );
-            }
-            return Ok(p);
+            // Rows without a file can only be purged: they go with the others.
+            return Ok(migrate::core::rows::stamp_purge(&graph, rows, &targets)?);
         }
         let applied = database::applied(&graph, rows, ctx)?;
         Ok(plan::stamp(&graph, &applied, &targets, false)?)

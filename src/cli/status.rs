@@ -16,7 +16,12 @@ use super::database;
 use super::output::{print_json, write_stdout, CmdResult, Failure};
 
 #[derive(Debug, clap::Args)]
-pub struct StatusArgs {}
+pub struct StatusArgs {
+    #[command(flatten)]
+    pub out: super::output::FormatArg<super::output::TextJson>,
+    #[command(flatten)]
+    pub db: super::output::DatabaseArg,
+}
 
 /// The state of one revision, in the database's eyes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -161,7 +166,7 @@ fn status_rows(
     authorship: &Authorship,
 ) -> Vec<StatusRow> {
     let facts = log_facts(log);
-    let at: Vec<Ix> = rows.iter().filter_map(|r| graph.find(r)).collect();
+    let (at, _) = migrate::core::rows::split_known(graph, rows);
     let mut applied = graph.ancestors(&at, true);
     for &ix in &at {
         applied[ix as usize] = true;

@@ -20,6 +20,10 @@ pub struct UpgradeArgs {
     pub target: String,
     #[command(flatten)]
     pub mode: ModeArgs,
+    #[command(flatten)]
+    pub out: super::output::FormatArg<super::output::TextJson>,
+    #[command(flatten)]
+    pub db: super::output::DatabaseArg,
 }
 
 /// Flags shared by upgrade and downgrade.
@@ -32,7 +36,7 @@ pub struct ModeArgs {
     #[arg(long)]
     pub sql: bool,
     /// Dialect of the --sql script (default: from the database URL's scheme).
-    #[arg(long, value_name = "DIALECT", requires = "sql")]
+    #[arg(long, value_name = "DIALECT", requires = "sql", value_parser = super::output::dialect_values())]
     pub dialect: Option<String>,
     /// Transaction grouping.
     #[arg(long, value_enum, default_value_t = TransactionArg::PerRevision)]

@@ -117,7 +117,7 @@ mod tests {
             branch_labels: Vec::new(),
             message: String::new(),
             create_date: None,
-            transactional: true,
+            transactional: crate::core::Transactional::ALWAYS,
             upgrade: None,
             downgrade: None,
             body: Default::default(),

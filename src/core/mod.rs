@@ -14,7 +14,9 @@ pub mod problem;
 pub mod rebase;
 pub mod resolve;
 pub mod revision;
+pub mod rows;
 pub mod stairway;
+pub mod transactional;
 
 #[cfg(test)]
 mod tests;
@@ -25,3 +27,4 @@ pub use plan::{Direction, Plan, PlanError, Step, VersionOp};
 pub use problem::{GraphProblems, Problem, ProblemKind, Severity};
 pub use resolve::{Pos, ResolveError, Resolver};
 pub use revision::{Body, Dialect, Origin, Revision, RevisionId, Sql};
+pub use transactional::Transactional;

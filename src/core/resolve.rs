@@ -240,7 +240,12 @@ impl<'g> Resolver<'g> {
         }
         match id {
             "heads" | "head" | "base" | "" => anchors.extend(self.revisions(against)?),
-            _ if label.is_none() => anchors.push(self.resolve_branch(id)?),
+            // A label, else a revision: an unknown name gets the revision error (with
+            // its "did you mean"), as every other command gives it.
+            _ if label.is_none() => anchors.push(match self.graph.label_owner(id) {
+                Some(ix) => ix,
+                None => self.revision_for_ident(id, None)?,
+            }),
             _ => anchors.push(self.revision_for_ident(id, label)?),
         }
         Ok(anchors)

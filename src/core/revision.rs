@@ -182,7 +182,8 @@ pub struct Revision {
     pub branch_labels: Vec<String>,
     pub message: String,
     pub create_date: Option<DateTime<Utc>>,
-    pub transactional: bool,
+    /// Inside a transaction or not, per dialect and direction.
+    pub transactional: super::Transactional,
     pub upgrade: Option<Sql>,
     /// `None` means the revision is irreversible.
     pub downgrade: Option<Sql>,
@@ -204,7 +205,7 @@ impl Revision {
             branch_labels: Vec::new(),
             message: String::new(),
             create_date: None,
-            transactional: true,
+            transactional: super::Transactional::ALWAYS,
             upgrade: None,
             downgrade: None,
             body: Body::Sql,

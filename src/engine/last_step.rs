@@ -2,7 +2,7 @@
 //! behind the executor's refusal to go past a half-applied step, `current`'s warning and
 //! `check`'s problem.
 
-use crate::core::{Direction, RevisionGraph};
+use crate::core::{Dialect, Direction, RevisionGraph};
 use crate::db::{Capabilities, LogRow};
 
 /// The state the last step left the database in.
@@ -26,14 +26,19 @@ pub enum LastStep {
     },
 }
 
-/// Reads the newest log row `row` of a database with capabilities `caps`.
-pub fn last_step(row: &LogRow, graph: &RevisionGraph, caps: Capabilities) -> LastStep {
+/// Reads the newest log row `row` of a `dialect` database with capabilities `caps`.
+pub fn last_step(
+    row: &LogRow,
+    graph: &RevisionGraph,
+    caps: Capabilities,
+    dialect: Dialect,
+) -> LastStep {
     if row.direction == Direction::Stamp || row.success == Some(true) {
         return LastStep::Complete;
     }
     let non_transactional = graph
         .find(&row.revision)
-        .is_some_and(|ix| !graph.revision(ix).transactional);
+        .is_some_and(|ix| !graph.revision(ix).transactional.get(dialect, row.direction));
     if row.success.is_none() || !caps.transactional_ddl || non_transactional {
         let what = match (&row.success, &row.error) {
             (None, _) => "the process stopped while it ran".to_owned(),
@@ -86,9 +91,9 @@ mod tests {
     fn graph() -> RevisionGraph {
         let a = Revision::new("a", &[]).expect("id");
         let mut b = Revision::new("b", &["a"]).expect("id");
-        b.transactional = false;
+        b.transactional = false.into();
         let mut a = a;
-        a.transactional = true;
+        a.transactional = true.into();
         RevisionGraph::build(vec![a, b]).expect("graph")
     }
 
@@ -109,12 +114,12 @@ mod tests {
         let failed = row("a", Direction::Upgrade, Some(false));
         for caps in [postgres::CAPABILITIES, sqlite::CAPABILITIES] {
             assert!(matches!(
-                last_step(&failed, &g, caps),
+                last_step(&failed, &g, caps, Dialect::Sqlite),
                 LastStep::RolledBack { .. }
             ));
         }
         assert!(matches!(
-            last_step(&failed, &g, mysql::CAPABILITIES),
+            last_step(&failed, &g, mysql::CAPABILITIES, Dialect::Mysql),
             LastStep::Dirty { ref what, .. } if what == "it failed: boom"
         ));
     }
@@ -128,13 +133,16 @@ mod tests {
             mysql::CAPABILITIES,
         ] {
             let killed = row("a", Direction::Downgrade, None);
-            let s = last_step(&killed, &g, caps);
+            let s = last_step(&killed, &g, caps, Dialect::Sqlite);
             assert!(
                 matches!(s, LastStep::Dirty { ref what, direction: Direction::Downgrade, .. } if what.contains("stopped"))
             );
             assert!(s.describe().is_some_and(|d| d.contains("migrate stamp")));
             let b = row("b", Direction::Upgrade, Some(false));
-            assert!(matches!(last_step(&b, &g, caps), LastStep::Dirty { .. }));
+            assert!(matches!(
+                last_step(&b, &g, caps, Dialect::Sqlite),
+                LastStep::Dirty { .. }
+            ));
         }
     }
 
@@ -143,11 +151,16 @@ mod tests {
         let g = graph();
         let caps = mysql::CAPABILITIES;
         assert_eq!(
-            last_step(&row("a", Direction::Upgrade, Some(true)), &g, caps),
+            last_step(
+                &row("a", Direction::Upgrade, Some(true)),
+                &g,
+                caps,
+                Dialect::Sqlite
+            ),
             LastStep::Complete
         );
         assert_eq!(
-            last_step(&row("b", Direction::Stamp, None), &g, caps),
+            last_step(&row("b", Direction::Stamp, None), &g, caps, Dialect::Sqlite),
             LastStep::Complete
         );
         assert_eq!(LastStep::Complete.describe(), None);

@@ -80,7 +80,11 @@ pub(super) fn prepare<'g>(
             let (id, file, transactional) = match step.revision {
                 Some(ix) => {
                     let rev = graph.revision(ix);
-                    (rev.id.to_string(), rev.location(None), rev.transactional)
+                    (
+                        rev.id.to_string(),
+                        rev.location(None),
+                        rev.transactional.get(dialect, step.direction),
+                    )
                 }
                 None => (stamp_name(step), String::from("stamp"), true),
             };

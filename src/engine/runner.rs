@@ -340,7 +340,7 @@ impl<B: Backend> Runner<'_, B> {
     }
 
     fn refuse_if_dirty(&self, row: &LogRow) -> Result<(), EngineError> {
-        match last_step(row, self.graph, self.db.capabilities()) {
+        match last_step(row, self.graph, self.db.capabilities(), self.db.dialect()) {
             LastStep::Dirty {
                 revision,
                 direction,

@@ -20,7 +20,7 @@ use sha2::{Digest, Sha256};
 
 use crate::core::{Body, Dialect, Origin, Problem, ProblemKind, Revision, RevisionId, Sql};
 
-const FORMAT: u32 = 2;
+const FORMAT: u32 = 3;
 
 /// What identifies one version of a file's contents.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -61,7 +61,8 @@ struct CachedRevision {
     branch_labels: Vec<String>,
     message: String,
     create_date: Option<i64>,
-    transactional: bool,
+    /// [`Transactional::bits`](crate::core::Transactional::bits).
+    transactional: u8,
     upgrade: Option<CachedSql>,
     downgrade: Option<CachedSql>,
     lines: [Option<u32>; 4],
@@ -124,7 +125,7 @@ impl CachedRevision {
             branch_labels: rev.branch_labels.clone(),
             message: rev.message.clone(),
             create_date: rev.create_date.map(|d| d.timestamp()),
-            transactional: rev.transactional,
+            transactional: rev.transactional.bits(),
             upgrade: rev.upgrade.as_ref().map(CachedSql::from),
             downgrade: rev.downgrade.as_ref().map(CachedSql::from),
             lines: [
@@ -168,7 +169,7 @@ impl CachedRevision {
                 Some(t) => Some(DateTime::<Utc>::from_timestamp(t, 0)?),
                 None => None,
             },
-            transactional: self.transactional,
+            transactional: crate::core::Transactional::from_bits(self.transactional),
             upgrade: match self.upgrade {
                 Some(s) => Some(s.into_sql()?),
                 None => None,

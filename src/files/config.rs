@@ -205,7 +205,7 @@ fn read_yaml(path: &Path) -> Result<Settings, ConfigError> {
         ConfigError::Invalid {
             path: path.to_path_buf(),
             line: e.location().map(|l| l.line()),
-            message,
+            message: super::load::excerpts(&message),
         }
     })
 }

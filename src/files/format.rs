@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
-use crate::core::{Dialect, Revision, RevisionId, Sql};
+use crate::core::{Dialect, Revision, RevisionId, Sql, Transactional};
 
 /// A YAML scalar that may be written with or without quotes.
 #[derive(Debug, Clone, Deserialize)]
@@ -84,6 +84,51 @@ impl SqlText {
     }
 }
 
+/// `transactional:` as written: one answer, or a mapping by dialect and/or direction
+/// (`{sqlite: {downgrade: false}}`, `{downgrade: {sqlite: false}}`, `{postgres: false}`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub enum TxValue {
+    One(bool),
+    Map(BTreeMap<String, TxInner>),
+}
+
+/// One entry of a `transactional:` mapping.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub enum TxInner {
+    One(bool),
+    Map(BTreeMap<String, bool>),
+}
+
+impl TxValue {
+    fn into_transactional(self) -> Result<Transactional, String> {
+        use crate::core::transactional::{from_entries, TxKey};
+        let key = |name: &str| {
+            TxKey::parse(name).ok_or_else(|| {
+                format!("transactional: unknown key '{name}' (expected sqlite, postgres, mysql, upgrade or downgrade)")
+            })
+        };
+        match self {
+            TxValue::One(b) => Ok(b.into()),
+            TxValue::Map(map) => {
+                let mut entries = Vec::new();
+                for (name, inner) in map {
+                    let answer = match inner {
+                        TxInner::One(b) => Ok(b),
+                        TxInner::Map(m) => Err(m
+                            .into_iter()
+                            .map(|(n, b)| Ok((key(&n)?, b)))
+                            .collect::<Result<Vec<_>, String>>()?),
+                    };
+                    entries.push((key(&name)?, answer));
+                }
+                from_entries(&entries)
+            }
+        }
+    }
+}
+
 /// A revision file as parsed. Unknown keys are errors: a typo such as `down_revison`
 /// must never silently make a new base.
 #[derive(Debug, Clone, Deserialize)]
@@ -100,7 +145,7 @@ pub struct RevisionFile {
     #[serde(default)]
     pub depends_on: Option<OneOrMany>,
     #[serde(default)]
-    pub transactional: Option<bool>,
+    pub transactional: Option<TxValue>,
     #[serde(default)]
     pub upgrade: Option<SqlText>,
     #[serde(default)]
@@ -165,6 +210,10 @@ impl RevisionFile {
         if self.message.trim().is_empty() {
             return Err(("message is empty".into(), "message"));
         }
+        let transactional = match self.transactional {
+            None => Transactional::ALWAYS,
+            Some(t) => t.into_transactional().map_err(|e| (e, "transactional"))?,
+        };
         Ok((
             Revision {
                 id,
@@ -173,7 +222,7 @@ impl RevisionFile {
                 branch_labels,
                 message: self.message,
                 create_date: self.create_date,
-                transactional: self.transactional.unwrap_or(true),
+                transactional,
                 upgrade,
                 downgrade,
                 body: crate::core::Body::Sql,

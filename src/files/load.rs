@@ -78,6 +78,22 @@ pub fn excerpt(value: &str) -> String {
     out
 }
 
+/// The longest message about a file that is shown whole.
+const MESSAGE_CHARS: usize = 400;
+
+/// [`excerpts`], and a message still longer than a few lines (an unquoted value, a
+/// path built from one) cut in the middle: a file's content is never echoed whole.
+pub fn bounded(message: &str) -> String {
+    let short = excerpts(message);
+    let n = short.chars().count();
+    if n <= MESSAGE_CHARS {
+        return short;
+    }
+    let head: String = short.chars().take(MESSAGE_CHARS - 60).collect();
+    let tail: String = short.chars().skip(n - 40).collect();
+    format!("{head}…({} characters cut)…{tail}", n - MESSAGE_CHARS + 20)
+}
+
 /// `message` with every quoted value (`"…"` as serde writes them, `` `…` `` for keys,
 /// `'…'` for ours) cut to a short excerpt and every control character escaped: a file's
 /// content (a key, a token behind a symbolic link) is never echoed in full.

@@ -119,8 +119,8 @@ pub fn render_revision(rev: &Revision) -> String {
     if !rev.depends_on.is_empty() {
         out.push_str(&format!("depends_on: {}\n", list(&rev.depends_on)));
     }
-    if !rev.transactional {
-        out.push_str("transactional: false\n");
+    if let Some(value) = rev.transactional.to_yaml() {
+        out.push_str(&format!("transactional: {value}\n"));
     }
     if let Some(sql) = &rev.upgrade {
         sql_field(&mut out, "upgrade", sql);
@@ -158,7 +158,7 @@ mod tests {
         rev.message = "add roles: table #1 'quoted'".into();
         rev.branch_labels = vec!["auth".into()];
         rev.depends_on = vec!["billing".into()];
-        rev.transactional = false;
+        rev.transactional = false.into();
         rev.create_date = Some("2026-11-23T10:04:00Z".parse().unwrap());
         rev.upgrade = Some(Sql::All(
             "CREATE TABLE roles (\n  id INTEGER PRIMARY KEY\n);\n\nINSERT INTO roles VALUES (1);\n"
@@ -188,6 +188,50 @@ mod tests {
             text.contains("upgrade: |\n  CREATE TABLE roles (\n    id INTEGER"),
             "{text}"
         );
+    }
+
+    #[test]
+    fn per_dialect_transactional_writes_and_reads_back() {
+        use crate::core::{Direction, Transactional};
+        let mut rev = sample();
+        for t in [
+            Transactional::ALWAYS.with(Dialect::Sqlite, Direction::Downgrade, false),
+            Transactional::ALWAYS
+                .with(Dialect::Postgres, Direction::Upgrade, false)
+                .with(Dialect::Mysql, Direction::Upgrade, false)
+                .with(Dialect::Mysql, Direction::Downgrade, false),
+            Transactional::ALWAYS,
+        ] {
+            rev.transactional = t;
+            let text = render_revision(&rev);
+            let mut back = parse_revision(Path::new("x.yaml"), &text).unwrap();
+            back.origin = Default::default();
+            assert_eq!(back.transactional, t, "{text}");
+        }
+    }
+
+    #[test]
+    fn transactional_mappings_are_checked_with_the_key_line() {
+        let base = "revision: a1\nmessage: m\n";
+        let read =
+            |t: &str| parse_revision(Path::new("x.yaml"), &format!("{base}transactional: {t}\n"));
+        let t = read("{downgrade: {sqlite: false}}").unwrap().transactional;
+        assert!(!t.get(Dialect::Sqlite, crate::core::Direction::Downgrade));
+        assert!(t.get(Dialect::Postgres, crate::core::Direction::Downgrade));
+        for (bad, says) in [
+            ("{sqlit: false}", "unknown key 'sqlit'"),
+            (
+                "{sqlite: {postgres: false}}",
+                "under 'sqlite' name a direction",
+            ),
+            (
+                "{sqlite: true, downgrade: false}",
+                "disagree about sqlite downgrade",
+            ),
+        ] {
+            let e = read(bad).unwrap_err().to_string();
+            assert!(e.contains(says) && e.contains("x.yaml:3"), "{bad}: {e}");
+        }
     }
 
     #[test]

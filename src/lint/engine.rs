@@ -307,7 +307,10 @@ fn statement_hits(
                             .to_ascii_uppercase()
                     })
                     .collect();
-                if let Some(hits) = postgres::check_unparsed(&words, rev.transactional) {
+                if let Some(hits) = postgres::check_unparsed(
+                    &words,
+                    rev.transactional.get(dialect, direction.into()),
+                ) {
                     return hits;
                 }
             }
@@ -320,7 +323,7 @@ fn statement_hits(
     let ctx = StatementCtx {
         dialect,
         direction,
-        transactional: rev.transactional,
+        transactional: rev.transactional.get(dialect, direction.into()),
         analysed: st,
         statement,
         state,

@@ -80,6 +80,15 @@ pub enum Direction {
     Downgrade,
 }
 
+impl From<Direction> for crate::core::Direction {
+    fn from(d: Direction) -> Self {
+        match d {
+            Direction::Upgrade => crate::core::Direction::Upgrade,
+            Direction::Downgrade => crate::core::Direction::Downgrade,
+        }
+    }
+}
+
 /// What the rules know about one script while reading it, statement by statement.
 #[derive(Debug, Default)]
 pub struct ScriptState {

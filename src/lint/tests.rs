@@ -445,7 +445,7 @@ mod never_panics {
             let mut rev = Revision::new("b", &["a"]).expect("id");
             rev.upgrade = Some(Sql::All(up));
             rev.downgrade = Some(Sql::All(down));
-            rev.transactional = tx;
+            rev.transactional = tx.into();
             let input = LintInput {
                 revisions: vec![
                     LintRevision { revision: &base, selected: false, file: None },

@@ -277,8 +277,14 @@ pub fn fill_revision(rev: &mut Revision, rendered: &[RenderedMigration]) {
         }
         up.insert(m.dialect, format!("{header}{}", m.upgrade));
         down.insert(m.dialect, m.downgrade.clone());
-        if m.needs_non_transactional {
-            rev.transactional = false;
+        // Only the dialect and direction that need it leave the transaction.
+        if m.upgrade_outside_transaction {
+            rev.transactional = rev.transactional.with(m.dialect, Direction::Upgrade, false);
+        }
+        if m.downgrade_outside_transaction {
+            rev.transactional = rev
+                .transactional
+                .with(m.dialect, Direction::Downgrade, false);
         }
     }
     rev.upgrade = Some(Sql::PerDialect(up));
@@ -340,5 +346,30 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn only_the_direction_and_dialect_that_need_it_leave_the_transaction() {
+        let rendered = |d, up, down| RenderedMigration {
+            dialect: d,
+            changes: Vec::new(),
+            suspected_renames: Vec::new(),
+            upgrade: String::new(),
+            downgrade: String::new(),
+            upgrade_outside_transaction: up,
+            downgrade_outside_transaction: down,
+        };
+        let mut rev = Revision::new("a1", &[]).expect("id");
+        fill_revision(
+            &mut rev,
+            &[
+                rendered(Dialect::Sqlite, false, true),
+                rendered(Dialect::Postgres, false, false),
+                rendered(Dialect::Mysql, false, false),
+            ],
+        );
+        let outside: Vec<_> = rev.transactional.outside().collect();
+        assert_eq!(outside, [(Dialect::Sqlite, Direction::Downgrade)]);
+        assert!(rev.transactional.get(Dialect::Postgres, Direction::Upgrade));
     }
 }

@@ -38,14 +38,20 @@ pub struct RenderedMigration {
     pub suspected_renames: Vec<SuspectedRename>,
     pub upgrade: String,
     pub downgrade: String,
-    /// SQLite only: a table that other tables reference is rebuilt, which needs
-    /// `PRAGMA foreign_keys=OFF`, which SQLite ignores inside a transaction; the
-    /// scripts then open their own transaction and the revision must not be wrapped
-    /// in one.
-    pub needs_non_transactional: bool,
+    /// The upgrade can't run inside a transaction: SQLite rebuilds a table that other
+    /// tables reference (`PRAGMA foreign_keys=OFF` is ignored inside one, so the script
+    /// opens its own), or PostgreSQL adds an enum value.
+    pub upgrade_outside_transaction: bool,
+    /// The same for the downgrade.
+    pub downgrade_outside_transaction: bool,
 }
 
 impl RenderedMigration {
+    /// Either direction must run outside a transaction.
+    pub fn needs_non_transactional(&self) -> bool {
+        self.upgrade_outside_transaction || self.downgrade_outside_transaction
+    }
+
     pub fn is_empty(&self) -> bool {
         self.changes.is_empty()
     }
@@ -88,7 +94,8 @@ pub fn render_migration(dialect: Dialect, from: &Schema, to: &Schema) -> Rendere
         suspected_renames: up.suspected_renames,
         upgrade,
         downgrade,
-        needs_non_transactional: up_nt || down_nt,
+        upgrade_outside_transaction: up_nt,
+        downgrade_outside_transaction: down_nt,
     }
 }
 
@@ -592,14 +599,14 @@ mod tests {
             m.upgrade.contains("PRAGMA foreign_keys=OFF"),
             "parent is referenced"
         );
-        assert!(m.needs_non_transactional);
+        assert!(m.needs_non_transactional());
         let pg = render_migration(Dialect::Postgres, &a, &b);
         assert!(
             pg.upgrade.contains("ALTER COLUMN \"name\" TYPE TEXT"),
             "{}",
             pg.upgrade
         );
-        assert!(!pg.needs_non_transactional);
+        assert!(!pg.needs_non_transactional());
     }
 
     #[test]

@@ -62,12 +62,10 @@ pub struct LostRows {
     pub detail: String,
 }
 
-/// Quotes an identifier for `dialect`; an embedded quote character is doubled.
+/// Quotes an identifier for `dialect` (autogenerate's rule: an embedded quote
+/// character is doubled).
 pub fn quote_ident(dialect: Dialect, name: &str) -> String {
-    match dialect {
-        Dialect::Mysql => format!("`{}`", name.replace('`', "``")),
-        _ => format!("\"{}\"", name.replace('"', "\"\"")),
-    }
+    crate::schema::render::quote(dialect, name)
 }
 
 /// Whether `name` occurs in `sql` as a whole word (case-insensitive): a quick,

@@ -322,7 +322,12 @@ impl Walker<'_> {
             EngineError::NotRunnable(_) => true,
             EngineError::Plan(_) => true,
             EngineError::Statement(_) => {
-                self.dialect != Dialect::Mysql && self.graph.revision(ix).transactional
+                self.dialect != Dialect::Mysql
+                    && self
+                        .graph
+                        .revision(ix)
+                        .transactional
+                        .get(self.dialect, crate::core::Direction::Downgrade)
             }
             _ => false,
         }

@@ -1099,6 +1099,67 @@ fn non_transactional_revision_runs_create_index_concurrently_on_postgres() {
     assert!(t.versions().is_empty());
 }
 
+/// `transactional: {postgres: {downgrade: false}}` takes only PostgreSQL's downgrade out
+/// of its transaction: the upgrade still runs under `--transaction all` there, and SQLite
+/// keeps both directions inside.
+fn per_dialect_transactional(t: Target, downgrade_outside: bool) {
+    let dir = project(&[
+        ("p1.yaml", "revision: p1\nmessage: table\nupgrade: CREATE TABLE p1 (x INTEGER);\ndowngrade: DROP TABLE p1;\n"),
+        ("p2.yaml", "revision: p2\ndown_revision: p1\nmessage: index\ntransactional: {postgres: {downgrade: false}}\nupgrade: CREATE INDEX ix_p1_x ON p1 (x);\ndowngrade:\n  postgres: DROP INDEX CONCURRENTLY ix_p1_x;\n  sqlite: DROP INDEX ix_p1_x;\n"),
+    ]);
+    run_ok(
+        dir.path(),
+        &t.url,
+        &["upgrade", "head", "--transaction", "all"],
+    );
+    assert_eq!(t.versions(), ["p2"]);
+    let args = ["downgrade", "base", "--transaction", "all"];
+    if downgrade_outside {
+        let (code, err) = run_fail(dir.path(), &t.url, &args);
+        assert_eq!(code, 1);
+        assert!(err.contains("revision p2"), "{err}");
+        assert_eq!(t.versions(), ["p2"], "refused before anything ran");
+        run_ok(dir.path(), &t.url, &["downgrade", "base"]);
+    } else {
+        run_ok(dir.path(), &t.url, &args);
+    }
+    assert!(t.versions().is_empty());
+    assert_eq!(t.schema(), Vec::<String>::new());
+}
+
+/// `stamp` resolves its targets as `upgrade` does: the same error, with "did you mean".
+#[test]
+fn stamp_with_a_mistyped_id_gets_the_resolution_error_of_upgrade() {
+    let t = Target::new(Kind::Sqlite).expect("sqlite");
+    let dir = project(&[(
+        "a1.yaml",
+        "revision: a1b2c3d4e5f6\nmessage: one\nupgrade: CREATE TABLE a1 (x INTEGER);\ndowngrade: DROP TABLE a1;\n",
+    )]);
+    for command in ["stamp", "upgrade"] {
+        let (code, err) = run_fail(dir.path(), &t.url, &[command, "a1b2c3x"]);
+        assert_eq!(code, 1, "{command}: {err}");
+        assert!(
+            err.contains("Can't locate revision identified by 'a1b2c3x'")
+                && err.contains("did you mean a1b2c3d4e5f6?")
+                && !err.contains("No such branch"),
+            "{command}: {err}"
+        );
+    }
+    assert!(t.versions().is_empty());
+}
+
+#[test]
+fn per_dialect_transactional_sqlite() {
+    per_dialect_transactional(Target::new(Kind::Sqlite).expect("sqlite"), false);
+}
+
+#[test]
+fn per_dialect_transactional_postgres() {
+    if let Some(t) = Target::new(Kind::Postgres) {
+        per_dialect_transactional(t, true);
+    }
+}
+
 #[test]
 fn version_table_alembic_version_takes_over_an_alembic_database() {
     let t = Target::new(Kind::Sqlite).expect("sqlite");

@@ -18,6 +18,7 @@ mod cli_graph;
 mod conflicts_cli;
 mod db_cli;
 mod db_library;
+mod fuzz;
 mod git_at_ref;
 mod git_authorship;
 mod git_fixture;

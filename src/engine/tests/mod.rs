@@ -31,7 +31,7 @@ fn graph() -> RevisionGraph {
         let mut r = Revision::new(id, down).expect("valid id");
         r.upgrade = Some(Sql::All(sql.to_owned()));
         r.downgrade = Some(Sql::All(format!("DROP TABLE t{id}")));
-        r.transactional = true;
+        r.transactional = true.into();
         revs.push(r);
     }
     RevisionGraph::build(revs).expect("a valid graph")
@@ -263,7 +263,7 @@ fn a_non_transactional_step_is_recorded_before_it_runs() {
     for (id, down, transactional) in [("a", &[][..], true), ("b", &["a"][..], false)] {
         let mut r = Revision::new(id, down).expect("valid id");
         r.upgrade = Some(Sql::All(format!("CREATE TABLE t{id} (x int)")));
-        r.transactional = transactional;
+        r.transactional = transactional.into();
         revs.push(r);
     }
     let g = RevisionGraph::build(revs).expect("a valid graph");

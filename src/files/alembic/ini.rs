@@ -48,10 +48,11 @@ pub struct IniError {
 }
 
 impl IniError {
+    /// A value quoted from the file is cut to a short excerpt, control characters escaped.
     fn new(line: usize, message: impl Into<String>) -> Self {
         Self {
             line,
-            message: message.into(),
+            message: crate::files::load::excerpts(&message.into()),
         }
     }
 }

@@ -178,7 +178,7 @@ fn invalid(path: &Path, line: Option<usize>, message: impl Into<String>) -> Conf
     ConfigError::Invalid {
         path: path.to_path_buf(),
         line,
-        message: message.into(),
+        message: crate::files::load::bounded(&message.into()),
     }
 }
 

@@ -279,7 +279,10 @@ pub(crate) fn first_error(root: Node, source: &str) -> SyntaxError {
         if token.trim().is_empty() {
             "invalid Python syntax".to_owned()
         } else {
-            format!("invalid Python syntax at '{}'", token.trim())
+            format!(
+                "invalid Python syntax at '{}'",
+                crate::files::load::excerpt(token.trim())
+            )
         }
     };
     SyntaxError {

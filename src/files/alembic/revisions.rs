@@ -109,7 +109,11 @@ pub fn read_revisions(locations: &VersionLocations) -> ReadModules {
 }
 
 fn invalid(path: &Path, line: Option<u32>, message: String) -> Problem {
-    Problem::new(ProblemKind::InvalidFile, message).at(Some(path.to_path_buf()), line)
+    Problem::new(
+        ProblemKind::InvalidFile,
+        crate::files::load::bounded(&message),
+    )
+    .at(Some(path.to_path_buf()), line)
 }
 
 /// Reads one revision module; every problem in it is reported at once.
@@ -277,7 +281,7 @@ pub fn parse_module(path: &Path, source: &str) -> ModuleResult {
         branch_labels,
         message: longdoc,
         create_date,
-        transactional: true,
+        transactional: crate::core::Transactional::ALWAYS,
         upgrade: None,
         downgrade: None,
         body: Body::Python,

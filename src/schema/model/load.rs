@@ -20,13 +20,18 @@ pub struct ModelError {
 }
 
 impl fmt::Display for ModelError {
+    /// Values quoted from the file are cut to a short excerpt, control characters escaped.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let message = crate::files::load::excerpts(&self.message);
         match self.line {
-            Some(l) => write!(f, "{}:{l}: {}", self.file.display(), self.message),
-            None => write!(f, "{}: {}", self.file.display(), self.message),
+            Some(l) => write!(f, "{}:{l}: {message}", self.file.display()),
+            None => write!(f, "{}: {message}", self.file.display()),
         }
     }
 }
+
+/// The most errors of one model file shown; the rest are counted.
+const SHOWN_ERRORS: usize = 20;
 
 /// Every problem found in a model file, in file order.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -34,11 +39,14 @@ pub struct ModelErrors(pub Vec<ModelError>);
 
 impl fmt::Display for ModelErrors {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for (i, e) in self.0.iter().enumerate() {
+        for (i, e) in self.0.iter().take(SHOWN_ERRORS).enumerate() {
             if i > 0 {
                 writeln!(f)?;
             }
             write!(f, "{e}")?;
+        }
+        if self.0.len() > SHOWN_ERRORS {
+            write!(f, "\n… and {} more errors", self.0.len() - SHOWN_ERRORS)?;
         }
         Ok(())
     }
