@@ -25,6 +25,7 @@ mod merge;
 mod output;
 mod premerge;
 mod rebase;
+mod resolve;
 mod revision;
 mod show;
 mod signals;
@@ -87,6 +88,8 @@ pub enum Command {
     Downgrade(downgrade::DowngradeArgs),
     /// Set the version rows without running SQL.
     Stamp(stamp::StampArgs),
+    /// Settle a statement a stopped run left in doubt: it took effect, or it did not.
+    Resolve(resolve::ResolveArgs),
     /// Show the database's current revisions.
     Current(current::CurrentArgs),
     /// Who added each revision (from git), newest first.
@@ -125,6 +128,7 @@ pub fn main() -> ExitCode {
         Command::Upgrade(args) => upgrade::run(&ctx, args),
         Command::Downgrade(args) => downgrade::run(&ctx, args),
         Command::Stamp(args) => stamp::run(&ctx, args),
+        Command::Resolve(args) => resolve::run(&ctx, args),
         Command::Current(args) => current::run(&ctx, args),
         Command::Blame(args) => blame::run(&ctx, args),
         Command::Audit(args) => audit::run(&ctx, args),
