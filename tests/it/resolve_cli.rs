@@ -183,7 +183,8 @@ fn postgres_a_killed_non_transactional_step_is_in_doubt_and_resolve_rolled_back_
     assert_eq!(code, 1, "{err}");
     for part in [
         "revision r2",
-        "statement 1 of 2, line 1: CREATE TABLE two AS SELECT",
+        "stopped in statement 1 of 2",
+        "line 1: CREATE TABLE two AS SELECT",
         "in doubt",
         "see whether table two exists",
         "`migrate resolve r2 --rolled-back`",
