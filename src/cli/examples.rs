@@ -63,6 +63,10 @@ pub const STAMP: &str = "Examples:
   migrate stamp 4f2a9c1e7b3d --purge   replace every version row
   migrate stamp base:head --sql --dialect mysql";
 
+pub const RESOLVE: &str = "Examples:
+  migrate resolve 4f2a9c1e7b3d --applied       the statement in doubt did take effect
+  migrate resolve 4f2a9c1e7b3d --rolled-back   it did not: the next upgrade runs it";
+
 pub const CURRENT: &str = "Examples:
   migrate current --verbose
   migrate current --check-heads        exit 1 unless the database is at head";

@@ -26,6 +26,7 @@ mod merge;
 mod output;
 mod premerge;
 mod rebase;
+mod resolve;
 mod revision;
 mod show;
 mod signals;
@@ -113,6 +114,9 @@ pub enum Command {
     /// Set the version rows without running SQL.
     #[command(after_help = examples::STAMP)]
     Stamp(stamp::StampArgs),
+    /// Settle a statement a stopped run left in doubt: it took effect, or it did not.
+    #[command(after_help = examples::RESOLVE)]
+    Resolve(resolve::ResolveArgs),
     /// Show the database's current revisions.
     #[command(after_help = examples::CURRENT)]
     Current(current::CurrentArgs),
@@ -158,6 +162,7 @@ impl Command {
             C::Upgrade(a) => (a.out.get(), db(&a.db)),
             C::Downgrade(a) => (a.out.get(), db(&a.db)),
             C::Stamp(a) => (a.out.get(), db(&a.db)),
+            C::Resolve(a) => (a.out.get(), db(&a.db)),
             C::Current(a) => (a.out.get(), db(&a.db)),
             C::Blame(a) => (a.out.get(), None),
             C::Audit(a) => (a.out.get(), db(&a.db)),
@@ -201,6 +206,7 @@ pub fn main() -> ExitCode {
         Command::Upgrade(args) => upgrade::run(&ctx, args),
         Command::Downgrade(args) => downgrade::run(&ctx, args),
         Command::Stamp(args) => stamp::run(&ctx, args),
+        Command::Resolve(args) => resolve::run(&ctx, args),
         Command::Current(args) => current::run(&ctx, args),
         Command::Blame(args) => blame::run(&ctx, args),
         Command::Audit(args) => audit::run(&ctx, args),

@@ -78,6 +78,8 @@ pub fn make_plan(
 pub fn engine_failure(e: EngineError) -> Failure {
     match e {
         EngineError::Plan(inner) => plan_failure(inner),
+        EngineError::InDoubt(_) => Failure::from(e)
+            .hint("the log says how far the step got: only the statement named above is in doubt"),
         EngineError::Dirty { ref revision, .. } => {
             let hint = format!("after fixing the database, `migrate stamp {revision}` if the revision's changes are all there, or the revision before it if none are");
             Failure::from(e).hint(hint)

@@ -9,6 +9,7 @@
 //! use an in-memory one.
 
 use std::future::Future;
+use std::time::Instant;
 
 use super::split::Statement;
 use super::{DbError, LogEntry, LogRow, LogWrite};
@@ -39,7 +40,23 @@ pub struct StatementError {
     pub message: String,
 }
 
-/// How a step run by [`StepBatch::step`] ended (the previous step is committed).
+/// How far a step outside a transaction got, kept on its pending log row after each
+/// statement, so a later run knows which statements took effect and which one is in
+/// doubt.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StepProgress {
+    /// The step's first `done` statements completed.
+    pub done: usize,
+    /// The statement (1-based) that was running when the process stopped: it may or may
+    /// not have taken effect. `None`: no statement is in doubt (the step stopped between
+    /// statements, or someone settled the doubt with `migrate resolve`).
+    pub in_doubt: Option<usize>,
+    /// SHA-256 (hex) of the first `done` statements' text, so a run that continues the
+    /// step can tell they are still the statements that ran.
+    pub checksum: String,
+}
+
+/// How a step run by [`StepBatch::step`] ended.
 #[derive(Debug)]
 pub enum StepEnd {
     /// The step's `BEGIN` failed (the lock wait ran out, say); no transaction is open.
@@ -51,20 +68,29 @@ pub enum StepEnd {
     /// row; the step's transaction is open. (Run statement by statement, the step fails
     /// the same way and says where.)
     Failed,
-    /// Everything ran; the step's transaction is open, to be committed.
-    Ran,
+    /// Everything ran; the step's transaction is open, to be committed. `log_id` is the
+    /// step's log row.
+    Ran { log_id: i64 },
 }
 
-/// A run of transactional steps on one held connection, each step one batch whose
-/// `COMMIT` travels with the next step's batch.
+/// A committed step's log row and its duration through its commit, written with the
+/// next step (the row was written before the commit, so it could not know it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Booked {
+    pub log_id: i64,
+    pub duration_ms: i64,
+}
+
+/// A run of transactional steps on one held connection, each step one batch, committed
+/// on its own so its duration can include its commit.
 pub trait StepBatch {
-    /// Runs one step: the previous step's commit (with `commit_first`), the step's
-    /// `BEGIN`, a check that the version rows are `expected_rows`, its `statements`, its
+    /// Runs one step: its `BEGIN`, the duration of the `previous` step (committed), a
+    /// check that the version rows are `expected_rows`, its `statements`, its
     /// version-row changes `ops` and its log row `entry`. Nothing of the step is
-    /// committed. An error means the previous step's commit failed.
+    /// committed.
     fn step(
         &mut self,
-        commit_first: bool,
+        previous: Option<Booked>,
         expected_rows: &[String],
         statements: &[Statement],
         ops: &[VersionOp],
@@ -74,6 +100,12 @@ pub trait StepBatch {
     fn commit(&mut self) -> Result<(), DbError>;
     /// Rolls back the open step (best effort: the caller is already failing).
     fn rollback(&mut self);
+    /// Writes the duration of the last committed step, outside any transaction.
+    fn book(&mut self, booked: Booked) -> Result<(), DbError>;
+    /// The clock steps are timed with ([`Backend::now`]).
+    fn now(&self) -> Instant {
+        Instant::now()
+    }
 }
 
 /// A database the executor can run a plan on.
@@ -89,8 +121,9 @@ pub trait Backend: Send {
     /// `text` with the connection's password removed, for messages.
     fn scrub(&self, text: &str) -> String;
 
-    /// Takes the run lock, waiting up to the lock timeout.
-    fn lock(&mut self) -> impl Future<Output = Result<(), DbError>> + Send;
+    /// Takes the run lock, waiting up to the lock timeout; `Ok(true)` when another
+    /// process held it first (so it had to wait for it).
+    fn lock(&mut self) -> impl Future<Output = Result<bool, DbError>> + Send;
     /// Releases the run lock taken by [`Backend::lock`].
     fn unlock(&mut self) -> impl Future<Output = Result<(), DbError>> + Send;
     /// The database user, for `applied_by`.
@@ -121,6 +154,15 @@ pub trait Backend: Send {
         duration_ms: i64,
         error: Option<String>,
     ) -> impl Future<Output = Result<(), DbError>> + Send;
+    /// Records how far the step of pending log row `id` got; with `recommit`, commits the
+    /// open transaction and starts another in the same round trip (so the progress is
+    /// durable at once).
+    fn set_progress(
+        &mut self,
+        id: i64,
+        progress: &StepProgress,
+        recommit: bool,
+    ) -> impl Future<Output = Result<(), DbError>> + Send;
     /// A step's version-row changes and its log row, after `prefix` (a `BEGIN`) when given;
     /// every change must hit exactly one row.
     fn record_step(
@@ -132,6 +174,10 @@ pub trait Backend: Send {
     /// Runs one statement of a revision; the error is the database's own message, with
     /// the password scrubbed.
     fn execute(&mut self, sql: &str) -> impl Future<Output = Result<(), StatementError>> + Send;
+    /// The clock steps are timed with (tests use a virtual one).
+    fn now(&self) -> Instant {
+        Instant::now()
+    }
     /// Holds the connection for a run of batched steps (only with
     /// [`Capabilities::batches`]).
     fn batch(&mut self) -> impl Future<Output = Result<Self::Batch<'_>, DbError>> + Send;

@@ -15,12 +15,22 @@ use super::{LogEntry, Tables};
 /// The column list of the log INSERT, shared by every backend.
 pub(crate) const LOG_COLUMNS: &str = "revision, direction, started_at, duration_ms, success, checksum, applied_by, tool_version, git_commit, error";
 
+/// The log table's per-statement progress columns ([`crate::db::StepProgress`]), with
+/// their types: added in place to log tables made by older releases.
+pub const PROGRESS_COLUMNS: [(&str, &str); 3] = [
+    ("statements_done", "BIGINT"),
+    ("statement_in_doubt", "BIGINT"),
+    ("statements_checksum", "VARCHAR(64)"),
+];
+
 /// The SQL texts of one backend for the bookkeeping tables, built once per connection.
 #[derive(Debug, Clone)]
 pub struct BookSql {
     pub create_version: String,
     pub create_log: String,
     pub table_exists: &'static str,
+    /// The column names of a table (bound: the table name).
+    pub log_columns: &'static str,
     pub select_versions: String,
     pub insert_version: String,
     pub delete_version: String,
@@ -43,6 +53,8 @@ pub struct BookDialect {
     /// Appended to the log INSERT so it returns the new id (PostgreSQL).
     pub insert_log_suffix: &'static str,
     pub table_exists: &'static str,
+    /// The column names of a table (bound: the table name).
+    pub log_columns: &'static str,
     pub begin: &'static str,
     pub begin_locking: &'static str,
 }
@@ -64,10 +76,13 @@ impl BookSql {
                  revision VARCHAR(255) NOT NULL, direction VARCHAR(16) NOT NULL, \
                  started_at {} NOT NULL, duration_ms BIGINT NOT NULL, success BOOLEAN, \
                  checksum VARCHAR(64), applied_by VARCHAR(255) NOT NULL, \
-                 tool_version VARCHAR(32) NOT NULL, git_commit VARCHAR(64), error TEXT)",
-                d.log_id, d.timestamp
+                 tool_version VARCHAR(32) NOT NULL, git_commit VARCHAR(64), error TEXT, {})",
+                d.log_id,
+                d.timestamp,
+                PROGRESS_COLUMNS.map(|(c, t)| format!("{c} {t}")).join(", ")
             ),
             table_exists: d.table_exists,
+            log_columns: d.log_columns,
             select_versions: format!("SELECT version_num FROM {v}"),
             insert_version: format!("INSERT INTO {v} (version_num) VALUES ({})", p(1)),
             delete_version: format!("DELETE FROM {v} WHERE version_num = {}", p(1)),
@@ -88,10 +103,8 @@ impl BookSql {
                 p(3),
                 p(4)
             ),
-            last_log: format!(
-                "SELECT id, revision, direction, success, checksum, error FROM {l} \
-                 ORDER BY id DESC LIMIT 1"
-            ),
+            // Every column: a log table of an older release has no progress columns.
+            last_log: format!("SELECT * FROM {l} ORDER BY id DESC LIMIT 1"),
             begin: d.begin,
             begin_locking: d.begin_locking,
         }
@@ -233,6 +246,19 @@ pub fn log_finish_sql(
         "UPDATE {table} SET success = {}, duration_ms = {duration_ms}, error = {} WHERE id = {id}",
         bool_literal(Some(success), d),
         opt_literal(error, d),
+    )
+}
+
+/// Records the progress `p` of the step of pending log row `id` (numbers and hex only).
+pub fn progress_sql(table: &str, id: i64, p: &super::StepProgress) -> String {
+    let in_doubt = p
+        .in_doubt
+        .map_or_else(|| "NULL".to_owned(), |n| n.to_string());
+    let checksum: String = p.checksum.chars().filter(char::is_ascii_hexdigit).collect();
+    format!(
+        "UPDATE {table} SET statements_done = {}, statement_in_doubt = {in_doubt}, \
+         statements_checksum = '{checksum}' WHERE id = {id}",
+        p.done
     )
 }
 

@@ -16,7 +16,7 @@ use super::{
     sqlite, version_op_sql, BookSql, Conn, ConnectOptions, DatabaseUrl, DbError, Handle, LogEntry,
     LogRow, LogWrite, StartedAt, Tables, DEFAULT_LOCK_TIMEOUT,
 };
-use crate::core::{Dialect, Direction, VersionOp};
+use crate::core::{Dialect, VersionOp};
 
 /// Binds a [`LogEntry`]'s fields in the column order of `insert_log`.
 macro_rules! bind_log {
@@ -245,6 +245,8 @@ impl Database {
             let ddl = self.sql.create_log.clone();
             self.exec_action(&ddl, &format!("creating table {log}"))
                 .await?;
+        } else {
+            self.upgrade_log_table().await?;
         }
         Ok(())
     }
@@ -395,7 +397,7 @@ impl Database {
     /// Appends a log row and returns its id.
     pub async fn append_log(&mut self, e: &LogEntry) -> Result<i64, DbError> {
         let sql = self.sql.insert_log.clone();
-        let e = e.clone();
+        let e = stored_entry(e);
         let r: Result<i64, sqlx::Error> = match &mut self.conn {
             Conn::Sqlite(h) => bind_log!(sqlx::query(AssertSqlSafe(sql)), e)
                 .execute(h.get())
@@ -428,7 +430,7 @@ impl Database {
             sqlx::query(AssertSqlSafe(sql))
                 .bind(success)
                 .bind(duration_ms)
-                .bind(error)
+                .bind(error.as_deref().map(stored))
                 .bind(id)
                 .execute(c)
                 .await
@@ -436,39 +438,6 @@ impl Database {
         });
         let table = self.tables.log.clone();
         r.map_err(|err| self.query_error(&format!("writing to {table}"), err))
-    }
-
-    /// The newest log row, if the log table exists and has one.
-    pub async fn last_log(&mut self) -> Result<Option<LogRow>, DbError> {
-        let log = self.tables.log.clone();
-        if !self.table_exists(&log).await? {
-            return Ok(None);
-        }
-        let q = AssertSqlSafe(self.sql.last_log.clone());
-        let r: Result<Option<LogRow>, sqlx::Error> = on_conn!(&mut self.conn, c => {
-            async {
-                match sqlx::query(q).fetch_optional(c).await? {
-                    Some(row) => Ok(Some(LogRow {
-                        id: row.try_get("id")?,
-                        revision: row.try_get("revision")?,
-                        direction: {
-                            let name: String = row.try_get("direction")?;
-                            Direction::parse(&name).ok_or_else(|| {
-                                sqlx::Error::Decode(
-                                    format!("unknown direction {:?}", excerpt(&name)).into(),
-                                )
-                            })?
-                        },
-                        success: row.try_get("success")?,
-                        checksum: row.try_get("checksum")?,
-                        error: row.try_get("error")?,
-                    })),
-                    None => Ok(None),
-                }
-            }
-            .await
-        });
-        r.map_err(|e| self.query_error(&format!("reading {log}"), e))
     }
 
     /// Checksums of the newest successful upgrade of each revision, for `check`.
@@ -501,7 +470,7 @@ impl Database {
     /// lock timeout. SQLite has no session lock: each step's `BEGIN IMMEDIATE` takes the
     /// write lock instead. The server drops the lock when the session ends, so a killed
     /// process leaves none behind.
-    pub async fn lock(&mut self) -> Result<(), DbError> {
+    pub async fn lock(&mut self) -> Result<bool, DbError> {
         let timeout = self.lock_timeout;
         let version = self.tables.version.clone();
         let key = match &mut self.conn {
@@ -512,16 +481,16 @@ impl Database {
             _ => lock_key(&version),
         };
         let got = match &mut self.conn {
-            Conn::Sqlite(_) => Ok(true),
+            Conn::Sqlite(_) => Ok(Some(false)),
             Conn::Postgres(h) => postgres::lock(h.get(), &key, timeout).await,
             Conn::Mysql(h) => mysql::lock(h.get(), &key, timeout).await,
         };
         match got {
-            Ok(true) => {
+            Ok(Some(waited)) => {
                 self.locked = Some(key);
-                Ok(())
+                Ok(waited)
             }
-            Ok(false) => Err(DbError::LockTimeout {
+            Ok(None) => Err(DbError::LockTimeout {
                 url: self.url.clone(),
                 seconds: timeout.as_secs(),
             }),
@@ -593,7 +562,7 @@ impl super::Backend for Database {
     fn scrub(&self, text: &str) -> String {
         Database::scrub(self, text)
     }
-    async fn lock(&mut self) -> Result<(), DbError> {
+    async fn lock(&mut self) -> Result<bool, DbError> {
         Database::lock(self).await
     }
     async fn unlock(&mut self) -> Result<(), DbError> {
@@ -635,6 +604,14 @@ impl super::Backend for Database {
     ) -> Result<(), DbError> {
         Database::finish_log(self, id, success, duration_ms, error).await
     }
+    async fn set_progress(
+        &mut self,
+        id: i64,
+        progress: &super::StepProgress,
+        recommit: bool,
+    ) -> Result<(), DbError> {
+        Database::set_progress(self, id, progress, recommit).await
+    }
     async fn record_step(
         &mut self,
         ops: &[VersionOp],
@@ -644,6 +621,13 @@ impl super::Backend for Database {
         Database::record_step(self, ops, log, prefix).await
     }
     async fn execute(&mut self, sql: &str) -> Result<(), super::StatementError> {
+        if self.dialect == Dialect::Postgres && sql.contains('\0') {
+            // PostgreSQL's protocol ends the query text at a NUL, and the server takes
+            // the rest as a broken message: refuse it here, with the connection intact.
+            return Err(super::StatementError {
+                message: "the statement contains a NUL byte (\\0), which PostgreSQL does not accept in SQL text".to_owned(),
+            });
+        }
         match self.execute_raw(sql).await {
             Ok(()) => Ok(()),
             Err(e) => Err(super::StatementError {
@@ -656,7 +640,21 @@ impl super::Backend for Database {
     }
 }
 
-/// At most 40 characters of a value read from the database, for messages.
-fn excerpt(text: &str) -> String {
-    text.chars().take(40).collect()
+/// Text as the log stores it: a NUL, which no backend keeps in text, becomes U+FFFD.
+pub(super) fn stored(text: &str) -> String {
+    text.replace('\0', "\u{fffd}")
+}
+
+/// A log entry with every text field [`stored`].
+fn stored_entry(e: &LogEntry) -> LogEntry {
+    let opt = |t: &Option<String>| t.as_deref().map(stored);
+    LogEntry {
+        revision: stored(&e.revision),
+        applied_by: stored(&e.applied_by),
+        tool_version: stored(&e.tool_version),
+        checksum: opt(&e.checksum),
+        git_commit: opt(&e.git_commit),
+        error: opt(&e.error),
+        ..e.clone()
+    }
 }

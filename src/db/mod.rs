@@ -25,7 +25,9 @@ use sha2::{Digest, Sha256};
 use sqlx::pool::PoolConnection;
 
 use crate::core::Direction;
-pub use backend::{Backend, Capabilities, StatementError, StepBatch, StepEnd};
+pub use backend::{
+    Backend, Booked, Capabilities, StatementError, StepBatch, StepEnd, StepProgress,
+};
 pub use book::{
     bool_literal, comment, literal, log_finish_sql, log_insert_sql, version_op_sql, BookDialect,
     BookSql, LogWrite, StartedAt,
@@ -299,6 +301,9 @@ pub struct LogRow {
     pub success: Option<bool>,
     pub checksum: Option<String>,
     pub error: Option<String>,
+    /// How far a step outside a transaction got (`None`: not recorded, as in rows
+    /// written by older releases or by steps inside a transaction).
+    pub progress: Option<StepProgress>,
 }
 
 /// How to open a database.

@@ -40,6 +40,8 @@ pub const BOOK: BookDialect = BookDialect {
     insert_log_suffix: "",
     table_exists: "SELECT COUNT(*) FROM information_schema.tables \
                    WHERE table_schema = DATABASE() AND table_name = ?",
+    log_columns: "SELECT CAST(column_name AS CHAR) FROM information_schema.columns \
+                  WHERE table_schema = DATABASE() AND table_name = ?",
     begin: "START TRANSACTION",
     begin_locking: "START TRANSACTION",
 };
@@ -51,19 +53,25 @@ pub fn book_sql(t: &Tables) -> BookSql {
 /// The lock name: at most 64 characters, unique per database and version table.
 const LOCK_NAME: &str = "CONCAT('migrate_', LEFT(SHA2(CONCAT(DATABASE(), ':', ?), 256), 40))";
 
-/// Waits for `GET_LOCK` up to `timeout`; `Ok(false)` when it stayed taken.
+/// Takes `GET_LOCK`, waiting up to `timeout` when another session holds it:
+/// `Some(waited)`, or `None` when it stayed taken.
 pub async fn lock(
     c: &mut MySqlConnection,
     key: &str,
     timeout: Duration,
-) -> Result<bool, sqlx::Error> {
+) -> Result<Option<bool>, sqlx::Error> {
     let sql = format!("SELECT GET_LOCK({LOCK_NAME}, ?)");
-    let got: Option<i64> = sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
-        .bind(key)
-        .bind(timeout.as_secs() as i64)
-        .fetch_one(c)
-        .await?;
-    Ok(got == Some(1))
+    for (wait, seconds) in [(false, 0), (true, timeout.as_secs() as i64)] {
+        let got: Option<i64> = sqlx::query_scalar(sqlx::AssertSqlSafe(sql.clone()))
+            .bind(key)
+            .bind(seconds)
+            .fetch_one(&mut *c)
+            .await?;
+        if got == Some(1) {
+            return Ok(Some(wait));
+        }
+    }
+    Ok(None)
 }
 
 pub async fn unlock(c: &mut MySqlConnection, key: &str) -> Result<(), sqlx::Error> {

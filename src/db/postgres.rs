@@ -29,6 +29,8 @@ pub const BOOK: BookDialect = BookDialect {
     timestamp: "TIMESTAMPTZ",
     insert_log_suffix: " RETURNING id",
     table_exists: "SELECT COUNT(*) FROM pg_catalog.pg_class WHERE oid = to_regclass($1)",
+    log_columns: "SELECT CAST(attname AS TEXT) FROM pg_catalog.pg_attribute \
+                  WHERE attrelid = to_regclass($1) AND attnum > 0 AND NOT attisdropped",
     begin: "BEGIN",
     begin_locking: "BEGIN",
 };
@@ -41,7 +43,6 @@ fn key_number(key: &str) -> i64 {
     u64::from_str_radix(key, 16).unwrap_or(0x6d69_6772_6174_6500) as i64
 }
 
-/// Tries the advisory lock until `timeout`; `Ok(false)` when it stayed taken.
 /// The version table as the server knows it, for the lock key: unquoted names fold to
 /// lower case, and a schema that is the session's current one is dropped, so
 /// `migrate_version`, `MIGRATE_VERSION` and `public.migrate_version` (under the default
@@ -62,7 +63,13 @@ pub async fn canonical_table(c: &mut PgConnection, name: &str) -> Result<String,
     })
 }
 
-pub async fn lock(c: &mut PgConnection, key: &str, timeout: Duration) -> Result<bool, sqlx::Error> {
+/// Tries the advisory lock until `timeout`: `Some(waited)` (whether another session held
+/// it first), or `None` when it stayed taken.
+pub async fn lock(
+    c: &mut PgConnection,
+    key: &str,
+    timeout: Duration,
+) -> Result<Option<bool>, sqlx::Error> {
     // Have the server notice a vanished client even in the middle of a long statement,
     // so a killed process's session (and lock) ends at once (PostgreSQL 14+; a session
     // setting, ignored where unknown).
@@ -71,17 +78,19 @@ pub async fn lock(c: &mut PgConnection, key: &str, timeout: Duration) -> Result<
         .await;
     let deadline = Instant::now() + timeout;
     let key = key_number(key);
+    let mut waited = false;
     loop {
         let got: bool = sqlx::query_scalar("SELECT pg_try_advisory_lock($1)")
             .bind(key)
             .fetch_one(&mut *c)
             .await?;
         if got {
-            return Ok(true);
+            return Ok(Some(waited));
         }
         if Instant::now() >= deadline {
-            return Ok(false);
+            return Ok(None);
         }
+        waited = true;
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }

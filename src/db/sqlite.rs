@@ -4,7 +4,8 @@
 //! (the busy timeout); the OS drops it when the process dies.
 //!
 //! A run of per-revision steps ([`Steps`]) holds sqlx's connection on the calling thread
-//! and sends each revision as one batch, its `COMMIT` leading the next revision's batch.
+//! and sends each revision as one batch, then its `COMMIT`; the next revision's batch
+//! writes the duration of the one before, through its commit.
 
 use std::str::FromStr;
 use std::time::Duration;
@@ -16,7 +17,7 @@ use sqlx::Connection;
 use super::split::Statement;
 use super::url::DatabaseUrl;
 use super::{
-    literal, log_insert_sql, query_failure, version_op_sql, BookDialect, BookSql, DbError,
+    literal, log_insert_sql, query_failure, version_op_sql, BookDialect, BookSql, Booked, DbError,
     LogEntry, StartedAt, StepEnd, Tables,
 };
 use crate::core::{Dialect, VersionOp};
@@ -47,6 +48,7 @@ pub const BOOK: BookDialect = BookDialect {
     timestamp: "TIMESTAMP",
     insert_log_suffix: "",
     table_exists: "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = ?1",
+    log_columns: "SELECT name FROM pragma_table_info(?1)",
     begin: "BEGIN",
     begin_locking: "BEGIN IMMEDIATE",
 };
@@ -153,8 +155,7 @@ impl From<rusqlite::Error> for BatchError {
 }
 
 /// A run of per-revision steps on one held SQLite connection ([`super::Database::sqlite_steps`]):
-/// each step is ONE batch of SQL, and its `COMMIT` travels at the head of the next step's
-/// batch, so the write lock passes from one revision to the next without a gap.
+/// each step is ONE batch of SQL and a `COMMIT`.
 pub struct Steps<'a> {
     pub(super) session: Session<'a>,
     pub(super) url: &'a str,
@@ -169,16 +170,15 @@ impl Steps<'_> {
         query_failure(self.url, self.scrub, action, message)
     }
 
-    /// Runs one step in one batch: the previous step's `COMMIT` (with `commit_first`),
-    /// `BEGIN IMMEDIATE`, the version rows, the step's `statements`, its version-row
-    /// changes `ops` and its log row `entry` (whose `duration_ms` SQLite computes from
-    /// `started_at` as the row is written). Nothing of the step is committed here.
-    ///
-    /// An error means the previous step's `COMMIT` failed: nothing of this step ran, and
-    /// the previous step's transaction is still open (to be rolled back).
+    /// Runs one step in one batch: `BEGIN IMMEDIATE`, the duration of the `previous`
+    /// step (committed by now, so the duration includes its commit), the version rows,
+    /// the step's `statements`, its version-row changes `ops` and its log row `entry`
+    /// (whose `duration_ms` SQLite computes from `started_at` as the row is written; the
+    /// next step, or [`Steps::book`], writes the duration through the commit). Nothing of
+    /// the step is committed here.
     pub fn step(
         &mut self,
-        commit_first: bool,
+        previous: Option<Booked>,
         expected_rows: &[String],
         statements: &[Statement],
         ops: &[VersionOp],
@@ -186,11 +186,13 @@ impl Steps<'_> {
     ) -> Result<StepEnd, DbError> {
         let d = Dialect::Sqlite;
         let mut sql = String::new();
-        if commit_first {
-            sql.push_str("COMMIT;\n");
-        }
         sql.push_str(self.sql.begin_locking);
         sql.push_str(";\n");
+        if let Some(b) = previous {
+            sql.push_str(&booked_sql(&self.tables.log, b));
+            sql.push_str(";\n");
+        }
+        let rows_at = 1 + usize::from(previous.is_some());
         sql.push_str(&self.sql.select_versions);
         sql.push_str(";\n");
         for st in statements {
@@ -214,17 +216,13 @@ impl Steps<'_> {
             &elapsed,
         ));
 
-        // COMMIT?, BEGIN, SELECT: the statements before the step's own.
-        let begin_at = usize::from(commit_first);
-        let prefix = begin_at + 2;
-        let run = self.session.run(&sql, prefix - 1);
+        // BEGIN, the previous step's duration, SELECT: the statements before the step's own.
+        let prefix = rows_at + 1;
+        let run = self.session.run(&sql, rows_at);
         let finished = run.finished.len();
         let failed = run.error.is_some();
         if let Some(e) = run.error {
-            if finished < begin_at {
-                return Err(self.failure("committing", &e.message));
-            }
-            if finished == begin_at {
+            if finished == 0 {
                 return Ok(StepEnd::BeginFailed(if e.busy {
                     DbError::LockTimeout {
                         url: self.url.to_owned(),
@@ -251,7 +249,21 @@ impl Steps<'_> {
         if failed || !bookkeeping_ok {
             return Ok(StepEnd::Failed);
         }
-        Ok(StepEnd::Ran)
+        Ok(StepEnd::Ran {
+            log_id: self.session.db.last_insert_rowid(),
+        })
+    }
+
+    /// Writes the duration of the last committed step (its own small transaction).
+    pub fn book(&mut self, booked: Booked) -> Result<(), DbError> {
+        match self
+            .session
+            .run(&booked_sql(&self.tables.log, booked), usize::MAX)
+            .error
+        {
+            None => Ok(()),
+            Some(e) => Err(self.failure("recording the step's duration", &e.message)),
+        }
     }
 
     /// Commits the open step.
@@ -269,16 +281,27 @@ impl Steps<'_> {
     }
 }
 
+/// The UPDATE that writes a committed step's duration.
+fn booked_sql(log: &str, b: Booked) -> String {
+    format!(
+        "UPDATE {log} SET duration_ms = {} WHERE id = {}",
+        b.duration_ms, b.log_id
+    )
+}
+
 impl super::StepBatch for Steps<'_> {
     fn step(
         &mut self,
-        commit_first: bool,
+        previous: Option<Booked>,
         expected_rows: &[String],
         statements: &[Statement],
         ops: &[VersionOp],
         entry: &LogEntry,
     ) -> Result<StepEnd, DbError> {
-        Steps::step(self, commit_first, expected_rows, statements, ops, entry)
+        Steps::step(self, previous, expected_rows, statements, ops, entry)
+    }
+    fn book(&mut self, booked: Booked) -> Result<(), DbError> {
+        Steps::book(self, booked)
     }
     fn commit(&mut self) -> Result<(), DbError> {
         Steps::commit(self)

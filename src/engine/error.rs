@@ -1,6 +1,7 @@
 //! Why a run stopped: the executor's errors, each naming the revision, its file and the
 //! statement.
 
+use super::in_doubt::InDoubtStep;
 use super::interrupt::Signal;
 use super::{alembic, PlanFailure};
 use crate::core::{Dialect, Direction};
@@ -40,6 +41,29 @@ pub enum EngineError {
         direction: Direction,
         what: String,
     },
+    /// A step stopped part-way outside a transaction and one of its statements may or
+    /// may not have taken effect; `migrate resolve` settles it.
+    #[error("{0}")]
+    InDoubt(Box<InDoubtStep>),
+    /// A step stopped between statements (its doubt settled, or interrupted) and this
+    /// run can't continue it.
+    #[error("the last {direction} of revision {revision} stopped after statement {done} of its SQL (recorded in the log); {reason}")]
+    Unfinished {
+        revision: String,
+        direction: Direction,
+        done: usize,
+        reason: String,
+    },
+    /// `migrate resolve REV` where REV's step is not the one in doubt.
+    #[error("revision {revision} has no statement in doubt: {state}")]
+    NotInDoubt { revision: String, state: String },
+    /// A step of a `--transaction all` run failed: the one transaction rolled back.
+    #[error("{source}; with --transaction all nothing was committed: every revision of this run was rolled back, and the database is still at {}", rows_text(.rows))]
+    AllRolledBack {
+        source: Box<EngineError>,
+        /// The version rows after the rollback.
+        rows: Vec<String>,
+    },
     /// A signal asked the run to stop; it stopped at the next safe point.
     #[error("interrupted by {signal}: {}; the database is at {}{}", stopped_text(.stopped), rows_text(.rows), next_text(.stopped))]
     Interrupted {
@@ -59,6 +83,8 @@ pub struct StoppedStep {
     pub total: usize,
     /// Whether what the step had done was rolled back (else it may be half-applied).
     pub rolled_back: bool,
+    /// Whether the log says how far it got, so the next run continues it.
+    pub resumes: bool,
 }
 
 fn stopped_text(stopped: &Option<StoppedStep>) -> String {
@@ -83,12 +109,17 @@ fn rows_text(rows: &[String]) -> String {
     }
 }
 
-fn next_text(stopped: &Option<StoppedStep>) -> &'static str {
+fn next_text(stopped: &Option<StoppedStep>) -> String {
     match stopped {
+        Some(s) if !s.rolled_back && s.resumes => format!(
+            " (the log says so: the same command continues revision {} with statement {})",
+            s.revision, s.next
+        ),
         Some(s) if !s.rolled_back => {
             " (check it by hand, then run `migrate stamp <revision>` to record where it is)"
+                .to_owned()
         }
-        _ => " (run the same command again to go on)",
+        _ => " (run the same command again to go on)".to_owned(),
     }
 }
 

@@ -16,9 +16,31 @@ pub enum LastStep {
         direction: Direction,
         error: Option<String>,
     },
+    /// It stopped part-way outside a transaction, and its log row says how far:
+    /// statements `1..=done` took effect, and statement `statement` may or may not have.
+    /// Runs refuse to go on until `migrate resolve` (or a `stamp`) settles it.
+    InDoubt {
+        revision: String,
+        direction: Direction,
+        done: usize,
+        statement: usize,
+        what: String,
+    },
+    /// It stopped between statements outside a transaction (interrupted, or its doubt was
+    /// settled by `migrate resolve`): statements `1..=done` took effect and no other did.
+    /// The next run of the same step continues with statement `done + 1`; with
+    /// `done == 0` nothing of it took effect at all.
+    Resumable {
+        revision: String,
+        direction: Direction,
+        done: usize,
+        /// Checksum of the statements that took effect ([`crate::db::StepProgress`]).
+        checksum: String,
+    },
     /// It stopped part-way (the process was killed, or it failed where its changes can't
-    /// roll back): the database may be half-changed, and runs refuse to go on until a
-    /// `stamp` records where it is.
+    /// roll back) and its log row does not say how far (written by an older release):
+    /// the database may be half-changed, and runs refuse to go on until a `stamp`
+    /// records where it is.
     Dirty {
         revision: String,
         direction: Direction,
@@ -35,6 +57,27 @@ pub fn last_step(
 ) -> LastStep {
     if row.direction == Direction::Stamp || row.success == Some(true) {
         return LastStep::Complete;
+    }
+    if let Some(p) = &row.progress {
+        let (revision, direction) = (row.revision.clone(), row.direction);
+        return match p.in_doubt {
+            Some(statement) => LastStep::InDoubt {
+                revision,
+                direction,
+                done: p.done,
+                statement,
+                what: match (&row.success, &row.error) {
+                    (Some(false), Some(e)) => format!("it failed: {e}"),
+                    _ => "the process stopped while it ran".to_owned(),
+                },
+            },
+            None => LastStep::Resumable {
+                revision,
+                direction,
+                done: p.done,
+                checksum: p.checksum.clone(),
+            },
+        };
     }
     let non_transactional = graph
         .find(&row.revision)
@@ -71,6 +114,26 @@ impl LastStep {
                 "the last {direction} of revision {revision} failed and was rolled back{}; running it again retries it",
                 error.as_ref().map(|e| format!(": {e}")).unwrap_or_default()
             )),
+            LastStep::InDoubt {
+                revision,
+                direction,
+                done,
+                statement,
+                what,
+            } => Some(format!(
+                "the last {direction} of revision {revision} did not complete ({what}): statement {statement} may or may not have taken effect{}; check it, then `migrate resolve {revision} --applied` or `--rolled-back`",
+                if *done > 0 { format!(" (statements 1 to {done} did)") } else { String::new() }
+            )),
+            LastStep::Resumable { done: 0, .. } => None,
+            LastStep::Resumable {
+                revision,
+                direction,
+                done,
+                ..
+            } => Some(format!(
+                "the last {direction} of revision {revision} stopped after statement {done}; the next {direction} continues it with statement {}",
+                done + 1
+            )),
             LastStep::Dirty {
                 revision,
                 direction,
@@ -105,6 +168,43 @@ mod tests {
             success,
             checksum: None,
             error: success.is_some_and(|s| !s).then(|| "boom".to_owned()),
+            progress: None,
+        }
+    }
+
+    #[test]
+    fn progress_says_which_statement_is_in_doubt_or_that_none_is() {
+        let g = graph();
+        let progress = |done, in_doubt| {
+            let mut r = row("a", Direction::Upgrade, None);
+            r.progress = Some(crate::db::StepProgress {
+                done,
+                in_doubt,
+                checksum: "ab".to_owned(),
+            });
+            r
+        };
+        for caps in [mysql::CAPABILITIES, postgres::CAPABILITIES] {
+            let s = last_step(&progress(2, Some(3)), &g, caps, Dialect::Sqlite);
+            assert!(
+                matches!(
+                    s,
+                    LastStep::InDoubt {
+                        done: 2,
+                        statement: 3,
+                        ..
+                    }
+                ),
+                "{s:?}"
+            );
+            let text = s.describe().expect("a warning");
+            assert!(text.contains("statement 3 may or may not"), "{text}");
+            assert!(text.contains("migrate resolve a --applied"), "{text}");
+            let s = last_step(&progress(2, None), &g, caps, Dialect::Sqlite);
+            assert!(matches!(s, LastStep::Resumable { done: 2, .. }), "{s:?}");
+            assert!(s.describe().is_some_and(|d| d.contains("with statement 3")));
+            let s = last_step(&progress(0, None), &g, caps, Dialect::Sqlite);
+            assert_eq!(s.describe(), None, "nothing of it took effect");
         }
     }
 

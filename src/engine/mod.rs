@@ -8,16 +8,20 @@
 //! same plan ([`describe`], [`offline`]); nothing here decides what runs.
 //!
 //! By job: [`prepare`] turns plan steps into what runs (statements, checksum, label),
-//! `runner` is the apply algorithm over the [`Backend`] trait, [`error`] says why a
-//! run stopped.
+//! `runner` is the apply algorithm over the [`Backend`] trait and `step` one step
+//! statement by statement, `in_doubt` and `resolve` a step a killed process left
+//! part-way, [`error`] says why a run stopped.
 
 pub mod alembic;
 mod error;
+mod in_doubt;
 mod interrupt;
 mod last_step;
 pub mod offline;
 mod prepare;
+mod resolve;
 mod runner;
+mod step;
 #[cfg(test)]
 mod tests;
 
@@ -26,11 +30,13 @@ use std::time::Duration;
 use crate::core::{Direction, Plan, RevisionGraph};
 use crate::db::Backend;
 pub use error::{EngineError, StatementFailure, StoppedStep};
+pub use in_doubt::{how_to_check, InDoubtStep};
 pub use interrupt::{Interrupt, Signal};
 pub use last_step::{last_step, LastStep};
 pub use prepare::{
     apply_ops, describe, preflight, revision_file, step_label, step_sql, PlannedStep,
 };
+pub use resolve::{resolve, Resolution, Resolved};
 
 /// Makes the plan for the given version rows. The CLI wraps the core's plan functions;
 /// tests may hand-build plans.

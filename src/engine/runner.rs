@@ -2,18 +2,17 @@
 //! transactions, recording each step with its log row, refusing to go past a dirty step,
 //! and planning again when another process moved the version rows.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use chrono::Utc;
 
+use super::in_doubt::{shown, statements_checksum, InDoubtStep};
 use super::last_step::{last_step, LastStep};
 use super::prepare::{apply_ops, prepare, step_report, success_entry, Prepared};
-use super::{
-    EngineError, Outcome, Planner, Progress, RunOptions, StatementFailure, StepReport, StoppedStep,
-    TransactionMode,
-};
+use super::{EngineError, Outcome, Planner, Progress, RunOptions, TransactionMode};
 use crate::core::{Direction, RevisionGraph};
-use crate::db::{Backend, DbError, LogEntry, LogRow, LogWrite, StatementError, StepBatch, StepEnd};
+use crate::db::split::split_statements;
+use crate::db::{Backend, Booked, LogEntry, LogRow, StepBatch, StepEnd};
 
 /// Runs under the run lock; `check_dirty` refuses to go past a step an earlier run left
 /// failed (a stamp passes `false`: stamping is how that state is cleared).
@@ -30,7 +29,7 @@ pub(super) async fn run<B: Backend>(
             dialect: db.dialect(),
         });
     }
-    db.lock().await?;
+    let holder_died = db.lock().await?;
     let result = Runner {
         db: &mut *db,
         graph,
@@ -38,6 +37,9 @@ pub(super) async fn run<B: Backend>(
         applied_by: String::new(),
         check_dirty,
         lazy_begin: false,
+        holder_died,
+        resume: None,
+        finished_later: Vec::new(),
     }
     .run_locked(planner, progress)
     .await;
@@ -47,15 +49,29 @@ pub(super) async fn run<B: Backend>(
     Ok(outcome)
 }
 
-struct Runner<'a, B: Backend> {
-    db: &'a mut B,
+pub(super) struct Runner<'a, B: Backend> {
+    pub(super) db: &'a mut B,
     graph: &'a RevisionGraph,
-    options: &'a RunOptions,
+    pub(super) options: &'a RunOptions,
     applied_by: String,
     check_dirty: bool,
     /// A `BEGIN` still to be sent in front of the next statement
     /// ([`crate::db::Capabilities::begin_with_first_statement`]).
-    lazy_begin: bool,
+    pub(super) lazy_begin: bool,
+    /// Another process held the run lock when this one asked for it.
+    holder_died: bool,
+    /// A step an earlier run stopped between statements, to be continued first.
+    resume: Option<Resume>,
+    /// `--transaction all`: steps that ran, reported once the one transaction commits.
+    finished_later: Vec<(usize, usize, String, Duration)>,
+}
+
+/// A step an earlier run stopped after statement `done` (nothing in doubt).
+struct Resume {
+    revision: String,
+    direction: Direction,
+    done: usize,
+    checksum: String,
 }
 
 /// Where a run of batched steps on the held connection stopped ([`Runner::batched_steps`]).
@@ -66,13 +82,6 @@ enum BatchStop {
     Failed(usize),
     /// Another process moved the version rows to these; plan again.
     Moved(Vec<String>),
-}
-
-/// A step that ran, waiting for its commit to be reported.
-struct Ran {
-    index: usize,
-    took: Duration,
-    report: StepReport,
 }
 
 impl<B: Backend> Runner<'_, B> {
@@ -107,19 +116,43 @@ impl<B: Backend> Runner<'_, B> {
         }
         let mut result = self.run_plans(planner, progress, all).await;
         if all {
-            match &mut result {
-                Ok(_) => self.db.commit().await?,
+            match result {
+                Ok(_) => {
+                    if let Err(e) = self.db.commit().await {
+                        progress.end();
+                        return Err(e.into());
+                    }
+                    // Done only now: each step is reported once the transaction commits.
+                    for (index, total, label, took) in std::mem::take(&mut self.finished_later) {
+                        progress.step_finished(index, total, &label, took);
+                    }
+                }
                 Err(e) => {
                     let _ = self.db.rollback().await;
-                    if let EngineError::Interrupted { rows, .. } = e {
-                        // Every step went with the one transaction: say where it is now.
-                        if let Ok(now) = self.db.read_versions().await {
-                            *rows = now;
+                    // Every step went with the one transaction: say where it is now.
+                    let now = self.db.read_versions().await.ok();
+                    result = Err(match e {
+                        EngineError::Interrupted {
+                            signal,
+                            stopped,
+                            rows,
+                        } => EngineError::Interrupted {
+                            signal,
+                            stopped,
+                            rows: now.unwrap_or(rows),
+                        },
+                        e @ (EngineError::Statement(_) | EngineError::Bookkeeping { .. }) => {
+                            EngineError::AllRolledBack {
+                                source: Box::new(e),
+                                rows: now.unwrap_or_default(),
+                            }
                         }
-                    }
+                        other => other,
+                    });
                 }
             }
         }
+        progress.end();
         result
     }
 
@@ -132,7 +165,7 @@ impl<B: Backend> Runner<'_, B> {
         let caps = self.db.capabilities();
         if self.check_dirty {
             if let Some(row) = self.db.last_log().await? {
-                self.refuse_if_dirty(&row)?;
+                self.check_last_step(&row)?;
             }
         }
         let mut rows = self.db.read_versions().await?;
@@ -162,8 +195,9 @@ impl<B: Backend> Runner<'_, B> {
                     });
                 }
                 let p = &prepared[index];
+                let skip = self.resumed(p)?;
                 let per_step_tx = !all && p.transactional;
-                if per_step_tx && caps.batches {
+                if per_step_tx && caps.batches && skip == 0 {
                     let run = &prepared[index..];
                     match self
                         .batched_steps(run, index, total, &mut rows, progress, &mut outcome)
@@ -206,7 +240,7 @@ impl<B: Backend> Runner<'_, B> {
                 } else if per_step_tx {
                     self.db.begin(true).await?;
                 }
-                let took = match self.run_step(p, per_step_tx, all).await {
+                let took = match self.run_step(p, per_step_tx, all, skip).await {
                     Err(EngineError::Interrupted {
                         signal, stopped, ..
                     }) => {
@@ -218,14 +252,18 @@ impl<B: Backend> Runner<'_, B> {
                     }
                     other => other?,
                 };
-                progress.step_finished(index, total, &p.label, took);
+                if all {
+                    self.finished_later
+                        .push((index, total, p.label.clone(), took));
+                } else {
+                    progress.step_finished(index, total, &p.label, took);
+                }
                 apply_ops(&mut rows, &p.step.version_ops);
                 outcome.steps.push(step_report(p, took));
                 index += 1;
             }
             break;
         }
-        progress.end();
         if !self.check_dirty && outcome.steps.is_empty() {
             // A stamp that changes no row still confirms where the database is, and that
             // is what clears a failed step: record it.
@@ -253,7 +291,7 @@ impl<B: Backend> Runner<'_, B> {
     }
 
     /// The log row of a step that succeeds, started now.
-    fn log_entry(&self, p: &Prepared<'_>) -> LogEntry {
+    pub(super) fn log_entry(&self, p: &Prepared<'_>) -> LogEntry {
         success_entry(p, &self.applied_by, &self.options.context)
     }
 
@@ -273,11 +311,9 @@ impl<B: Backend> Runner<'_, B> {
         let applied_by = self.applied_by.clone();
         let context = &self.options.context;
         let mut held = self.db.batch().await?;
-        let mut report = |progress: &mut (dyn Progress + Send), ran: Ran| {
-            progress.step_finished(ran.index, total, &ran.report.label, ran.took);
-            outcome.steps.push(ran.report);
-        };
-        let mut uncommitted: Option<Ran> = None;
+        // The last committed step, whose duration (through its commit) the next step's
+        // batch writes.
+        let mut previous: Option<Booked> = None;
         let mut next = 0;
         let stop = loop {
             // An interrupt stops before the next step; the caller reports it.
@@ -287,59 +323,58 @@ impl<B: Backend> Runner<'_, B> {
             };
             let index = first + next;
             progress.step_started(index, total, &p.label);
-            let clock = Instant::now();
+            let clock = held.now();
             let entry = success_entry(p, &applied_by, context);
-            let end = held.step(
-                uncommitted.is_some(),
-                rows,
-                &p.statements,
-                &p.step.version_ops,
-                &entry,
-            );
+            let booked = previous.take();
+            let end = held.step(booked, rows, &p.statements, &p.step.version_ops, &entry);
             let end = match end {
                 Ok(end) => end,
                 Err(e) => {
-                    // The previous step never committed: it is rolled back, unreported.
                     held.rollback();
                     return Err(e.into());
                 }
             };
-            if let Some(ran) = uncommitted.take() {
-                report(progress, ran);
-            }
-            match end {
-                StepEnd::BeginFailed(e) => return Err(e.into()),
-                StepEnd::Moved(now) => {
-                    held.rollback();
-                    break BatchStop::Moved(now);
+            let log_id = match end {
+                StepEnd::Ran { log_id } => log_id,
+                other => {
+                    if !matches!(other, StepEnd::BeginFailed(_)) {
+                        held.rollback();
+                    }
+                    // Best effort: the previous step committed; only its duration is late.
+                    if let Some(b) = booked {
+                        let _ = held.book(b);
+                    }
+                    match other {
+                        StepEnd::BeginFailed(e) => return Err(e.into()),
+                        StepEnd::Moved(now) => break BatchStop::Moved(now),
+                        _ => break BatchStop::Failed(next),
+                    }
                 }
-                StepEnd::Failed => {
-                    held.rollback();
-                    break BatchStop::Failed(next);
-                }
-                StepEnd::Ran => {
-                    apply_ops(rows, &p.step.version_ops);
-                    let took = clock.elapsed();
-                    uncommitted = Some(Ran {
-                        index,
-                        took,
-                        report: step_report(p, took),
-                    });
-                    next += 1;
-                }
-            }
-        };
-        if let Some(ran) = uncommitted.take() {
+            };
             if let Err(e) = held.commit() {
                 held.rollback();
                 return Err(e.into());
             }
-            report(progress, ran);
+            let took = held.now().saturating_duration_since(clock);
+            apply_ops(rows, &p.step.version_ops);
+            progress.step_finished(index, total, &p.label, took);
+            outcome.steps.push(step_report(p, took));
+            previous = Some(Booked {
+                log_id,
+                duration_ms: took.as_millis() as i64,
+            });
+            next += 1;
+        };
+        if let Some(b) = previous {
+            // Its own small write; best effort, as above.
+            let _ = held.book(b);
         }
         Ok(stop)
     }
 
-    fn refuse_if_dirty(&self, row: &LogRow) -> Result<(), EngineError> {
+    /// Refuses to go past a step an earlier run left half-applied, and notes a step to
+    /// continue.
+    fn check_last_step(&mut self, row: &LogRow) -> Result<(), EngineError> {
         match last_step(row, self.graph, self.db.capabilities(), self.db.dialect()) {
             LastStep::Dirty {
                 revision,
@@ -350,167 +385,106 @@ impl<B: Backend> Runner<'_, B> {
                 direction,
                 what,
             }),
-            LastStep::Complete | LastStep::RolledBack { .. } => Ok(()),
-        }
-    }
-
-    /// Runs one step. With `in_tx` a transaction is open (and is committed or rolled back
-    /// here); with `outer` the whole plan's transaction is open and stays so.
-    async fn run_step(
-        &mut self,
-        p: &Prepared<'_>,
-        in_tx: bool,
-        outer: bool,
-    ) -> Result<Duration, EngineError> {
-        let clock = Instant::now();
-        let mut entry = self.log_entry(p);
-        // Where a failure can leave partial changes (MySQL's implicit DDL commits, a
-        // non-transactional revision), record the step before it runs, so even a killed
-        // process leaves a trace the next run refuses to go past.
-        let record_first =
-            !outer && (!self.db.capabilities().transactional_ddl || !p.transactional);
-        let pending = if record_first {
-            entry.success = None;
-            let id = self
-                .db
-                .append_log(&entry)
-                .await
-                .map_err(|e| self.bookkeeping(p, e))?;
-            if in_tx {
-                // The pending row must survive a rollback: commit it and start again.
-                self.db.commit().await?;
-                self.db.begin(true).await?;
-            }
-            Some(id)
-        } else {
-            None
-        };
-
-        let result = self.run_statements(p).await;
-        let result = match result {
-            Ok(()) => self.record_success(p, &mut entry, pending, clock).await,
-            Err(e) => Err(e),
-        };
-        match result {
-            Ok(()) => {
-                if in_tx {
-                    self.db.commit().await?;
-                }
-                Ok(clock.elapsed())
-            }
-            Err(e) => {
-                if in_tx || outer {
-                    let _ = self.db.rollback().await;
-                }
-                let message = match &e {
-                    EngineError::Interrupted {
-                        signal,
-                        stopped: Some(st),
-                        ..
-                    } => format!(
-                        "interrupted by {signal} before statement {} of {}",
-                        st.next, st.total
-                    ),
-                    other => other.to_string(),
-                };
-                let ms = clock.elapsed().as_millis() as i64;
-                // Best effort: the original error matters more than a failed log write.
-                match pending {
-                    Some(id) => {
-                        let _ = self.db.finish_log(id, false, ms, Some(message)).await;
-                    }
-                    None => {
-                        entry.success = Some(false);
-                        entry.duration_ms = ms;
-                        entry.error = Some(message);
-                        let _ = self.db.append_log(&entry).await;
-                    }
-                }
-                Err(e)
-            }
-        }
-    }
-
-    async fn run_statements(&mut self, p: &Prepared<'_>) -> Result<(), EngineError> {
-        let total = p.statements.len();
-        for st in &p.statements {
-            if let Some(signal) = self.options.interrupt.requested().filter(|_| st.number > 1) {
-                let rolled_back = self.db.capabilities().transactional_ddl && p.transactional;
-                return Err(EngineError::Interrupted {
-                    signal,
-                    stopped: Some(StoppedStep {
-                        revision: p.id.clone(),
-                        next: st.number,
-                        total,
-                        rolled_back,
-                    }),
-                    rows: Vec::new(),
+            LastStep::InDoubt {
+                revision,
+                direction,
+                done,
+                statement,
+                what,
+            } => Err(EngineError::InDoubt(Box::new(
+                self.in_doubt(revision, direction, done, statement, what),
+            ))),
+            LastStep::Resumable {
+                revision,
+                direction,
+                done,
+                checksum,
+            } if done > 0 => {
+                self.resume = Some(Resume {
+                    revision,
+                    direction,
+                    done,
+                    checksum,
                 });
+                Ok(())
             }
-            let run = if std::mem::take(&mut self.lazy_begin) {
-                self.db.execute(&format!("BEGIN;\n{}", st.text)).await
-            } else {
-                self.db.execute(&st.text).await
+            LastStep::Complete | LastStep::RolledBack { .. } | LastStep::Resumable { .. } => Ok(()),
+        }
+    }
+
+    /// What a refusal says about statement `statement` of `revision`'s `direction` SQL.
+    fn in_doubt(
+        &self,
+        revision: String,
+        direction: Direction,
+        done: usize,
+        statement: usize,
+        what: String,
+    ) -> InDoubtStep {
+        let dialect = self.db.dialect();
+        let rev = self.graph.find(&revision).map(|ix| self.graph.revision(ix));
+        let sql = rev.and_then(|r| {
+            let sql = match direction {
+                Direction::Downgrade => r.downgrade.as_ref(),
+                _ => r.upgrade.as_ref(),
             };
-            if let Err(StatementError { message }) = run {
-                return Err(EngineError::Statement(Box::new(StatementFailure {
-                    revision: p.id.clone(),
-                    file: p.file.clone(),
-                    direction: p.step.direction.name(),
-                    number: st.number,
-                    total,
-                    line: st.line,
-                    excerpt: st.excerpt(),
-                    message,
-                })));
-            }
+            sql.and_then(|s| s.for_dialect(dialect))
+        });
+        let statements = sql
+            .map(|s| split_statements(s, dialect))
+            .unwrap_or_default();
+        let st = statements.get(statement.wrapping_sub(1));
+        InDoubtStep {
+            file: rev.map_or_else(|| "no file".to_owned(), |r| r.location(None)),
+            revision,
+            direction,
+            done,
+            statement,
+            total: statements.len(),
+            line: st.map_or(0, |s| s.line),
+            excerpt: st.map_or_else(String::new, |s| shown(&s.excerpt(), 80)),
+            check: st.map_or_else(
+                || {
+                    "the statement is not in the revision's SQL any more; look at the database"
+                        .to_owned()
+                },
+                |s| super::in_doubt::how_to_check(dialect, &s.text),
+            ),
+            what,
+            holder_died: self.holder_died,
         }
-        Ok(())
     }
 
-    async fn record_success(
-        &mut self,
-        p: &Prepared<'_>,
-        entry: &mut LogEntry,
-        pending: Option<i64>,
-        clock: Instant,
-    ) -> Result<(), EngineError> {
-        if !p.transactional && pending.is_some() {
-            // The SQL ran outside a transaction; the bookkeeping gets one of its own.
-            self.db.begin(true).await?;
-        }
-        let prefix = std::mem::take(&mut self.lazy_begin).then_some("BEGIN");
-        // Version rows and log row in one round trip; the row counts are checked.
-        let ms = clock.elapsed().as_millis() as i64;
-        let log = match pending {
-            Some(id) => LogWrite::Finish {
-                id,
-                success: true,
-                duration_ms: ms,
-                error: None,
-            },
-            None => {
-                entry.duration_ms = ms;
-                LogWrite::Insert(entry)
-            }
+    /// How many statements of step `p` to skip: those an earlier run completed, when `p`
+    /// is the step it stopped. Any other step first is refused.
+    fn resumed(&mut self, p: &Prepared<'_>) -> Result<usize, EngineError> {
+        let Some(r) = self.resume.take() else {
+            return Ok(0);
         };
-        let r = self.db.record_step(&p.step.version_ops, log, prefix).await;
-        if !p.transactional && pending.is_some() {
-            match &r {
-                Ok(()) => self.db.commit().await?,
-                Err(_) => {
-                    let _ = self.db.rollback().await;
-                }
-            }
+        if p.id != r.revision || p.step.direction != r.direction {
+            let reason = format!(
+                "this run would start with the {} of revision {} instead; run the command that continues it (`migrate {} {}`), or fix the database by hand and `migrate stamp` where it is",
+                p.step.direction, p.id, r.direction, r.revision
+            );
+            return Err(self.unfinished(&r, reason));
         }
-        r.map_err(|e| self.bookkeeping(p, e))
+        let ran = p.statements.get(..r.done);
+        if ran.is_none_or(|ran| statements_checksum(ran) != r.checksum) {
+            let reason = format!(
+                "its first {} statement(s) changed since they ran, so continuing by position is not safe; restore them, or fix the database by hand and `migrate stamp` where it is",
+                r.done
+            );
+            return Err(self.unfinished(&r, reason));
+        }
+        Ok(r.done)
     }
 
-    fn bookkeeping(&self, p: &Prepared<'_>, e: DbError) -> EngineError {
-        EngineError::Bookkeeping {
-            revision: p.id.clone(),
-            file: p.file.clone(),
-            source: e,
+    fn unfinished(&self, r: &Resume, reason: String) -> EngineError {
+        EngineError::Unfinished {
+            revision: r.revision.clone(),
+            direction: r.direction,
+            done: r.done,
+            reason,
         }
     }
 }

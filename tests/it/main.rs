@@ -28,6 +28,7 @@ mod interrupt;
 mod lint_cli;
 mod premerge_cli;
 mod rebase_cli;
+mod resolve_cli;
 mod script_injection;
 mod security;
 mod stairway_cli;

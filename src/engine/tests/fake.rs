@@ -3,10 +3,13 @@
 //! transactional DDL, as the real backends do. It tests the executor's logic, not a
 //! database; failures are injected by statement text.
 
+use std::time::{Duration, Instant};
+
 use crate::core::{Dialect, VersionOp};
 use crate::db::split::Statement;
 use crate::db::{
-    Backend, Capabilities, DbError, LogEntry, LogRow, LogWrite, StatementError, StepBatch, StepEnd,
+    Backend, Booked, Capabilities, DbError, LogEntry, LogRow, LogWrite, StatementError, StepBatch,
+    StepEnd, StepProgress,
 };
 
 /// PostgreSQL's rules.
@@ -19,7 +22,7 @@ pub const MYSQL_LIKE: Capabilities = crate::db::mysql::CAPABILITIES;
 #[derive(Debug, Clone, Default)]
 struct State {
     rows: Vec<String>,
-    log: Vec<(i64, LogEntry)>,
+    log: Vec<(i64, LogEntry, Option<StepProgress>)>,
     schema: Vec<String>,
 }
 
@@ -45,6 +48,18 @@ pub struct Fake {
     /// not), so a test can see whether a step was recorded before it ran.
     pub log_when_run: Vec<(String, Vec<Option<bool>>)>,
     next_id: i64,
+    /// Another process held the run lock first.
+    pub lock_was_held: bool,
+    /// Running a statement containing this text kills the process: the statement takes
+    /// effect (as MariaDB finishes it), nothing after it reaches the database.
+    pub die_on: Option<String>,
+    dead: bool,
+    /// The virtual clock steps are timed with: each statement takes
+    /// `statement_takes`, each COMMIT `commit_takes`.
+    pub statement_takes: Duration,
+    pub commit_takes: Duration,
+    clock: Duration,
+    epoch: Instant,
 }
 
 impl Fake {
@@ -62,7 +77,23 @@ impl Fake {
             write_locks: 0,
             log_when_run: Vec::new(),
             next_id: 1,
+            lock_was_held: false,
+            die_on: None,
+            dead: false,
+            statement_takes: Duration::ZERO,
+            commit_takes: Duration::ZERO,
+            clock: Duration::ZERO,
+            epoch: Instant::now(),
         }
+    }
+
+    /// The progress kept on each committed log row.
+    pub fn progress(&self) -> Vec<Option<StepProgress>> {
+        self.committed
+            .log
+            .iter()
+            .map(|(_, _, p)| p.clone())
+            .collect()
     }
 
     pub fn rows(&self) -> &[String] {
@@ -73,11 +104,15 @@ impl Fake {
         self.committed
             .log
             .iter()
-            .map(|(_, e)| (e.revision.clone(), e.direction.name(), e.success))
+            .map(|(_, e, _)| (e.revision.clone(), e.direction.name(), e.success))
             .collect()
     }
     pub fn log_entries(&self) -> Vec<LogEntry> {
-        self.committed.log.iter().map(|(_, e)| e.clone()).collect()
+        self.committed
+            .log
+            .iter()
+            .map(|(_, e, _)| e.clone())
+            .collect()
     }
     pub fn schema(&self) -> &[String] {
         &self.committed.schema
@@ -89,7 +124,23 @@ impl Fake {
     pub fn push_log(&mut self, entry: LogEntry) {
         let id = self.next_id;
         self.next_id += 1;
-        self.committed.log.push((id, entry));
+        self.committed.log.push((id, entry, None));
+    }
+
+    /// A new process on the same database after a kill: the session (its open
+    /// transaction and lock) is gone.
+    pub fn restart(&mut self) {
+        self.dead = false;
+        self.die_on = None;
+        self.open = None;
+        self.locked = false;
+    }
+
+    fn alive(&self) -> Result<(), DbError> {
+        if self.dead {
+            return Err(failure("the process was killed"));
+        }
+        Ok(())
     }
 
     fn state(&mut self) -> &mut State {
@@ -97,6 +148,7 @@ impl Fake {
     }
 
     fn start(&mut self, lock: bool) -> Result<(), DbError> {
+        self.alive()?;
         if self.open.is_some() {
             return Err(failure("BEGIN inside a transaction"));
         }
@@ -113,10 +165,12 @@ impl Fake {
     }
 
     fn end(&mut self, commit: bool) -> Result<(), DbError> {
+        self.alive()?;
         let Some(open) = self.open.take() else {
             return Err(failure("no transaction is open"));
         };
         if commit {
+            self.clock += self.commit_takes;
             self.committed = open;
         } else if !self.caps.transactional_ddl {
             // DDL committed implicitly as it ran.
@@ -126,6 +180,11 @@ impl Fake {
     }
 
     fn run(&mut self, sql: &str) -> Result<(), StatementError> {
+        if self.dead {
+            return Err(StatementError {
+                message: "the process was killed".to_owned(),
+            });
+        }
         let sql = match sql.strip_prefix("BEGIN;\n") {
             Some(rest) => {
                 self.start(false).map_err(|e| StatementError {
@@ -140,7 +199,8 @@ impl Fake {
                 interrupt.request(2);
             }
         }
-        let log = self.state().log.iter().map(|(_, e)| e.success).collect();
+        self.clock += self.statement_takes;
+        let log = self.state().log.iter().map(|(_, e, _)| e.success).collect();
         self.log_when_run.push((sql.to_owned(), log));
         if self.fail_on.as_deref().is_some_and(|f| sql.contains(f)) {
             return Err(StatementError {
@@ -151,10 +211,18 @@ impl Fake {
         if !self.caps.transactional_ddl {
             self.committed.schema.push(sql.to_owned());
         }
+        if self.die_on.as_deref().is_some_and(|d| sql.contains(d)) {
+            self.dead = true;
+            self.open = None;
+            return Err(StatementError {
+                message: "the process was killed".to_owned(),
+            });
+        }
         Ok(())
     }
 
     fn record(&mut self, ops: &[VersionOp], log: LogWrite<'_>) -> Result<(), DbError> {
+        self.alive()?;
         let state = self.state();
         for op in ops {
             let hit = match op {
@@ -207,12 +275,12 @@ impl Fake {
     fn append(&mut self, entry: LogEntry) -> i64 {
         let id = self.next_id;
         self.next_id += 1;
-        self.state().log.push((id, entry));
+        self.state().log.push((id, entry, None));
         id
     }
 
     fn finish(&mut self, id: i64, success: bool, duration_ms: i64, error: Option<String>) {
-        if let Some((_, e)) = self.state().log.iter_mut().find(|(i, _)| *i == id) {
+        if let Some((_, e, _)) = self.state().log.iter_mut().find(|(i, _, _)| *i == id) {
             e.success = Some(success);
             e.duration_ms = duration_ms;
             e.error = error;
@@ -240,7 +308,7 @@ impl Backend for Fake {
     fn scrub(&self, text: &str) -> String {
         text.to_owned()
     }
-    async fn lock(&mut self) -> Result<(), DbError> {
+    async fn lock(&mut self) -> Result<bool, DbError> {
         if self.lock_busy {
             return Err(DbError::LockTimeout {
                 url: "fake:".to_owned(),
@@ -249,7 +317,7 @@ impl Backend for Fake {
         }
         self.locked = true;
         self.locks_taken += 1;
-        Ok(())
+        Ok(self.lock_was_held)
     }
     async fn unlock(&mut self) -> Result<(), DbError> {
         self.locked = false;
@@ -278,16 +346,18 @@ impl Backend for Fake {
         Ok(self.state().rows.clone())
     }
     async fn last_log(&mut self) -> Result<Option<LogRow>, DbError> {
-        Ok(self.committed.log.last().map(|(id, e)| LogRow {
+        Ok(self.committed.log.last().map(|(id, e, p)| LogRow {
             id: *id,
             revision: e.revision.clone(),
             direction: e.direction,
             success: e.success,
             checksum: e.checksum.clone(),
             error: e.error.clone(),
+            progress: p.clone(),
         }))
     }
     async fn append_log(&mut self, e: &LogEntry) -> Result<i64, DbError> {
+        self.alive()?;
         Ok(self.append(e.clone()))
     }
     async fn finish_log(
@@ -297,8 +367,28 @@ impl Backend for Fake {
         duration_ms: i64,
         error: Option<String>,
     ) -> Result<(), DbError> {
+        self.alive()?;
         self.finish(id, success, duration_ms, error);
         Ok(())
+    }
+    async fn set_progress(
+        &mut self,
+        id: i64,
+        progress: &StepProgress,
+        recommit: bool,
+    ) -> Result<(), DbError> {
+        self.alive()?;
+        if let Some((_, _, p)) = self.state().log.iter_mut().find(|(i, _, _)| *i == id) {
+            *p = Some(progress.clone());
+        }
+        if recommit {
+            self.end(true)?;
+            self.start(true)?;
+        }
+        Ok(())
+    }
+    fn now(&self) -> Instant {
+        self.epoch + self.clock
     }
     async fn record_step(
         &mut self,
@@ -331,17 +421,17 @@ pub struct FakeBatch<'a> {
 impl StepBatch for FakeBatch<'_> {
     fn step(
         &mut self,
-        commit_first: bool,
+        previous: Option<Booked>,
         expected_rows: &[String],
         statements: &[Statement],
         ops: &[VersionOp],
         entry: &LogEntry,
     ) -> Result<StepEnd, DbError> {
-        if commit_first {
-            self.fake.end(true)?;
-        }
         if let Err(e) = self.fake.start(true) {
             return Ok(StepEnd::BeginFailed(e));
+        }
+        if let Some(b) = previous {
+            self.book(b)?;
         }
         if self.fake.state().rows != expected_rows {
             return Ok(StepEnd::Moved(self.fake.state().rows.clone()));
@@ -354,7 +444,24 @@ impl StepBatch for FakeBatch<'_> {
         if self.fake.record(ops, LogWrite::Insert(entry)).is_err() {
             return Ok(StepEnd::Failed);
         }
-        Ok(StepEnd::Ran)
+        Ok(StepEnd::Ran {
+            log_id: self.fake.next_id - 1,
+        })
+    }
+    fn book(&mut self, b: Booked) -> Result<(), DbError> {
+        if let Some((_, e, _)) = self
+            .fake
+            .state()
+            .log
+            .iter_mut()
+            .find(|(i, _, _)| *i == b.log_id)
+        {
+            e.duration_ms = b.duration_ms;
+        }
+        Ok(())
+    }
+    fn now(&self) -> Instant {
+        self.fake.now()
     }
     fn commit(&mut self) -> Result<(), DbError> {
         self.fake.end(true)

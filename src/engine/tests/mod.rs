@@ -4,6 +4,7 @@
 //! against the real databases in tests/it/db_*.rs.
 
 mod fake;
+mod progress;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -196,8 +197,11 @@ fn after_a_failure_a_transactional_backend_retries_and_the_others_refuse() {
             assert_eq!(db.rows(), ["c"], "{name}");
         } else {
             match second {
-                Err(EngineError::Dirty { revision, .. }) => assert_eq!(revision, "b"),
-                other => panic!("{name}: expected Dirty, got {other:?}"),
+                // The log says statement 1 took effect and statement 2 failed.
+                Err(EngineError::InDoubt(d)) => {
+                    assert_eq!((d.revision.as_str(), d.statement), ("b", 2))
+                }
+                other => panic!("{name}: expected InDoubt, got {other:?}"),
             }
             assert_eq!(db.rows(), ["a"], "{name}");
             // A stamp is how the state is cleared; then the run goes on.
@@ -326,7 +330,12 @@ fn transaction_all_rolls_every_step_back_on_failure() {
     let mut db = Fake::new(POSTGRES_LIKE);
     db.fail_on = Some("CREATE TABLE tc".to_owned());
     let err = upgrade(&mut db, &g, TransactionMode::All).expect_err("c fails");
-    assert!(matches!(err, EngineError::Statement(ref f) if f.revision == "c"));
+    let EngineError::AllRolledBack { source, rows } = &err else {
+        panic!("expected AllRolledBack, got {err:?}")
+    };
+    assert!(matches!(**source, EngineError::Statement(ref f) if f.revision == "c"));
+    assert!(rows.is_empty());
+    assert!(err.to_string().contains("nothing was committed"), "{err}");
     assert!(db.rows().is_empty(), "a and b rolled back with c");
     assert!(db.schema().is_empty());
     assert_eq!(db.log(), [("c".to_owned(), "upgrade", Some(false))]);
@@ -470,7 +479,10 @@ fn an_interrupt_stops_at_the_next_safe_point_and_says_where_the_database_is() {
                 assert_eq!(ran(&out), ["b", "c"], "{name}: a re-run goes on");
             } else {
                 assert!(text.contains("may be half-changed"), "{text}");
-                assert!(text.contains("migrate stamp"), "{text}");
+                assert!(
+                    text.contains("continues revision b with statement 2"),
+                    "{text}"
+                );
             }
         }
     }
