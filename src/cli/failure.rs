@@ -119,7 +119,7 @@ impl Failure {
                 hints,
                 source,
             } => {
-                let _ = writeln!(err, "error: {message}");
+                let _ = writeln!(err, "error: {}", printable(&message));
                 // The causes a message does not already say (an I/O error under a
                 // library error, say).
                 let mut cause = source.as_deref().and_then(|s| s.source());
@@ -131,7 +131,7 @@ impl Failure {
                     cause = c.source();
                 }
                 for h in hints {
-                    let _ = writeln!(err, "hint: {h}");
+                    let _ = writeln!(err, "hint: {}", printable(&h));
                 }
                 ExitCode::from(kind.exit_code())
             }
