@@ -11,6 +11,7 @@
 //! the loader in `load` (file, errors, the document) and `table` (one table's entries).
 
 mod default;
+mod index;
 mod load;
 mod table;
 

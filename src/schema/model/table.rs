@@ -4,6 +4,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde_yaml_ng::Value;
 
+use super::index::parse_index;
 use super::load::{at, check_identifier, key, Located, OwnedSeg, Parser, PathBufSegs};
 use super::{
     canonical_decimal, conventional_name, CheckConstraint, Column, ColumnType, DefaultValue,
@@ -185,28 +186,6 @@ pub(super) fn parse_table(
             }
         }
     }
-    let has_col = |t: &Table, c: &str| t.column(c).is_some();
-    let check_cols =
-        |p: &mut Parser<'_>, t: &Table, cols: &[String], here: &[OwnedSeg], what: &str| {
-            let mut ok = true;
-            let mut seen = BTreeSet::new();
-            for c in cols {
-                if !has_col(t, c) {
-                    p.error(
-                        here,
-                        format!(
-                            "{what} names column '{c}', which is not in table '{}'",
-                            t.name
-                        ),
-                    );
-                    ok = false;
-                } else if !seen.insert(c) {
-                    p.error(here, format!("{what} names column '{c}' twice"));
-                    ok = false;
-                }
-            }
-            ok
-        };
     // The `columns` of an index, unique constraint or foreign key: present, a list of
     // names (read at `names_at`), each a column of the table once; `None` after reporting.
     let item_cols = |p: &mut Parser<'_>,
@@ -222,7 +201,7 @@ pub(super) fn parse_table(
             return None;
         };
         let cols = p.names(value, names_at, list)?;
-        check_cols(p, t, &cols, here, what).then_some(cols)
+        check_columns(p, t, &cols, here, what).then_some(cols)
     };
     if let Some(pk) = get("primary_key") {
         let here = at(t_at, &[key("primary_key")]);
@@ -234,7 +213,7 @@ pub(super) fn parse_table(
                 ),
             );
         } else if let Some(cols) = p.names(pk, &here, "primary_key") {
-            if check_cols(p, &table, &cols, &here, "primary_key") {
+            if check_columns(p, &table, &cols, &here, "primary_key") {
                 for c in &mut table.columns {
                     if cols.contains(&c.name) {
                         c.nullable = false;
@@ -282,109 +261,11 @@ pub(super) fn parse_table(
         }
     };
     for (here, item) in list_items(p, "indexes") {
-        let Some(props) = p.mapping(
-            &item,
-            &here,
-            "an index",
-            &["name", "columns", "unique", "expressions", "where"],
-        ) else {
+        let Some(index) = parse_index(p, &table, &item, &here) else {
             continue;
         };
-        let prop = |k: &str| props.iter().find(|(n, _)| n == k).map(|(_, v)| *v);
-        let columns_at = at(&here, &[key("columns")]);
-        let expressions = match prop("expressions") {
-            None => Vec::new(),
-            Some(v) => match sql_list(p, v, &at(&here, &[key("expressions")]), tname) {
-                Some(list) => list,
-                None => continue,
-            },
-        };
-        let cols = if !expressions.is_empty() {
-            if prop("columns").is_some() {
-                p.error(
-                    &columns_at,
-                    format!(
-                        "an index of table '{tname}' has both columns and expressions                          (list the columns among the expressions)"
-                    ),
-                );
-                continue;
-            }
-            Vec::new()
-        } else {
-            let Some(cols) = item_cols(
-                p,
-                &table,
-                prop("columns"),
-                &columns_at,
-                &here,
-                "an index",
-                "index columns",
-            ) else {
-                continue;
-            };
-            cols
-        };
-        let predicate = match prop("where") {
-            None | Some(Value::Null) => None,
-            Some(Value::String(w)) => match crate::sql::normalize::check_expr(w) {
-                Ok(()) => Some(w.clone()),
-                Err(e) => {
-                    p.error(
-                        &at(&here, &[key("where")]),
-                        format!("the where of an index of table '{tname}' {e}"),
-                    );
-                    continue;
-                }
-            },
-            Some(_) => {
-                p.error(
-                    &at(&here, &[key("where")]),
-                    format!("the where of an index of table '{tname}' must be an SQL condition"),
-                );
-                continue;
-            }
-        };
-        let unique = match prop("unique") {
-            None => false,
-            Some(Value::Bool(b)) => *b,
-            Some(_) => {
-                p.error(
-                    &at(&here, &[key("unique")]),
-                    "unique of an index must be true or false".into(),
-                );
-                false
-            }
-        };
-        let name = match prop("name") {
-            Some(Value::String(s)) => s.clone(),
-            None if !expressions.is_empty() => {
-                p.error(
-                    &here,
-                    format!("an expression index of table '{tname}' needs a name"),
-                );
-                continue;
-            }
-            None => conventional_name(if unique { "ux" } else { "ix" }, tname, &cols),
-            Some(_) => {
-                p.error(
-                    &at(&here, &[key("name")]),
-                    "an index name must be a string".into(),
-                );
-                continue;
-            }
-        };
-        if let Err(why) = check_identifier(&name) {
-            p.error(&here, format!("index name {why}"));
-            continue;
-        }
-        if claim(p, &name, &here, true) {
-            table.indexes.push(Index {
-                name,
-                columns: cols,
-                unique,
-                expressions,
-                predicate,
-            });
+        if claim(p, &index.name, &here, true) {
+            table.indexes.push(index);
         }
     }
     for (here, item) in list_items(p, "unique_constraints") {
@@ -525,6 +406,34 @@ pub(super) fn parse_table(
     Some(table)
 }
 
+/// Each of `cols` is a column of `t`, once; reports the others.
+pub(super) fn check_columns(
+    p: &mut Parser<'_>,
+    t: &Table,
+    cols: &[String],
+    here: &[OwnedSeg],
+    what: &str,
+) -> bool {
+    let mut ok = true;
+    let mut seen = BTreeSet::new();
+    for c in cols {
+        if t.column(c).is_none() {
+            p.error(
+                here,
+                format!(
+                    "{what} names column '{c}', which is not in table '{}'",
+                    t.name
+                ),
+            );
+            ok = false;
+        } else if !seen.insert(c) {
+            p.error(here, format!("{what} names column '{c}' twice"));
+            ok = false;
+        }
+    }
+    ok
+}
+
 /// A text property (a comment): a string, at most 1024 characters.
 fn text_prop(
     p: &mut Parser<'_>,
@@ -547,46 +456,6 @@ fn text_prop(
             None
         }
     }
-}
-
-/// A non-empty list of SQL expressions (an index's `expressions`), each checked.
-fn sql_list(p: &mut Parser<'_>, v: &Value, here: &[OwnedSeg], tname: &str) -> Option<Vec<String>> {
-    let Value::Sequence(items) = v else {
-        p.error(
-            here,
-            format!(
-                "the expressions of an index of table '{tname}' must be a list of SQL expressions"
-            ),
-        );
-        return None;
-    };
-    if items.is_empty() {
-        p.error(
-            here,
-            format!("the expressions of an index of table '{tname}' are empty"),
-        );
-        return None;
-    }
-    let mut out = Vec::new();
-    for (i, item) in items.iter().enumerate() {
-        let item_at = at(here, &[OwnedSeg::Index(i)]);
-        let Some(text) = item.as_str() else {
-            p.error(
-                &item_at,
-                format!("an expression of an index of table '{tname}' must be SQL text"),
-            );
-            return None;
-        };
-        if let Err(e) = crate::sql::normalize::check_expr(text) {
-            p.error(
-                &item_at,
-                format!("an expression of an index of table '{tname}' {e}"),
-            );
-            return None;
-        }
-        out.push(text.to_owned());
-    }
-    Some(out)
 }
 
 /// `{type: numeric(10,2)}` is split by YAML at the comma into `type: numeric(10` and a
