@@ -4,14 +4,17 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde_yaml_ng::Value;
 
+use crate::core::Dialect;
+
 use super::index::parse_index;
 use super::load::{at, check_identifier, key, Located, OwnedSeg, Parser, PathBufSegs};
 use super::{
     canonical_decimal, conventional_name, CheckConstraint, Column, ColumnType, DefaultValue,
-    FkAction, ForeignKey, Index, Table, UniqueConstraint,
+    FkAction, ForeignKey, Identity, Table, UniqueConstraint,
 };
 
 const TABLE_KEYS: &[&str] = &[
+    "schema",
     "comment",
     "columns",
     "primary_key",
@@ -28,6 +31,8 @@ const COLUMN_KEYS: &[&str] = &[
     "primary_key",
     "autoincrement",
     "unique",
+    "on_update",
+    "identity",
 ];
 
 pub(super) fn parse_table(
@@ -39,8 +44,35 @@ pub(super) fn parse_table(
     index_names: &mut BTreeMap<String, String>,
 ) -> Option<Table> {
     let entries = p.mapping(value, t_at, &format!("table '{tname}'"), TABLE_KEYS)?;
+    let get = |k: &str| entries.iter().find(|(n, _)| n == k).map(|(_, v)| *v);
+    // `schema: billing` (PostgreSQL): the table is `billing.<name>` everywhere after.
+    let qualified = match get("schema") {
+        None | Some(Value::Null) => tname.to_owned(),
+        Some(Value::String(sch)) if sch == "public" => tname.to_owned(),
+        Some(Value::String(sch)) => {
+            let here = at(t_at, &[key("schema")]);
+            if let Err(why) = check_identifier(sch) {
+                p.error(&here, format!("the schema of table '{tname}' {why}"));
+                return None;
+            }
+            p.rule(
+                &here,
+                &[Dialect::Postgres],
+                format!("table '{tname}' is in schema '{sch}', which only PostgreSQL has here"),
+            );
+            format!("{sch}.{tname}")
+        }
+        Some(_) => {
+            let here = at(t_at, &[key("schema")]);
+            p.error(
+                &here,
+                format!("the schema of table '{tname}' must be a name"),
+            );
+            return None;
+        }
+    };
     let mut table = Table {
-        name: tname.to_owned(),
+        name: qualified.clone(),
         ..Table::default()
     };
     let mut names_used: BTreeSet<String> = BTreeSet::new();
@@ -56,7 +88,6 @@ pub(super) fn parse_table(
         }
         true
     };
-    let get = |k: &str| entries.iter().find(|(n, _)| n == k).map(|(_, v)| *v);
     table.comment = text_prop(
         p,
         get("comment"),
@@ -134,7 +165,44 @@ pub(super) fn parse_table(
                     }
                 };
                 let is_pk = flag(p, "primary_key", false);
-                let autoincrement = flag(p, "autoincrement", false);
+                let identity = prop("identity")
+                    .and_then(|v| parse_identity(p, v, &at(&c_at, &[key("identity")]), &what));
+                if identity.is_some() && prop("autoincrement") == Some(&Value::Bool(false)) {
+                    p.error(
+                        &at(&c_at, &[key("autoincrement")]),
+                        format!("{what} has an identity, which is autoincrement"),
+                    );
+                }
+                let autoincrement = identity.is_some() || flag(p, "autoincrement", false);
+                let on_update_now = match prop("on_update") {
+                    None | Some(Value::Null) => false,
+                    Some(Value::String(s))
+                        if matches!(
+                            s.trim().to_ascii_lowercase().as_str(),
+                            "now" | "now()" | "current_timestamp"
+                        ) && matches!(ty, ColumnType::Timestamp | ColumnType::TimestampTz) =>
+                    {
+                        p.rule(
+                            &at(&c_at, &[key("on_update")]),
+                            &[Dialect::Mysql],
+                            format!(
+                                "{what} has on_update: now, which only MariaDB has \
+                                 (ON UPDATE CURRENT_TIMESTAMP; elsewhere use a trigger)"
+                            ),
+                        );
+                        true
+                    }
+                    Some(_) => {
+                        p.error(
+                            &at(&c_at, &[key("on_update")]),
+                            format!(
+                                "on_update of {what} must be now, on a timestamp or \
+                                 timestamptz column"
+                            ),
+                        );
+                        false
+                    }
+                };
                 let unique = flag(p, "unique", false);
                 let nullable = flag(p, "nullable", !is_pk);
                 if is_pk && nullable {
@@ -182,6 +250,8 @@ pub(super) fn parse_table(
                     default,
                     autoincrement,
                     comment,
+                    on_update_now,
+                    identity,
                 });
             }
         }
@@ -353,14 +423,14 @@ pub(super) fn parse_table(
         }
         let name = match prop("name").and_then(Value::as_str) {
             Some(s) => s.to_owned(),
-            None => conventional_name("fk", tname, &[cols.join("_"), ref_table.clone()]),
+            None => conventional_name("fk", tname, &[cols.join("_"), ref_table.replace('.', "_")]),
         };
         if !claim(p, &name, &here, true) {
             continue;
         }
         let given = !ref_columns.is_empty();
         fks.push(Located {
-            table: tname.to_owned(),
+            table: qualified.clone(),
             path: here,
             ref_columns_given: given,
             fk: ForeignKey {
@@ -432,6 +502,72 @@ pub(super) fn check_columns(
         }
     }
     ok
+}
+
+/// `identity: always|by_default` or `{generated: always|by_default, start: N,
+/// increment: N}`; records the PostgreSQL-only part as a dialect rule.
+fn parse_identity(
+    p: &mut Parser<'_>,
+    v: &Value,
+    here: &[OwnedSeg],
+    what: &str,
+) -> Option<Identity> {
+    let bad = |p: &mut Parser<'_>, msg: &str| {
+        p.error(here, format!("the identity of {what} {msg}"));
+        None
+    };
+    let generated = |s: &str| match s.trim().to_ascii_lowercase().replace(' ', "_").as_str() {
+        "always" => Some(true),
+        "by_default" => Some(false),
+        _ => None,
+    };
+    let mut id = Identity::PLAIN;
+    match v {
+        Value::String(s) => match generated(s) {
+            Some(a) => id.always = a,
+            None => return bad(p, "must be always or by_default"),
+        },
+        Value::Mapping(_) => {
+            let props = p.mapping(
+                v,
+                here,
+                &format!("the identity of {what}"),
+                &["generated", "start", "increment"],
+            )?;
+            for (k, val) in props {
+                match (k.as_str(), val) {
+                    ("generated", Value::String(s)) if generated(s).is_some() => {
+                        id.always = generated(s) == Some(true);
+                    }
+                    ("generated", _) => return bad(p, "is generated always or by_default"),
+                    ("start", Value::Number(n)) if n.as_i64().is_some() => {
+                        id.start = n.as_i64().unwrap_or(1);
+                    }
+                    ("increment", Value::Number(n)) if n.as_i64().is_some_and(|i| i != 0) => {
+                        id.increment = n.as_i64().unwrap_or(1);
+                    }
+                    (k, _) => return bad(p, &format!("has a bad {k}: a whole number (not 0)")),
+                }
+            }
+        }
+        _ => {
+            return bad(
+                p,
+                "must be always, by_default or {generated, start, increment}",
+            )
+        }
+    }
+    if id != Identity::PLAIN {
+        p.rule(
+            here,
+            &[Dialect::Postgres],
+            format!(
+                "{what} has an identity with generated always, start or increment, which only \
+                 PostgreSQL has (autoincrement: true works everywhere)"
+            ),
+        );
+    }
+    Some(id)
 }
 
 /// A text property (a comment): a string, at most 1024 characters.
@@ -506,17 +642,20 @@ fn repair_flow_type(v: &Value) -> Value {
     Value::Mapping(out)
 }
 
-/// `users(id)` → (`users`, [`id`]); `users` → (`users`, []) meaning its primary key.
+/// `users(id)` → (`users`, [`id`]); `users` → (`users`, []) meaning its primary key;
+/// a table of another schema is `billing.invoices(id)`.
 fn parse_reference(text: &str) -> Option<(String, Vec<String>)> {
     let text = text.trim();
+    let table_ok = |t: &str| {
+        let parts: Vec<&str> = t.split('.').collect();
+        parts.len() <= 2 && parts.iter().all(|p| check_identifier(p).is_ok())
+    };
     match text.split_once('(') {
-        None => check_identifier(text)
-            .ok()
-            .map(|_| (text.to_owned(), Vec::new())),
+        None => table_ok(text).then(|| (text.to_owned(), Vec::new())),
         Some((t, rest)) => {
             let inner = rest.strip_suffix(')')?;
             let cols: Vec<String> = inner.split(',').map(|c| c.trim().to_owned()).collect();
-            if cols.iter().any(|c| c.is_empty()) {
+            if cols.iter().any(|c| c.is_empty()) || !table_ok(t.trim()) {
                 return None;
             }
             Some((t.trim().to_owned(), cols))
