@@ -139,7 +139,7 @@ fn offline_check_names_a_bad_model_and_a_failing_revision() {
         .failure();
     let stderr = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
     assert!(
-        stderr.contains("revision bbbb00000002 (revisions/bbbb00000002_posts.yaml:1) fails on the scratch database"),
+        stderr.contains("replaying the revisions on a scratch SQLite database: revision bbbb00000002 (revisions/bbbb00000002_posts.yaml) failed at upgrade statement 1 of 1 (line 1 of the script)"),
         "{stderr}"
     );
 }

@@ -34,15 +34,15 @@ def metadata(dialect: str, p: dict) -> sa.MetaData:
         cols.append(
             sa.Column("updated_at", sa.DateTime, server_default=sa.text("CURRENT_TIMESTAMP" + on_update))
         )
-    t = sa.Table("t", md, *cols, comment=p.get("table_comment", "base comment"))
     if dialect == "postgresql":
-        sa.Index("ix_t_email_live", t.c.email, postgresql_where=sa.text(p.get("where", "score > 0")))
-        sa.Index("ix_t_lower_email", sa.text(p.get("expr", "lower(email)")))
-        sa.Index("ix_t_email_hash", t.c.email, postgresql_using=p.get("using", "hash"))
-        sa.Index("ix_t_email_cover", t.c.email, postgresql_include=p.get("include", ["score"]))
-        sa.Index("ix_t_bio", t.c.bio)
+        cols.append(sa.Index("ix_t_email_live", "email", postgresql_where=sa.text(p.get("where", "score > 0"))))
+        cols.append(sa.Index("ix_t_lower_email", sa.text(p.get("expr", "lower(email)"))))
+        cols.append(sa.Index("ix_t_email_hash", "email", postgresql_using=p.get("using", "hash")))
+        cols.append(sa.Index("ix_t_email_cover", "email", postgresql_include=p.get("include", ["score"])))
+        cols.append(sa.Index("ix_t_bio", "bio"))
     else:
-        sa.Index("ix_t_bio", t.c.bio, mysql_length={"bio": p.get("bio_length", 50)})
+        cols.append(sa.Index("ix_t_bio", "bio", mysql_length={"bio": p.get("bio_length", 50)}))
+    t = sa.Table("t", md, *cols, comment=p.get("table_comment", "base comment"))
     score = t.c.score.desc() if p.get("score_desc", True) else t.c.score
     if p.get("score_nulls_last"):
         score = score.nulls_last()
