@@ -529,3 +529,43 @@ async fn postgres_tables_in_other_schemas_round_trip() {
         assert!(target.check_for(d).is_err(), "{d}: schema is PostgreSQL's");
     }
 }
+
+/// A SQLite table rebuilt by a downgrade reads back as it was, compared without
+/// normalising (as the stairway compares): the autoincrement key's `INTEGER PRIMARY
+/// KEY` is written and read the same way, NOT NULL or not.
+#[tokio::test]
+async fn a_sqlite_rebuild_restores_the_key_exactly() {
+    let Some(fresh) = Fresh::new(Dialect::Sqlite) else {
+        return;
+    };
+    let mut live = fresh.connect().await;
+    live.exec(
+        "CREATE TABLE u (id INTEGER PRIMARY KEY AUTOINCREMENT, email VARCHAR(50) NOT NULL); \
+         CREATE TABLE k (id INTEGER NOT NULL PRIMARY KEY, note TEXT)",
+    )
+    .await;
+    let before = live.introspect().await;
+    let mut target = before.clone();
+    for t in ["u", "k"] {
+        let t = target.tables.get_mut(t).expect("table");
+        let last = t.columns.last_mut().expect("a column");
+        last.ty = migrate::schema::ColumnType::String(80);
+    }
+    let m = render_migration(Dialect::Sqlite, &before, &target);
+    assert!(m.upgrade.contains("rebuild u"), "{}", m.upgrade);
+    assert!(
+        m.upgrade
+            .contains("\"id\" INTEGER PRIMARY KEY AUTOINCREMENT,"),
+        "{}",
+        m.upgrade
+    );
+    live.exec(&m.upgrade).await;
+    live.exec(&m.downgrade).await;
+    let after = live.introspect().await;
+    let d = migrate::schema::diff(&before, &after);
+    assert!(
+        d.is_empty(),
+        "the rebuild changed the tables: {:?}",
+        d.changes
+    );
+}

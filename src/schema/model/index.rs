@@ -16,7 +16,7 @@ pub(super) fn parse_index(
 ) -> Option<Index> {
     // The bare name (a table of another schema is `schema.table`), for names.
     let tname = table.name.rsplit('.').next().unwrap_or(&table.name);
-    let Some(props) = p.mapping(
+    let props = p.mapping(
         item,
         here,
         "an index",
@@ -29,17 +29,12 @@ pub(super) fn parse_index(
             "using",
             "include",
         ],
-    ) else {
-        return None;
-    };
+    )?;
     let prop = |k: &str| props.iter().find(|(n, _)| n == k).map(|(_, v)| *v);
     let columns_at = at(here, &[key("columns")]);
     let expressions = match prop("expressions") {
         None => Vec::new(),
-        Some(v) => match sql_list(p, v, &at(here, &[key("expressions")]), tname) {
-            Some(list) => list,
-            None => return None,
-        },
+        Some(v) => sql_list(p, v, &at(here, &[key("expressions")]), tname)?,
     };
     let (cols, parts) = if !expressions.is_empty() {
         if prop("columns").is_some() {
