@@ -61,11 +61,10 @@ pub async fn introspect(
          JOIN pg_namespace n ON n.oid = c.relnamespace \
          JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped \
          LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum \
-         LEFT JOIN LATERAL (SELECT s.seqstart, s.seqincrement FROM pg_depend dep \
-                            JOIN pg_sequence s ON s.seqrelid = dep.objid \
-                            WHERE a.attidentity <> '' AND dep.refobjid = c.oid \
-                              AND dep.refobjsubid = a.attnum AND dep.deptype = 'i' \
-                              AND dep.classid = 'pg_class'::regclass LIMIT 1) sq ON true \
+         LEFT JOIN (SELECT dep.refobjid, dep.refobjsubid, s.seqstart, s.seqincrement \
+                    FROM pg_depend dep JOIN pg_sequence s ON s.seqrelid = dep.objid \
+                    WHERE dep.deptype = 'i' AND dep.classid = 'pg_class'::regclass) sq \
+                ON sq.refobjid = c.oid AND sq.refobjsubid = a.attnum \
          WHERE (n.nspname = current_schema() OR n.nspname = ANY($1)) AND c.relkind IN ('r', 'p') \
          ORDER BY c.oid, a.attnum",
     )
