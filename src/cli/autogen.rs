@@ -5,8 +5,8 @@ use std::collections::BTreeSet;
 use std::path::PathBuf;
 
 use migrate::core::{Dialect, RevisionGraph};
-use migrate::db::{self, DatabaseUrl};
-use migrate::schema::autogen::{self, LiveConn};
+use migrate::db;
+use migrate::schema::autogen;
 use migrate::schema::introspect::IntrospectOptions;
 use migrate::schema::model::{load_models, Schema};
 
@@ -40,12 +40,9 @@ pub fn models_exist(ctx: &Context) -> bool {
 pub fn introspect_options(ctx: &Context) -> Result<IntrospectOptions, Failure> {
     let t = database::tables(ctx)?;
     Ok(IntrospectOptions {
-        ignore_tables: vec![short(&t.version), short(&t.log)],
+        ignore_tables: vec![t.version, t.log],
+        ..IntrospectOptions::default()
     })
-}
-
-fn short(table: &str) -> String {
-    table.rsplit('.').next().unwrap_or(table).to_owned()
 }
 
 /// A database as autogenerate sees it.
@@ -55,10 +52,12 @@ pub struct LiveState {
     pub rows: Vec<String>,
 }
 
-/// Reads the version rows and the schema; `None` for a SQLite file that doesn't exist.
-pub fn read_database(ctx: &Context) -> Result<Option<LiveState>, Failure> {
+/// Reads the version rows and the schema (with the PostgreSQL schemas `models` names),
+/// on one connection; `None` for a SQLite file that doesn't exist.
+pub fn read_database(ctx: &Context, models: &Schema) -> Result<Option<LiveState>, Failure> {
     let url = database::database_url(ctx)?;
-    let opts = introspect_options(ctx)?;
+    let mut opts = introspect_options(ctx)?;
+    opts.schemas = models.schemas();
     let rt = database::runtime()?;
     rt.block_on(async {
         let Some(mut db) = database::connect(ctx, &url, false, db::DEFAULT_LOCK_TIMEOUT).await?
@@ -66,48 +65,23 @@ pub fn read_database(ctx: &Context) -> Result<Option<LiveState>, Failure> {
             return Ok(None);
         };
         let rows = db.read_versions().await.map_err(Failure::from);
+        let schema = match rows {
+            Ok(_) => Some(db.introspect(&opts).await),
+            Err(_) => None,
+        };
         db.close().await;
         let rows = rows?;
-        let schema = introspect(&url, &opts).await?;
+        let schema = match schema {
+            Some(Ok(s)) => s,
+            Some(Err(e)) => return Err(Failure::new(url.scrub(&e.to_string()))),
+            None => Schema::default(),
+        };
         Ok(Some(LiveState {
             dialect: url.dialect(),
             schema,
             rows,
         }))
     })
-}
-
-async fn introspect(url: &DatabaseUrl, opts: &IntrospectOptions) -> Result<Schema, Failure> {
-    let fail = |e: sqlx::Error| {
-        Failure::new(format!(
-            "can't connect to {url} to read its schema: {}",
-            url.scrub(&e.to_string())
-        ))
-    };
-    let read =
-        |e: migrate::schema::introspect::IntrospectError| Failure::new(url.scrub(&e.to_string()));
-    match url.dialect() {
-        Dialect::Sqlite => {
-            let mut c = db::sqlite::connect(url, false, db::DEFAULT_LOCK_TIMEOUT)
-                .await
-                .map_err(fail)?;
-            LiveConn::Sqlite(&mut c)
-                .introspect(opts)
-                .await
-                .map_err(read)
-        }
-        Dialect::Postgres => {
-            let mut c = db::postgres::connect(url).await.map_err(fail)?;
-            LiveConn::Postgres(&mut c)
-                .introspect(opts)
-                .await
-                .map_err(read)
-        }
-        Dialect::Mysql => {
-            let mut c = db::mysql::connect(url).await.map_err(fail)?;
-            LiveConn::Mysql(&mut c).introspect(opts).await.map_err(read)
-        }
-    }
 }
 
 /// Refuses a database that is not at every head: the comparison would be meaningless.

@@ -214,13 +214,14 @@ fn model_check(
             )
         }
         Against::Database => {
-            let Some(live) = autogen_cli::read_database(ctx)? else {
+            let Some(live) = autogen_cli::read_database(ctx, &models)? else {
                 eprintln!(
                     "note: the database does not exist; models not compared (`migrate check --offline` needs no database)"
                 );
                 return Ok(None);
             };
             autogen_cli::require_at_head(graph, &live.rows)?;
+            models.check_for(live.dialect).map_err(Failure::from)?;
             (
                 live.dialect,
                 live.schema,

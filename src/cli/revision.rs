@@ -188,7 +188,7 @@ pub fn run(ctx: &Context, args: RevisionArgs) -> CmdResult {
     rev.depends_on = depends_on;
     if args.autogenerate {
         let (_, models) = super::autogen::models(ctx)?;
-        let live = match super::autogen::read_database(ctx)? {
+        let live = match super::autogen::read_database(ctx, &models)? {
             Some(live) => live,
             None => super::autogen::LiveState {
                 dialect: migrate::core::Dialect::Sqlite,
@@ -197,6 +197,7 @@ pub fn run(ctx: &Context, args: RevisionArgs) -> CmdResult {
             },
         };
         super::autogen::require_at_head(&graph, &live.rows)?;
+        models.check_for(live.dialect).map_err(Failure::from)?;
         let rendered = autogen::render_all(live.dialect, &live.schema, &models);
         if rendered[0].is_empty() {
             eprintln!("No changes detected");

@@ -511,6 +511,20 @@ impl Database {
         r.map_err(|e| self.query_error("releasing the migrate lock", e))
     }
 
+    /// Reads the connected database's schema into the model (autogenerate, `check`,
+    /// the offline replay), on this same connection.
+    pub async fn introspect(
+        &mut self,
+        opts: &crate::schema::introspect::IntrospectOptions,
+    ) -> Result<crate::schema::Schema, crate::schema::introspect::IntrospectError> {
+        use crate::schema::introspect::{mysql, postgres, sqlite};
+        match &mut self.conn {
+            Conn::Sqlite(h) => sqlite::introspect(h.get(), opts).await,
+            Conn::Postgres(h) => postgres::introspect(h.get(), opts).await,
+            Conn::Mysql(h) => mysql::introspect(h.get(), opts).await,
+        }
+    }
+
     /// Closes an owned connection cleanly (a pooled one goes back to its pool).
     pub async fn close(self) {
         use sqlx::Connection;

@@ -1,17 +1,20 @@
-//! The pieces `revision --autogenerate` and `check` put together: reading whichever
-//! backend is connected, replaying the revisions into a scratch SQLite database, and
-//! turning a rendered migration into a revision.
+//! The pieces `revision --autogenerate` and `check` put together: replaying the
+//! revisions into a scratch SQLite database through the executor, rendering for every
+//! dialect, and turning a rendered migration into a revision. The connected database
+//! is read with [`Database::introspect`], on the connection that read its version rows.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use sqlx::Connection;
-
 use super::diff::Change;
-use super::introspect::{self, IntrospectError, IntrospectOptions};
+use super::introspect::{IntrospectError, IntrospectOptions};
 use super::model::{CheckConstraint, Schema, View};
 use super::render::{render_migration, RenderedMigration};
-use crate::core::{plan, Dialect, Direction, Revision, RevisionGraph, Sql};
+use crate::core::{plan, Dialect, Direction, Plan, Revision, RevisionGraph, Sql};
+use crate::db::{Database, Tables};
+use crate::engine::{
+    self, EngineError, Interrupt, PlanFailure, RunContext, RunOptions, Silent, TransactionMode,
+};
 use crate::sql::normalize::{normalize_expr, normalize_query};
 
 /// The models file: the config's `models` setting (relative to the project directory),
@@ -28,42 +31,14 @@ pub fn models_path(project_dir: &Path, revisions_dir: &Path, setting: Option<&Pa
     revisions_dir.join(crate::files::load::MODELS_FILE)
 }
 
-/// A borrowed connection to any backend.
-pub enum LiveConn<'a> {
-    Sqlite(&'a mut sqlx::SqliteConnection),
-    Postgres(&'a mut sqlx::PgConnection),
-    Mysql(&'a mut sqlx::MySqlConnection),
-}
-
-impl LiveConn<'_> {
-    pub fn dialect(&self) -> Dialect {
-        match self {
-            LiveConn::Sqlite(_) => Dialect::Sqlite,
-            LiveConn::Postgres(_) => Dialect::Postgres,
-            LiveConn::Mysql(_) => Dialect::Mysql,
-        }
-    }
-
-    /// Reads the connected database into the model.
-    pub async fn introspect(
-        &mut self,
-        opts: &IntrospectOptions,
-    ) -> Result<Schema, IntrospectError> {
-        match self {
-            LiveConn::Sqlite(c) => introspect::sqlite::introspect(c, opts).await,
-            LiveConn::Postgres(c) => introspect::postgres::introspect(c, opts).await,
-            LiveConn::Mysql(c) => introspect::mysql::introspect(c, opts).await,
-        }
-    }
-}
-
 /// Why the revisions could not be replayed into a scratch database.
 #[derive(Debug, thiserror::Error)]
 pub enum ReplayError {
-    #[error(transparent)]
-    Plan(#[from] crate::core::PlanError),
     #[error("can't open a scratch SQLite database: {0}")]
     Scratch(sqlx::Error),
+    /// The executor failed on the scratch database (a revision's statement, most often).
+    #[error("replaying the revisions on a scratch SQLite database: {0}")]
+    Engine(#[from] EngineError),
     #[error("revision {revision} ({location}) fails on the scratch database: {message}")]
     Statement {
         revision: String,
@@ -74,55 +49,59 @@ pub enum ReplayError {
     Introspect(#[from] IntrospectError),
 }
 
-/// Runs every revision's SQLite upgrade, base to heads, in an in-memory SQLite
-/// database and reads the schema they leave (for `check --offline`).
+/// A private in-memory SQLite database, one connection kept for its whole life.
+async fn scratch_sqlite() -> Result<sqlx::SqlitePool, ReplayError> {
+    sqlx::sqlite::SqlitePoolOptions::new()
+        .max_connections(1)
+        .min_connections(1)
+        .idle_timeout(None)
+        .max_lifetime(None)
+        .connect("sqlite::memory:")
+        .await
+        .map_err(ReplayError::Scratch)
+}
+
+/// Runs every revision's SQLite upgrade, base to heads, through the executor
+/// ([`engine::run`], as `upgrade heads` would) on an in-memory SQLite database, and
+/// reads the schema they leave through the same [`Database`] (for `check --offline`).
 pub async fn replay_sqlite(
     graph: &RevisionGraph,
     opts: &IntrospectOptions,
 ) -> Result<Schema, ReplayError> {
-    let mut conn = sqlx::SqliteConnection::connect("sqlite::memory:")
-        .await
-        .map_err(ReplayError::Scratch)?;
-    let mut live = LiveConn::Sqlite(&mut conn);
-    replay(&mut live, graph, opts).await
+    let pool = scratch_sqlite().await?;
+    let conn = pool.acquire().await.map_err(ReplayError::Scratch)?;
+    let tables = Tables::default();
+    let mut db = Database::from_sqlite_pool(conn, &tables);
+    let result = replay_into(&mut db, graph, opts).await;
+    db.close().await;
+    pool.close().await;
+    result
 }
 
-/// Runs every revision's upgrade for the connection's dialect, base to heads, on an
-/// empty database (no version table is written), and reads the schema they leave.
-pub async fn replay(
-    conn: &mut LiveConn<'_>,
+async fn replay_into(
+    db: &mut Database,
     graph: &RevisionGraph,
     opts: &IntrospectOptions,
 ) -> Result<Schema, ReplayError> {
-    let dialect = conn.dialect();
     if !graph.is_empty() {
-        let plan = plan::upgrade(graph, &[], "heads")?;
-        plan.check_runnable(graph, dialect)?;
-        for step in &plan.steps {
-            let (Some(ix), Direction::Upgrade) = (step.revision, step.direction) else {
-                continue;
-            };
-            let rev = graph.revision(ix);
-            let Some(sql) = rev.upgrade.as_ref().and_then(|s| s.for_dialect(dialect)) else {
-                continue;
-            };
-            if sql.trim().is_empty() {
-                continue;
-            }
-            let q = sqlx::raw_sql(sqlx::AssertSqlSafe(sql.to_owned()));
-            let result = match conn {
-                LiveConn::Sqlite(c) => q.execute(&mut **c).await.map(drop),
-                LiveConn::Postgres(c) => q.execute(&mut **c).await.map(drop),
-                LiveConn::Mysql(c) => q.execute(&mut **c).await.map(drop),
-            };
-            result.map_err(|e| ReplayError::Statement {
-                revision: rev.id.to_string(),
-                location: rev.location(rev.origin.revision_line),
-                message: e.to_string(),
-            })?;
-        }
+        let planner =
+            |_: &[String]| -> Result<Plan, PlanFailure> { Ok(plan::upgrade(graph, &[], "heads")?) };
+        let options = RunOptions {
+            transaction: TransactionMode::PerRevision,
+            context: RunContext {
+                os_identity: "replay".into(),
+                tool_version: env!("CARGO_PKG_VERSION").to_owned(),
+                git_commit: None,
+            },
+            interrupt: Interrupt::new(),
+        };
+        engine::run(db, graph, &planner, &options, &mut Silent).await?;
     }
-    Ok(conn.introspect(opts).await?)
+    // The scratch database's own bookkeeping tables are not part of the schema.
+    let mut opts = opts.clone();
+    let tables = db.tables().clone();
+    opts.ignore_tables.extend([tables.version, tables.log]);
+    Ok(db.introspect(&opts).await?)
 }
 
 /// Runs `revisions`' SQLite upgrades in this order (no graph, no version table) in a
@@ -132,9 +111,10 @@ pub async fn replay_in_order_sqlite(
     revisions: &[&Revision],
     opts: &IntrospectOptions,
 ) -> Result<Schema, ReplayError> {
-    let mut conn = sqlx::SqliteConnection::connect("sqlite::memory:")
-        .await
-        .map_err(ReplayError::Scratch)?;
+    let pool = scratch_sqlite().await?;
+    let conn = pool.acquire().await.map_err(ReplayError::Scratch)?;
+    let mut db = Database::from_sqlite_pool(conn, &Tables::default());
+    let mut result = Ok(());
     for rev in revisions {
         let Some(sql) = rev
             .upgrade
@@ -146,17 +126,22 @@ pub async fn replay_in_order_sqlite(
         if sql.trim().is_empty() {
             continue;
         }
-        sqlx::raw_sql(sqlx::AssertSqlSafe(sql.to_owned()))
-            .execute(&mut conn)
-            .await
-            .map_err(|e| ReplayError::Statement {
+        if let Err(e) = db.execute_raw(sql).await {
+            result = Err(ReplayError::Statement {
                 revision: rev.id.to_string(),
                 location: rev.location(rev.origin.revision_line),
                 message: e.to_string(),
-            })?;
+            });
+            break;
+        }
     }
-    let mut live = LiveConn::Sqlite(&mut conn);
-    Ok(live.introspect(opts).await?)
+    let result = match result {
+        Ok(()) => db.introspect(opts).await.map_err(ReplayError::from),
+        Err(e) => Err(e),
+    };
+    db.close().await;
+    pool.close().await;
+    result
 }
 
 /// Renders the migration from `db` (read from a database of dialect `primary`) to
@@ -199,6 +184,14 @@ fn undo_changes(primary: Dialect, models: &Schema, db: &Schema, changes: &[Chang
             continue;
         }
         match c {
+            Change::AddSequence { sequence } => {
+                s.sequences.remove(&sequence.name);
+                continue;
+            }
+            Change::DropSequence { sequence } | Change::AlterSequence { from: sequence, .. } => {
+                s.sequences.insert(sequence.name.clone(), sequence.clone());
+                continue;
+            }
             Change::AddView { view } => {
                 s.views.remove(&view.name);
                 continue;
@@ -259,7 +252,10 @@ fn undo_changes(primary: Dialect, models: &Schema, db: &Schema, changes: &[Chang
             Change::AddTable { .. }
             | Change::DropTable { .. }
             | Change::AddView { .. }
-            | Change::DropView { .. } => {}
+            | Change::DropView { .. }
+            | Change::AddSequence { .. }
+            | Change::DropSequence { .. }
+            | Change::AlterSequence { .. } => {}
         }
     }
     s

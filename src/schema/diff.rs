@@ -11,8 +11,8 @@ use std::fmt;
 use serde::Serialize;
 
 use super::model::{
-    same_sql, squash, CheckConstraint, Column, DefaultValue, ForeignKey, Index, Schema, Table,
-    UniqueConstraint, View,
+    same_sql, squash, CheckConstraint, Column, DefaultValue, ForeignKey, Index, Schema, Sequence,
+    Table, UniqueConstraint, View,
 };
 use crate::core::Dialect;
 
@@ -87,6 +87,16 @@ pub enum Change {
     DropView {
         view: View,
     },
+    AddSequence {
+        sequence: Sequence,
+    },
+    DropSequence {
+        sequence: Sequence,
+    },
+    AlterSequence {
+        from: Sequence,
+        to: Sequence,
+    },
 }
 
 impl Change {
@@ -109,6 +119,9 @@ impl Change {
             | Change::DropCheck { table, .. }
             | Change::AlterTableComment { table, .. } => table,
             Change::AddView { view } | Change::DropView { view } => &view.name,
+            Change::AddSequence { sequence }
+            | Change::DropSequence { sequence }
+            | Change::AlterSequence { to: sequence, .. } => &sequence.name,
         }
     }
 }
@@ -153,6 +166,28 @@ impl fmt::Display for Change {
                         None => "comment removed".into(),
                     });
                 }
+                if from.on_update_now != to.on_update_now {
+                    parts.push(format!(
+                        "on update now {} -> {}",
+                        from.on_update_now, to.on_update_now
+                    ));
+                }
+                if from.identity != to.identity {
+                    let show = |i: &Option<crate::schema::model::Identity>| {
+                        let i = i.unwrap_or(crate::schema::model::Identity::PLAIN);
+                        format!(
+                            "{} start {} increment {}",
+                            if i.always { "always" } else { "by default" },
+                            i.start,
+                            i.increment
+                        )
+                    };
+                    parts.push(format!(
+                        "identity {} -> {}",
+                        show(&from.identity),
+                        show(&to.identity)
+                    ));
+                }
                 if from.autoincrement != to.autoincrement {
                     parts.push(format!(
                         "autoincrement {} -> {}",
@@ -173,16 +208,13 @@ impl fmt::Display for Change {
                 to.join(", ")
             ),
             Change::AddIndex { table, index } => {
-                let key = if index.expressions.is_empty() {
-                    index.columns.join(", ")
-                } else {
-                    index.expressions.join(", ")
-                };
                 write!(
                     f,
-                    "added {}index '{}' on {table}({key})",
+                    "added {}index '{}' on {table}({}){}",
                     if index.unique { "unique " } else { "" },
                     index.name,
+                    index.describe_key(),
+                    index.describe_options(),
                 )?;
                 match &index.predicate {
                     Some(w) => write!(f, " where {w}"),
@@ -230,6 +262,19 @@ impl fmt::Display for Change {
             }
             Change::AddView { view } => write!(f, "added view '{}'", view.name),
             Change::DropView { view } => write!(f, "removed view '{}'", view.name),
+            Change::AddSequence { sequence: q } => write!(
+                f,
+                "added sequence '{}' (start {}, increment {})",
+                q.name, q.start, q.increment
+            ),
+            Change::DropSequence { sequence } => {
+                write!(f, "removed sequence '{}'", sequence.name)
+            }
+            Change::AlterSequence { from, to } => write!(
+                f,
+                "altered sequence '{}': start {} -> {}, increment {} -> {}",
+                to.name, from.start, to.start, from.increment, to.increment
+            ),
             Change::AlterTableComment { table, to, .. } => match to {
                 Some(c) => write!(f, "changed comment of table '{table}' to {c:?}"),
                 None => write!(f, "removed comment of table '{table}'"),
@@ -272,6 +317,8 @@ fn same_column(a: &Column, b: &Column) -> bool {
         && a.nullable == b.nullable
         && a.autoincrement == b.autoincrement
         && a.comment == b.comment
+        && a.on_update_now == b.on_update_now
+        && a.identity == b.identity
         && same_default(&a.default, &b.default)
 }
 
@@ -294,6 +341,23 @@ pub fn diff(from: &Schema, to: &Schema) -> SchemaDiff {
     }
     // Views: a changed query is the old view dropped and the new one created.
     let dialect = to.dialect.or(from.dialect);
+    let sequences: std::collections::BTreeSet<&String> =
+        from.sequences.keys().chain(to.sequences.keys()).collect();
+    for name in sequences {
+        match (from.sequences.get(name), to.sequences.get(name)) {
+            (Some(a), None) => out.changes.push(Change::DropSequence {
+                sequence: a.clone(),
+            }),
+            (None, Some(b)) => out.changes.push(Change::AddSequence {
+                sequence: b.clone(),
+            }),
+            (Some(a), Some(b)) if a != b => out.changes.push(Change::AlterSequence {
+                from: a.clone(),
+                to: b.clone(),
+            }),
+            _ => {}
+        }
+    }
     let views: std::collections::BTreeSet<&String> =
         from.views.keys().chain(to.views.keys()).collect();
     for name in views {

@@ -16,7 +16,7 @@ pub(crate) mod yaml_lines;
 
 pub use diff::{diff, Change, SchemaDiff};
 pub use model::{
-    CheckConstraint, Column, ColumnType, DefaultValue, FkAction, ForeignKey, Index, ModelError,
-    ModelErrors, Schema, Table, UniqueConstraint, View,
+    CheckConstraint, Column, ColumnType, DefaultValue, FkAction, ForeignKey, Identity, Index,
+    KeyPart, ModelError, ModelErrors, NullsOrder, Schema, Sequence, Table, UniqueConstraint, View,
 };
 pub use render::{render_migration, RenderedMigration};

@@ -412,11 +412,24 @@ pub fn object_change(c: &Change) -> ObjectChange {
             view.name.clone(),
             format!("view {}", view.name),
         ),
+        Change::AddSequence { sequence: q } => (
+            LeftBehind,
+            "sequence",
+            q.name.clone(),
+            format!("sequence {}", q.name),
+        ),
+        Change::DropSequence { sequence: q } => (
+            Removed,
+            "sequence",
+            q.name.clone(),
+            format!("sequence {}", q.name),
+        ),
+        Change::AlterSequence { .. } => (Changed, "sequence", t.clone(), c.to_string()),
     };
     ObjectChange {
         change,
         object,
-        table: (object != "table").then_some(t),
+        table: (object != "table" && object != "sequence").then_some(t),
         name,
         detail,
     }

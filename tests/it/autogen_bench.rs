@@ -4,8 +4,10 @@
 //! Builds a 500-table schema (10 columns, 3 indexes, 2 foreign keys each) in the
 //! given PostgreSQL database with our own renderer, then times introspection + diff.
 //! With `MIGRATE_BENCH_CONSTRUCTS=1` every table also has a partial index, an
-//! expression index, a check and a comment, 20 tables an enum column, and 20 views
-//! read them.
+//! expression index, a descending index with NULLS LAST, a covering index (INCLUDE), a
+//! check and a comment; 20 tables an enum column, a GIN index and an identity with
+//! options; 20 views read them, 20 sequences beside them, and the last 20 tables are
+//! in another schema.
 
 use std::time::{Duration, Instant};
 
@@ -19,6 +21,15 @@ use sqlx::Connection;
 /// the same tables with SQLAlchemy.
 pub fn bench_models(tables: usize, constructs: bool) -> String {
     let mut y = String::from("tables:\n");
+    // With the constructs, the last 20 tables are in schema bench_other.
+    let other = |i: usize| constructs && i + 20 >= tables;
+    let qualified = |i: usize| {
+        if other(i) {
+            format!("bench_other.t{i}")
+        } else {
+            format!("t{i}")
+        }
+    };
     for i in 0..tables {
         let extra = if constructs {
             format!(
@@ -34,7 +45,14 @@ pub fn bench_models(tables: usize, constructs: bool) -> String {
             format!(
                 "      - {{name: ix_t{i}_live, columns: [created_at], where: active AND note IS NULL}}
       - {{name: ix_t{i}_lower_name, expressions: [lower(name)]}}
-"
+      - {{name: ix_t{i}_recent, columns: [{{name: created_at, order: desc, nulls: last}}, id]}}
+      - {{name: ix_t{i}_cover, columns: [code], include: [name]}}
+{}",
+                if i < 20 {
+                    format!("      - {{name: ix_t{i}_payload, columns: [payload], using: gin}}\n")
+                } else {
+                    String::new()
+                }
             )
         } else {
             String::new()
@@ -46,10 +64,21 @@ pub fn bench_models(tables: usize, constructs: bool) -> String {
         };
         let a = if i >= 1 { i - 1 } else { tables - 1 };
         let b = if i >= 2 { i - 2 } else { tables - 2 + i };
+        let (ra, rb) = (qualified(a), qualified(b));
+        let schema = if other(i) {
+            "    schema: bench_other\n"
+        } else {
+            ""
+        };
+        let id = if constructs && i < 20 {
+            "{type: bigint, primary_key: true, identity: {generated: always, start: 100}}"
+        } else {
+            "{type: bigint, primary_key: true, autoincrement: true}"
+        };
         y.push_str(&format!(
             "  t{i}:
-    columns:
-      id: {{type: bigint, primary_key: true, autoincrement: true}}
+{schema}    columns:
+      id: {id}
       ref_a: {{type: bigint}}
       ref_b: {{type: bigint}}
       name: {{type: string(100), nullable: false}}
@@ -64,8 +93,8 @@ pub fn bench_models(tables: usize, constructs: bool) -> String {
       - {{name: ix_t{i}_code_created, columns: [code, created_at]}}
       - {{name: ux_t{i}_code, columns: [code], unique: true}}
 {extra_indexes}    foreign_keys:
-      - {{name: fk_t{i}_ref_a, columns: [ref_a], references: t{a}(id)}}
-      - {{name: fk_t{i}_ref_b, columns: [ref_b], references: t{b}(id), on_delete: set null}}
+      - {{name: fk_t{i}_ref_a, columns: [ref_a], references: {ra}(id)}}
+      - {{name: fk_t{i}_ref_b, columns: [ref_b], references: {rb}(id), on_delete: set null}}
 "
         ));
     }
@@ -74,6 +103,13 @@ pub fn bench_models(tables: usize, constructs: bool) -> String {
         for i in 0..20.min(tables) {
             y.push_str(&format!(
                 "  v{i}: {{sql: \"SELECT id, name, amount FROM t{i} WHERE active = TRUE AND amount > 0\"}}\n"
+            ));
+        }
+        y.push_str("sequences:\n");
+        for i in 0..20 {
+            y.push_str(&format!(
+                "  seq{i}: {{start: {}, increment: 5}}\n",
+                1000 * i + 1
             ));
         }
     }
@@ -96,7 +132,10 @@ async fn autogen_bench() {
     let text = bench_models(tables, constructs);
     let model = parse_models(&text, std::path::Path::new("bench-models.yaml")).expect("valid");
     let mut conn = sqlx::PgConnection::connect(&url).await.expect("connects");
-    let opts = IntrospectOptions::default();
+    let opts = IntrospectOptions {
+        schemas: model.schemas(),
+        ..IntrospectOptions::default()
+    };
     let existing = postgres::introspect(&mut conn, &opts)
         .await
         .expect("introspects");

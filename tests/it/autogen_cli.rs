@@ -139,7 +139,7 @@ fn offline_check_names_a_bad_model_and_a_failing_revision() {
         .failure();
     let stderr = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
     assert!(
-        stderr.contains("revision bbbb00000002 (revisions/bbbb00000002_posts.yaml:1) fails on the scratch database"),
+        stderr.contains("replaying the revisions on a scratch SQLite database: revision bbbb00000002 (revisions/bbbb00000002_posts.yaml) failed at upgrade statement 1 of 1 (line 1 of the script)"),
         "{stderr}"
     );
 }
@@ -547,4 +547,41 @@ fn configured_version_and_log_tables_are_not_compared() {
             .expect("query")
     });
     assert_eq!(names, ["deploy_log", "deploy_versions"]);
+}
+
+/// A construct the target backend lacks stops `revision --autogenerate` with one
+/// error naming the file and line, and writes nothing.
+#[test]
+fn a_construct_the_backend_lacks_is_a_model_error() {
+    let dir = project();
+    write(
+        dir.path(),
+        "models.yaml",
+        &MODELS.replace(
+            "      - {columns: [email], unique: true}\n",
+            "      - {columns: [email], unique: true}\n      - {name: ix_users_created, columns: [created_at], using: brin}\n",
+        ),
+    );
+    migrate(dir.path())
+        .args(["upgrade", "head"])
+        .assert()
+        .success();
+    let before = std::fs::read_dir(dir.path().join("revisions"))
+        .expect("revisions")
+        .count();
+    let out = migrate(dir.path())
+        .args(["revision", "--autogenerate", "-m", "brin"])
+        .assert()
+        .failure();
+    let stderr = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
+    assert!(
+        stderr.contains(
+            "models.yaml:9: index 'ix_users_created' of table 'users' has using: brin, which only PostgreSQL has (the database is sqlite)"
+        ),
+        "{stderr}"
+    );
+    let after = std::fs::read_dir(dir.path().join("revisions"))
+        .expect("revisions")
+        .count();
+    assert_eq!(before, after, "nothing written");
 }

@@ -12,12 +12,12 @@ use migrate::schema::{diff, render_migration, Schema};
 use super::autogen_support::{Fresh, Live};
 
 /// One model edit; `skip` lists the backends that don't have the construct.
-struct Step {
-    what: &'static str,
-    skip: &'static [Dialect],
+pub(super) struct Step {
+    pub what: &'static str,
+    pub skip: &'static [Dialect],
     /// What the diff reports, one line per change (on backends that keep it all).
-    expect: &'static [&'static str],
-    model: &'static str,
+    pub expect: &'static [&'static str],
+    pub model: &'static str,
 }
 
 const NO_MARIADB: &[Dialect] = &[Dialect::Mysql];
@@ -324,11 +324,11 @@ views:
     },
 ];
 
-fn model(text: &str) -> Schema {
+pub(super) fn model(text: &str) -> Schema {
     parse_models(text, Path::new("models.yaml")).expect("the step's model is valid")
 }
 
-fn changes(from: &Schema, to: &Schema, dialect: Dialect) -> Vec<String> {
+pub(super) fn changes(from: &Schema, to: &Schema, dialect: Dialect) -> Vec<String> {
     diff(&from.normalized_for(dialect), &to.normalized_for(dialect))
         .changes
         .iter()
@@ -336,7 +336,12 @@ fn changes(from: &Schema, to: &Schema, dialect: Dialect) -> Vec<String> {
         .collect()
 }
 
-async fn assert_matches(live: &mut Live, dialect: Dialect, expected: &Schema, when: &str) {
+pub(super) async fn assert_matches(
+    live: &mut Live,
+    dialect: Dialect,
+    expected: &Schema,
+    when: &str,
+) {
     let got = live.introspect().await;
     let found = changes(&got, expected, dialect);
     assert!(
@@ -347,9 +352,23 @@ async fn assert_matches(live: &mut Live, dialect: Dialect, expected: &Schema, wh
 
 /// Applies each step, checks what was found, undoes and redoes it; the last model
 /// applied is returned.
-async fn steps(live: &mut Live, dialect: Dialect, steps: &[Step]) -> &'static str {
-    let mut previous = Schema::default();
-    let mut last_text = "";
+pub(super) async fn steps(live: &mut Live, dialect: Dialect, steps: &[Step]) -> &'static str {
+    steps_after(live, dialect, "", steps).await
+}
+
+/// [`steps`] on a database that has the model `previous_text` (empty: nothing).
+pub(super) async fn steps_after(
+    live: &mut Live,
+    dialect: Dialect,
+    previous_text: &'static str,
+    steps: &[Step],
+) -> &'static str {
+    let mut previous = if previous_text.is_empty() {
+        Schema::default()
+    } else {
+        model(previous_text)
+    };
+    let mut last_text = previous_text;
     for step in steps {
         if step.skip.contains(&dialect) {
             continue;

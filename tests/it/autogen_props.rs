@@ -64,6 +64,8 @@ fn schema() -> impl Strategy<Value = Schema> {
                 default: None,
                 autoincrement: false,
                 comment: None,
+                on_update_now: false,
+                identity: None,
             });
             t.primary_key = vec!["id".into()];
             for (j, (ty, nullable, pick)) in cols.into_iter().enumerate() {
@@ -74,6 +76,8 @@ fn schema() -> impl Strategy<Value = Schema> {
                     nullable,
                     autoincrement: false,
                     comment: None,
+                    on_update_now: false,
+                    identity: None,
                 });
             }
             let c0 = vec!["c0".to_owned()];
@@ -99,6 +103,8 @@ fn schema() -> impl Strategy<Value = Schema> {
                     default: None,
                     autoincrement: false,
                     comment: None,
+                    on_update_now: false,
+                    identity: None,
                 });
                 t.foreign_keys.push(ForeignKey {
                     name: conventional_name("fk", &name, &["parent".into(), "t0".into()]),

@@ -91,8 +91,12 @@ impl Live {
         }
     }
 
+    /// Reads the schema (on PostgreSQL with the `billing` schema the schema tests use).
     pub async fn introspect(&mut self) -> Schema {
-        let opts = IntrospectOptions::default();
+        let opts = IntrospectOptions {
+            schemas: vec!["billing".into()],
+            ..IntrospectOptions::default()
+        };
         match self {
             Live::Sqlite(c) => introspect::sqlite::introspect(c, &opts).await,
             Live::Postgres(c) => introspect::postgres::introspect(c, &opts).await,

@@ -26,24 +26,46 @@ const BASE: &str = "tables:
       score: {type: integer, default: 0}
       status: {type: \"enum(new, done)\"}
       created_at: {type: timestamp, default: now}
+      bio: text
     indexes:
       - {name: ix_t_email_live, columns: [email], where: score > 0}
       - {name: ix_t_lower_email, expressions: [lower(email)]}
+      - {name: ix_t_email_hash, columns: [email], using: hash}
+      - {name: ix_t_email_cover, columns: [email], include: [score]}
+      - {name: ix_t_score_desc, columns: [{name: score, order: desc}]}
+      - {name: ix_t_bio, columns: [{name: bio, length: 50}]}
     checks:
       - {name: ck_t_score, expr: score >= 0}
 ";
 
 /// The indexes MariaDB can't hold, cut from its base.
-const PG_INDEXES: &str = "    indexes:
-      - {name: ix_t_email_live, columns: [email], where: score > 0}
+const PG_INDEXES: &str = "      - {name: ix_t_email_live, columns: [email], where: score > 0}
       - {name: ix_t_lower_email, expressions: [lower(email)]}
+      - {name: ix_t_email_hash, columns: [email], using: hash}
+      - {name: ix_t_email_cover, columns: [email], include: [score]}
 ";
+
+/// PostgreSQL's identity options, a sequence and a table in another schema.
+const PG_MORE: &str = "  s:
+    columns:
+      id: {type: bigint, primary_key: true, identity: {generated: always, start: 10}}
+  ledger:
+    schema: billing
+    columns:
+      id: {type: integer, primary_key: true}
+sequences:
+  invoice_no: {start: 1000, increment: 1}
+";
+
+/// MariaDB's `ON UPDATE CURRENT_TIMESTAMP`, added to its base.
+const MARIADB_COLUMN: &str = "      updated_at: {type: timestamp, default: now, on_update: now}\n";
 
 struct Case {
     what: &'static str,
     /// Whether the database differs from the changed models (what a tool should say).
     differs: bool,
-    pg_only: bool,
+    /// The one backend that has the construct (`None`: both).
+    only: Option<Dialect>,
     /// The edit to models.yaml (find, replace) ...
     edit: (&'static str, &'static str),
     /// ... and the same edit to the SQLAlchemy schema, as its parameters.
@@ -54,86 +76,174 @@ const CASES: &[Case] = &[
     Case {
         what: "nothing changed",
         differs: false,
-        pg_only: false,
+        only: None,
         edit: ("", ""),
         alembic: "{}",
     },
     Case {
         what: "check constraint: expression changed, same name",
         differs: true,
-        pg_only: false,
+        only: None,
         edit: ("expr: score >= 0", "expr: score >= 1"),
         alembic: r#"{"check": "score >= 1"}"#,
     },
     Case {
         what: "server default changed (0 → 1)",
         differs: true,
-        pg_only: false,
+        only: None,
         edit: ("default: 0}", "default: 1}"),
         alembic: r#"{"score_default": "1"}"#,
     },
     Case {
         what: "server default written differently (now() → CURRENT_TIMESTAMP)",
         differs: false,
-        pg_only: false,
+        only: None,
         edit: ("default: now}", "default: {sql: CURRENT_TIMESTAMP}}"),
         alembic: r#"{"created_default": "CURRENT_TIMESTAMP"}"#,
     },
     Case {
         what: "enum: value added",
         differs: true,
-        pg_only: false,
+        only: None,
         edit: ("enum(new, done)", "enum(new, done, gone)"),
         alembic: r#"{"enum": ["new", "done", "gone"]}"#,
     },
     Case {
         what: "enum: value removed",
         differs: true,
-        pg_only: false,
+        only: None,
         edit: ("enum(new, done)", "enum(new)"),
         alembic: r#"{"enum": ["new"]}"#,
     },
     Case {
         what: "table comment changed",
         differs: true,
-        pg_only: false,
+        only: None,
         edit: ("comment: base comment", "comment: new comment"),
         alembic: r#"{"table_comment": "new comment"}"#,
     },
     Case {
         what: "column comment changed",
         differs: true,
-        pg_only: false,
+        only: None,
         edit: ("comment: mail}", "comment: e-mail}"),
         alembic: r#"{"email_comment": "e-mail"}"#,
     },
     Case {
         what: "view added (SQLAlchemy has no views: its schema unchanged)",
         differs: true,
-        pg_only: false,
+        only: None,
         edit: ("    checks:", "    checks:"),
         alembic: "{}",
     },
     Case {
         what: "partial index: condition changed (PostgreSQL)",
         differs: true,
-        pg_only: true,
+        only: Some(Dialect::Postgres),
         edit: ("where: score > 0", "where: score > 1"),
         alembic: r#"{"where": "score > 1"}"#,
     },
     Case {
         what: "expression index: expression changed (PostgreSQL)",
         differs: true,
-        pg_only: true,
+        only: Some(Dialect::Postgres),
         edit: ("[lower(email)]", "[upper(email)]"),
         alembic: r#"{"expr": "upper(email)"}"#,
     },
+    Case {
+        what: "index sort order changed (desc → asc)",
+        differs: true,
+        only: None,
+        edit: ("[{name: score, order: desc}]", "[score]"),
+        alembic: r#"{"score_desc": false}"#,
+    },
+    Case {
+        what: "index nulls order changed (PostgreSQL)",
+        differs: true,
+        only: Some(Dialect::Postgres),
+        edit: ("order: desc}]", "order: desc, nulls: last}]"),
+        alembic: r#"{"score_nulls_last": true}"#,
+    },
+    Case {
+        what: "index method changed (hash → btree, PostgreSQL)",
+        differs: true,
+        only: Some(Dialect::Postgres),
+        edit: ("using: hash", "using: btree"),
+        alembic: r#"{"using": "btree"}"#,
+    },
+    Case {
+        what: "index included columns changed (PostgreSQL)",
+        differs: true,
+        only: Some(Dialect::Postgres),
+        edit: ("include: [score]", "include: [score, id]"),
+        alembic: r#"{"include": ["score", "id"]}"#,
+    },
+    Case {
+        what: "index prefix length changed (MariaDB)",
+        differs: true,
+        only: Some(Dialect::Mysql),
+        edit: ("length: 50", "length: 100"),
+        alembic: r#"{"bio_length": 100}"#,
+    },
+    Case {
+        what: "on update CURRENT_TIMESTAMP removed (MariaDB)",
+        differs: true,
+        only: Some(Dialect::Mysql),
+        edit: (", on_update: now}", "}"),
+        alembic: r#"{"on_update": false}"#,
+    },
+    Case {
+        what: "identity: generated always → by default (PostgreSQL)",
+        differs: true,
+        only: Some(Dialect::Postgres),
+        edit: ("generated: always", "generated: by_default"),
+        alembic: r#"{"identity_always": false}"#,
+    },
+    Case {
+        what: "identity: start changed (PostgreSQL)",
+        differs: true,
+        only: Some(Dialect::Postgres),
+        edit: ("start: 10}", "start: 20}"),
+        alembic: r#"{"identity_start": 20}"#,
+    },
+    Case {
+        what: "sequence: increment changed (PostgreSQL)",
+        differs: true,
+        only: Some(Dialect::Postgres),
+        edit: ("increment: 1}", "increment: 5}"),
+        alembic: r#"{"seq_increment": 5}"#,
+    },
+    Case {
+        what: "sequence added (PostgreSQL)",
+        differs: true,
+        only: Some(Dialect::Postgres),
+        edit: ("sequences:\n", "sequences:\n  order_no: {start: 1}\n"),
+        alembic: r#"{"new_sequence": true}"#,
+    },
+    Case {
+        what: "table in another schema: column added (PostgreSQL)",
+        differs: true,
+        only: Some(Dialect::Postgres),
+        edit: (
+            "    schema: billing\n    columns:\n",
+            "    schema: billing\n    columns:\n      note: text\n",
+        ),
+        alembic: r#"{"ledger_note": true}"#,
+    },
 ];
+
+fn applies(case: &Case, dialect: Dialect) -> bool {
+    case.only.is_none_or(|d| d == dialect)
+}
 
 fn base_for(dialect: Dialect) -> String {
     match dialect {
-        Dialect::Postgres => BASE.to_owned(),
-        _ => BASE.replace(PG_INDEXES, ""),
+        Dialect::Postgres => format!("{BASE}{PG_MORE}"),
+        _ => BASE.replace(PG_INDEXES, "").replacen(
+            "      bio: text\n",
+            &format!("      bio: text\n{MARIADB_COLUMN}"),
+            1,
+        ),
     }
 }
 
@@ -158,10 +268,7 @@ async fn findings(dialect: Dialect) -> Option<Vec<(bool, bool)>> {
     let m = render_migration(dialect, &live.introspect().await, &base);
     live.exec(&m.upgrade).await;
     let db = live.introspect().await;
-    let cases: Vec<&Case> = CASES
-        .iter()
-        .filter(|c| dialect == Dialect::Postgres || !c.pg_only)
-        .collect();
+    let cases: Vec<&Case> = CASES.iter().filter(|c| applies(c, dialect)).collect();
     let mut ours = Vec::new();
     for c in &cases {
         let model = parse_models(&changed(dialect, c), Path::new("models.yaml"))
@@ -247,28 +354,25 @@ async fn autogenerate_beside_alembic_on_postgres_and_mariadb() {
         "| change | PostgreSQL: Alembic | PostgreSQL: migrate | MariaDB: Alembic | MariaDB: migrate |\n\
          | --- | --- | --- | --- | --- |\n",
     );
+    let mut pg_rows = pg.iter();
     let mut my_rows = my.iter();
-    for (c, (pa, pm)) in CASES.iter().zip(&pg) {
-        let (ma, mm) = if c.pg_only {
-            ("n/a".to_owned(), "n/a".to_owned())
-        } else {
-            let (a, m) = my_rows.next().expect("a MariaDB row");
-            (
-                mark(*a, c.differs).to_owned(),
-                mark(*m, c.differs).to_owned(),
-            )
-        };
-        table.push_str(&format!(
-            "| {} | {} | {} | {ma} | {mm} |\n",
-            c.what,
-            mark(*pa, c.differs),
-            mark(*pm, c.differs)
-        ));
-        // migrate gets every row right.
-        assert_eq!(*pm, c.differs, "postgres: migrate on '{}'", c.what);
-    }
-    for (c, (_, m)) in CASES.iter().filter(|c| !c.pg_only).zip(&my) {
-        assert_eq!(*m, c.differs, "mariadb: migrate on '{}'", c.what);
+    for c in CASES {
+        let mut cells = Vec::new();
+        for (d, rows) in [
+            (Dialect::Postgres, &mut pg_rows),
+            (Dialect::Mysql, &mut my_rows),
+        ] {
+            if !applies(c, d) {
+                cells.extend(["n/a".to_owned(), "n/a".to_owned()]);
+                continue;
+            }
+            let (a, m) = rows.next().expect("a row per case that applies");
+            cells.push(mark(*a, c.differs).to_owned());
+            cells.push(mark(*m, c.differs).to_owned());
+            // migrate gets every row right.
+            assert_eq!(*m, c.differs, "{d}: migrate on '{}'", c.what);
+        }
+        table.push_str(&format!("| {} | {} |\n", c.what, cells.join(" | ")));
     }
     let doc_path = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/models.md");
     let doc = std::fs::read_to_string(&doc_path).expect("docs/models.md");

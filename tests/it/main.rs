@@ -10,6 +10,7 @@ mod autogen_bench;
 mod autogen_cli;
 mod autogen_constructs;
 mod autogen_models;
+mod autogen_options;
 mod autogen_props;
 mod autogen_steps;
 mod autogen_support;

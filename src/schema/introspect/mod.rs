@@ -15,26 +15,33 @@ pub mod sqlite;
 use super::model::{ColumnType, Schema};
 use crate::core::Dialect;
 
-/// Which tables introspection leaves out.
+/// Which tables introspection reads and which it leaves out.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct IntrospectOptions {
-    /// The tool's own tables (version and log), compared without case.
+    /// The tool's own tables (version and log), compared without case and without
+    /// their schema: wherever the config puts them, they are never read.
     pub ignore_tables: Vec<String>,
+    /// PostgreSQL schemas read besides the connection's current one (the schemas the
+    /// model names); their tables are named `schema.table`.
+    pub schemas: Vec<String>,
 }
 
 impl Default for IntrospectOptions {
     fn default() -> Self {
         Self {
             ignore_tables: vec!["migrate_version".into(), "migrate_log".into()],
+            schemas: Vec::new(),
         }
     }
 }
 
 impl IntrospectOptions {
     fn ignored(&self, table: &str) -> bool {
+        let bare = |t: &str| t.rsplit('.').next().unwrap_or(t).to_owned();
+        let table = bare(table);
         self.ignore_tables
             .iter()
-            .any(|t| t.eq_ignore_ascii_case(table))
+            .any(|t| bare(t).eq_ignore_ascii_case(&table))
     }
 }
 

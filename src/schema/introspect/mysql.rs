@@ -11,8 +11,8 @@ use sqlx::{MySqlConnection, Row};
 use super::{err, finish, portable_type, IntrospectError, IntrospectOptions};
 use crate::core::Dialect;
 use crate::schema::model::{
-    CheckConstraint, Column, ColumnType, DefaultValue, FkAction, ForeignKey, Index, Schema, Table,
-    View,
+    CheckConstraint, Column, ColumnType, DefaultValue, FkAction, ForeignKey, Index, KeyPart,
+    Schema, Table, View,
 };
 
 const D: Dialect = Dialect::Mysql;
@@ -68,6 +68,10 @@ pub async fn introspect(
             },
             autoincrement,
             comment: some(comment),
+            on_update_now: extra
+                .to_ascii_lowercase()
+                .contains("on update current_timestamp"),
+            identity: None,
         });
     }
     let fk_rows = sqlx::query(
@@ -110,7 +114,7 @@ pub async fn introspect(
     }
     let stats = sqlx::query(
         "SELECT CAST(TABLE_NAME AS CHAR), CAST(INDEX_NAME AS CHAR), CAST(NON_UNIQUE AS SIGNED), \
-                CAST(COLUMN_NAME AS CHAR) \
+                CAST(COLUMN_NAME AS CHAR), CAST(SUB_PART AS SIGNED), CAST(COLLATION AS CHAR) \
          FROM information_schema.STATISTICS \
          WHERE TABLE_SCHEMA = DATABASE() \
          ORDER BY TABLE_NAME, INDEX_NAME, SEQ_IN_INDEX",
@@ -118,8 +122,8 @@ pub async fn introspect(
     .fetch_all(&mut *conn)
     .await
     .map_err(err(D, "indexes"))?;
-    // (table, index) → (unique, columns; None for an expression index)
-    type IndexRows = BTreeMap<(String, String), (bool, Option<Vec<String>>)>;
+    // (table, index) → (unique, columns with their key parts; None for an expression index)
+    type IndexRows = BTreeMap<(String, String), (bool, Option<Vec<(String, KeyPart)>>)>;
     let mut indexes: IndexRows = BTreeMap::new();
     for r in stats {
         let e = || err(D, "indexes");
@@ -127,11 +131,18 @@ pub async fn introspect(
         let name: String = r.try_get(1).map_err(e())?;
         let non_unique: i64 = r.try_get(2).map_err(e())?;
         let col: Option<String> = r.try_get(3).map_err(e())?;
+        let sub_part: Option<i64> = r.try_get(4).map_err(e())?;
+        let collation: Option<String> = r.try_get(5).map_err(e())?;
+        let part = KeyPart {
+            desc: collation.as_deref() == Some("D"),
+            nulls: None,
+            length: sub_part.and_then(|l| u32::try_from(l).ok()),
+        };
         let entry = indexes
             .entry((tname, name))
             .or_insert_with(|| (non_unique == 0, Some(Vec::new())));
         match (col, &mut entry.1) {
-            (Some(c), Some(cols)) => cols.push(c),
+            (Some(c), Some(cols)) => cols.push((c, part)),
             _ => entry.1 = None, // an expression: not expressible in the model
         }
     }
@@ -139,7 +150,11 @@ pub async fn introspect(
         let Some(table) = tables.get_mut(&tname) else {
             continue;
         };
-        let Some(columns) = cols else { continue };
+        let Some(cols) = cols else { continue };
+        let (columns, mut parts): (Vec<String>, Vec<KeyPart>) = cols.into_iter().unzip();
+        if parts.iter().all(|p| *p == KeyPart::default()) {
+            parts.clear();
+        }
         if name == "PRIMARY" {
             table.primary_key = columns;
             continue;
@@ -151,6 +166,7 @@ pub async fn introspect(
             name,
             columns,
             unique,
+            parts,
             ..Index::default()
         });
     }

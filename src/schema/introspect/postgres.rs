@@ -7,8 +7,8 @@ use sqlx::{PgConnection, Row};
 use super::{check_body, err, finish, portable_type, IntrospectError, IntrospectOptions};
 use crate::core::Dialect;
 use crate::schema::model::{
-    enum_type_name, CheckConstraint, Column, ColumnType, DefaultValue, FkAction, ForeignKey, Index,
-    Schema, Table, UniqueConstraint, View,
+    enum_type_name, CheckConstraint, Column, ColumnType, DefaultValue, FkAction, ForeignKey,
+    Identity, Index, KeyPart, NullsOrder, Schema, Sequence, Table, UniqueConstraint, View,
 };
 
 const D: Dialect = Dialect::Postgres;
@@ -23,19 +23,24 @@ fn action(code: &str) -> FkAction {
     }
 }
 
-/// Reads every ordinary or partitioned table of `current_schema()` except the tool's own.
+/// Reads every ordinary or partitioned table of `current_schema()` and of the schemas
+/// `opts` names (as `schema.table`), except the tool's own.
 pub async fn introspect(
     conn: &mut PgConnection,
     opts: &IntrospectOptions,
 ) -> Result<Schema, IntrospectError> {
     // Enum types of the schema, by name, values in order.
     let enum_rows = sqlx::query(
-        "SELECT t.typname::text, array_agg(e.enumlabel::text ORDER BY e.enumsortorder) \
+        "SELECT CASE WHEN n.nspname = current_schema() THEN t.typname::text \
+                ELSE n.nspname::text || '.' || t.typname::text END, \
+                array_agg(e.enumlabel::text ORDER BY e.enumsortorder) \
          FROM pg_type t \
          JOIN pg_namespace n ON n.oid = t.typnamespace \
          JOIN pg_enum e ON e.enumtypid = t.oid \
-         WHERE n.nspname = current_schema() GROUP BY t.typname",
+         WHERE (n.nspname = current_schema() OR n.nspname = ANY($1)) \
+         GROUP BY n.nspname, t.typname",
     )
+    .bind(&opts.schemas)
     .fetch_all(&mut *conn)
     .await
     .map_err(err(D, "enum types"))?;
@@ -46,17 +51,24 @@ pub async fn introspect(
         enums.insert(name, values);
     }
     let cols = sqlx::query(
-        "SELECT c.oid::int8, c.relname::text, a.attname::text, a.attnum, \
+        "SELECT c.oid::int8, CASE WHEN n.nspname = current_schema() THEN c.relname::text \
+                ELSE n.nspname::text || '.' || c.relname::text END, a.attname::text, a.attnum, \
                 format_type(a.atttypid, a.atttypmod), a.attnotnull, \
                 pg_get_expr(d.adbin, d.adrelid), a.attidentity::text, \
-                col_description(c.oid, a.attnum), obj_description(c.oid, 'pg_class') \
+                col_description(c.oid, a.attnum), obj_description(c.oid, 'pg_class'), \
+                sq.seqstart, sq.seqincrement \
          FROM pg_class c \
          JOIN pg_namespace n ON n.oid = c.relnamespace \
          JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped \
          LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum \
-         WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'p') \
+         LEFT JOIN (SELECT dep.refobjid, dep.refobjsubid, s.seqstart, s.seqincrement \
+                    FROM pg_depend dep JOIN pg_sequence s ON s.seqrelid = dep.objid \
+                    WHERE dep.deptype = 'i' AND dep.classid = 'pg_class'::regclass) sq \
+                ON sq.refobjid = c.oid AND sq.refobjsubid = a.attnum \
+         WHERE (n.nspname = current_schema() OR n.nspname = ANY($1)) AND c.relkind IN ('r', 'p') \
          ORDER BY c.oid, a.attnum",
     )
+    .bind(&opts.schemas)
     .fetch_all(&mut *conn)
     .await
     .map_err(err(D, "columns"))?;
@@ -79,6 +91,13 @@ pub async fn introspect(
         let identity: String = r.try_get(7).map_err(err(D, "columns"))?;
         let comment: Option<String> = r.try_get(8).map_err(err(D, "columns"))?;
         let table_comment: Option<String> = r.try_get(9).map_err(err(D, "columns"))?;
+        let seq_start: Option<i64> = r.try_get(10).map_err(err(D, "columns"))?;
+        let seq_increment: Option<i64> = r.try_get(11).map_err(err(D, "columns"))?;
+        let identity_opts = (!identity.is_empty()).then(|| Identity {
+            always: identity == "a",
+            start: seq_start.unwrap_or(1),
+            increment: seq_increment.unwrap_or(1),
+        });
         let serial = default
             .as_deref()
             .is_some_and(|d| d.starts_with("nextval("));
@@ -110,6 +129,8 @@ pub async fn introspect(
             },
             autoincrement,
             comment,
+            on_update_now: false,
+            identity: identity_opts,
         });
     }
     let cols_of = |oid: i64, nums: &[i16]| -> Option<Vec<String>> {
@@ -123,10 +144,11 @@ pub async fn introspect(
                 pg_get_constraintdef(con.oid) \
          FROM pg_constraint con \
          JOIN pg_namespace n ON n.oid = con.connamespace \
-         WHERE n.nspname = current_schema() AND con.contype IN ('p', 'u', 'f', 'c') \
+         WHERE (n.nspname = current_schema() OR n.nspname = ANY($1)) AND con.contype IN ('p', 'u', 'f', 'c') \
            AND con.conrelid <> 0 \
          ORDER BY con.conrelid, con.conname",
     )
+    .bind(&opts.schemas)
     .fetch_all(&mut *conn)
     .await
     .map_err(err(D, "constraints"))?;
@@ -188,16 +210,19 @@ pub async fn introspect(
                 pg_get_expr(i.indpred, i.indrelid), \
                 CASE WHEN i.indexprs IS NOT NULL THEN \
                   ARRAY(SELECT pg_get_indexdef(i.indexrelid, k, true) \
-                        FROM generate_series(1, i.indnkeyatts) k ORDER BY k) END \
+                        FROM generate_series(1, i.indnkeyatts) k ORDER BY k) END, \
+                string_to_array(i.indoption::text, ' ')::int2[], am.amname::text \
          FROM pg_index i \
          JOIN pg_class ic ON ic.oid = i.indexrelid \
+         JOIN pg_am am ON am.oid = ic.relam \
          JOIN pg_namespace n ON n.oid = ic.relnamespace \
-         WHERE n.nspname = current_schema() AND NOT i.indisprimary \
+         WHERE (n.nspname = current_schema() OR n.nspname = ANY($1)) AND NOT i.indisprimary \
            AND NOT EXISTS (SELECT 1 FROM pg_constraint con \
                            WHERE con.conindid = i.indexrelid AND con.conrelid = i.indrelid \
                              AND con.contype IN ('p', 'u', 'x')) \
          ORDER BY ic.relname",
     )
+    .bind(&opts.schemas)
     .fetch_all(&mut *conn)
     .await
     .map_err(err(D, "indexes"))?;
@@ -216,7 +241,28 @@ pub async fn introspect(
         let key_atts: i16 = r.try_get(4).map_err(e())?;
         let predicate: Option<String> = r.try_get(5).map_err(e())?;
         let expressions: Option<Vec<String>> = r.try_get(6).map_err(e())?;
-        key.truncate(usize::try_from(key_atts).unwrap_or(0));
+        let options: Vec<i16> = r.try_get(7).map_err(e())?;
+        let method: String = r.try_get(8).map_err(e())?;
+        let key_atts = usize::try_from(key_atts).unwrap_or(0);
+        // Past the key: the INCLUDE columns.
+        let Some(include) = cols_of(oid, key.get(key_atts..).unwrap_or_default()) else {
+            continue;
+        };
+        key.truncate(key_atts);
+        // indoption: bit 0 DESC, bit 1 NULLS FIRST.
+        let parts: Vec<KeyPart> = options
+            .iter()
+            .take(key_atts)
+            .map(|o| KeyPart {
+                desc: o & 1 != 0,
+                nulls: Some(if o & 2 != 0 {
+                    NullsOrder::First
+                } else {
+                    NullsOrder::Last
+                }),
+                length: None,
+            })
+            .collect();
         let (columns, expressions) = match expressions {
             Some(list) => (Vec::new(), list),
             None => match cols_of(oid, &key) {
@@ -230,6 +276,9 @@ pub async fn introspect(
             unique,
             expressions,
             predicate,
+            parts,
+            using: Some(method),
+            include,
         });
     }
     let view_rows = sqlx::query(
@@ -248,9 +297,43 @@ pub async fn introspect(
         let sql = sql.trim().trim_end_matches(';').trim().to_owned();
         views.insert(name.clone(), View { name, sql });
     }
+    // Standalone sequences: not those of serial or identity columns.
+    let seq_rows = sqlx::query(
+        "SELECT c.relname::text, s.seqstart, s.seqincrement \
+         FROM pg_sequence s \
+         JOIN pg_class c ON c.oid = s.seqrelid \
+         JOIN pg_namespace n ON n.oid = c.relnamespace \
+         WHERE n.nspname = current_schema() \
+           AND NOT EXISTS (SELECT 1 FROM pg_depend d \
+                           WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid \
+                             AND d.deptype IN ('a', 'i')) \
+         ORDER BY c.relname",
+    )
+    .fetch_all(&mut *conn)
+    .await
+    .map_err(err(D, "sequences"))?;
+    let mut sequences = BTreeMap::new();
+    for r in seq_rows {
+        let e = || err(D, "sequences");
+        let name: String = r.try_get(0).map_err(e())?;
+        if opts.ignored(&name) {
+            continue;
+        }
+        let start: i64 = r.try_get(1).map_err(e())?;
+        let increment: i64 = r.try_get(2).map_err(e())?;
+        sequences.insert(
+            name.clone(),
+            Sequence {
+                name,
+                start,
+                increment,
+            },
+        );
+    }
     Ok(finish(Schema {
         tables,
         views,
+        sequences,
         ..Schema::default()
     }))
 }

@@ -12,7 +12,7 @@ use super::{err, finish, portable_type, IntrospectError, IntrospectOptions};
 use crate::core::Dialect;
 use crate::schema::model::{
     conventional_name, CheckConstraint, Column, ColumnType, DefaultValue, FkAction, ForeignKey,
-    Index, Schema, Table, UniqueConstraint, View,
+    Index, KeyPart, Schema, Table, UniqueConstraint, View,
 };
 use crate::sql::normalize::{column_value_lists, index_parts, view_query};
 
@@ -67,10 +67,21 @@ pub async fn introspect(
                 default: dflt.map(DefaultValue::Expr),
                 autoincrement: false,
                 comment: None,
+                on_update_now: false,
+                identity: None,
             });
         }
         pk.sort();
         table.primary_key = pk.into_iter().map(|(_, n)| n).collect();
+        // A lone `INTEGER PRIMARY KEY` is the rowid, which is never NULL, whether or
+        // not NOT NULL is written (the renderer doesn't write it).
+        if let [key] = table.primary_key.as_slice() {
+            if let Some(c) = table.columns.iter_mut().find(|c| &c.name == key) {
+                if c.ty == ColumnType::Integer {
+                    c.nullable = false;
+                }
+            }
+        }
         if table.primary_key.len() == 1 && sql.to_ascii_uppercase().contains("AUTOINCREMENT") {
             let key = table.primary_key[0].clone();
             for c in &mut table.columns {
@@ -94,15 +105,23 @@ pub async fn introspect(
             if origin == "pk" {
                 continue;
             }
-            let cols = sqlx::query("SELECT name FROM pragma_index_info(?) ORDER BY seqno")
-                .bind(&iname)
-                .fetch_all(&mut *conn)
-                .await
-                .map_err(err(D, "index columns"))?;
+            let cols = sqlx::query(
+                "SELECT name, \"desc\" FROM pragma_index_xinfo(?) WHERE key = 1 ORDER BY seqno",
+            )
+            .bind(&iname)
+            .fetch_all(&mut *conn)
+            .await
+            .map_err(err(D, "index columns"))?;
             let mut columns = Vec::new();
+            let mut parts = Vec::new();
             let mut has_expression = false;
             for c in cols {
                 let n: Option<String> = c.try_get(0).map_err(err(D, "index columns"))?;
+                let desc: i64 = c.try_get(1).map_err(err(D, "index columns"))?;
+                parts.push(KeyPart {
+                    desc: desc != 0,
+                    ..KeyPart::default()
+                });
                 match n {
                     Some(n) => columns.push(n),
                     None => has_expression = true,
@@ -138,12 +157,17 @@ pub async fn introspect(
                     columns,
                 });
             } else {
+                if parts.iter().all(|p| *p == KeyPart::default()) {
+                    parts.clear();
+                }
                 table.indexes.push(Index {
                     name: iname,
                     columns,
                     unique: unique != 0,
                     expressions,
                     predicate,
+                    parts,
+                    ..Index::default()
                 });
             }
         }

@@ -8,7 +8,8 @@ use std::path::{Path, PathBuf};
 use serde_yaml_ng::Value;
 
 use super::table::parse_table;
-use super::{ForeignKey, Schema, View};
+use super::{ForeignKey, Schema, Sequence, View};
+use crate::core::Dialect;
 use crate::schema::yaml_lines::{LineIndex, Seg};
 
 /// One problem in a model file, with its line when it could be found.
@@ -32,6 +33,53 @@ impl fmt::Display for ModelError {
 
 /// The most errors of one model file shown; the rest are counted.
 const SHOWN_ERRORS: usize = 20;
+
+/// A construct of the model file that only some backends have, with where it is
+/// declared: an error when the model is compared with a database of another backend.
+#[derive(Debug, Clone)]
+pub struct DialectRule {
+    /// The backends that have it.
+    pub on: &'static [Dialect],
+    /// The error to report elsewhere (file, line, what and why).
+    pub error: ModelError,
+}
+
+/// The [`DialectRule`]s of a model. Not part of the schema's value: two schemas are
+/// equal whatever their rules.
+#[derive(Debug, Clone, Default)]
+pub struct DialectRules(pub Vec<DialectRule>);
+
+impl PartialEq for DialectRules {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+impl Eq for DialectRules {}
+
+impl Schema {
+    /// The model's constructs that `dialect` lacks, as errors naming file and line
+    /// (`using: gin` on MariaDB, a `TEXT` column indexed without a prefix length on
+    /// MariaDB...). Called once the backend the model is compared with is known.
+    pub fn check_for(&self, dialect: Dialect) -> Result<(), ModelErrors> {
+        let mut errors: Vec<ModelError> = self
+            .rules
+            .0
+            .iter()
+            .filter(|r| !r.on.contains(&dialect))
+            .map(|r| ModelError {
+                message: format!("{} (the database is {dialect})", r.error.message),
+                ..r.error.clone()
+            })
+            .collect();
+        errors.sort_by_key(|e| e.line);
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            Err(ModelErrors(errors))
+        }
+    }
+}
 
 /// Every problem found in a model file, in file order.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -77,10 +125,22 @@ pub(super) struct Parser<'t> {
     file: PathBuf,
     lines: LineIndex<'t>,
     errors: Vec<ModelError>,
+    rules: Vec<DialectRule>,
 }
 
 impl Parser<'_> {
+    /// Notes a construct only the backends `on` have, for [`Schema::check_for`].
+    pub(super) fn rule(&mut self, at: &[OwnedSeg], on: &'static [Dialect], message: String) {
+        let error = self.located(at, message);
+        self.rules.push(DialectRule { on, error });
+    }
+
     pub(super) fn error(&mut self, at: &[OwnedSeg], message: String) {
+        let e = self.located(at, message);
+        self.errors.push(e);
+    }
+
+    fn located(&self, at: &[OwnedSeg], message: String) -> ModelError {
         let segs: Vec<Seg<'_>> = at
             .iter()
             .map(|s| match s {
@@ -89,11 +149,11 @@ impl Parser<'_> {
             })
             .collect();
         let line = self.lines.locate(&segs);
-        self.errors.push(ModelError {
+        ModelError {
             file: self.file.clone(),
             line,
             message,
-        });
+        }
     }
 
     pub(super) fn mapping<'v>(
@@ -187,6 +247,7 @@ pub fn parse_models(text: &str, file: &Path) -> Result<Schema, ModelErrors> {
         file: file.to_owned(),
         lines: LineIndex::new(text),
         errors: Vec::new(),
+        rules: Vec::new(),
     };
     if let Err(e) = crate::files::guard::check_yaml(text) {
         return Err(ModelErrors(vec![ModelError {
@@ -225,14 +286,23 @@ pub fn parse_models(text: &str, file: &Path) -> Result<Schema, ModelErrors> {
     let root = if doc.is_null() {
         Vec::new()
     } else {
-        p.mapping(&doc, &[], "the model file", &["tables", "views"])
-            .unwrap_or_default()
+        p.mapping(
+            &doc,
+            &[],
+            "the model file",
+            &["tables", "views", "sequences"],
+        )
+        .unwrap_or_default()
     };
     let mut index_names: BTreeMap<String, String> = BTreeMap::new();
     let mut views_value = None;
     for (k, tables) in root {
         if k == "views" {
             views_value = Some(tables);
+            continue;
+        }
+        if k == "sequences" {
+            parse_sequences(&mut p, tables, &mut schema);
             continue;
         }
         let tables_at = vec![key("tables")];
@@ -250,7 +320,7 @@ pub fn parse_models(text: &str, file: &Path) -> Result<Schema, ModelErrors> {
             }
             let table = parse_table(&mut p, &tname, tvalue, &t_at, &mut fks, &mut index_names);
             if let Some(table) = table {
-                schema.tables.insert(tname.clone(), table);
+                schema.tables.insert(table.name.clone(), table);
             }
         }
     }
@@ -315,10 +385,57 @@ pub fn parse_models(text: &str, file: &Path) -> Result<Schema, ModelErrors> {
         t.sort();
     }
     if p.errors.is_empty() {
+        schema.rules = DialectRules(p.rules);
         Ok(schema)
     } else {
         p.errors.sort_by_key(|e| e.line);
         Err(ModelErrors(p.errors))
+    }
+}
+
+/// `sequences: {name: {start: N, increment: N}}` (PostgreSQL): each name a new one.
+fn parse_sequences(p: &mut Parser<'_>, value: &Value, schema: &mut Schema) {
+    let seq_at = vec![key("sequences")];
+    if value.is_null() {
+        return;
+    }
+    let Some(entries) = p.mapping(value, &seq_at, "sequences", &[]) else {
+        return;
+    };
+    for (name, v) in entries {
+        let s_at = at(&seq_at, &[key(&name)]);
+        if let Err(why) = check_identifier(&name) {
+            p.error(&s_at, format!("sequence name {why}"));
+            continue;
+        }
+        let mut seq = Sequence {
+            name: name.clone(),
+            start: 1,
+            increment: 1,
+        };
+        if !v.is_null() {
+            let what = format!("sequence '{name}'");
+            let Some(props) = p.mapping(v, &s_at, &what, &["start", "increment"]) else {
+                continue;
+            };
+            for (k, val) in props {
+                let n = val.as_i64().filter(|n| k == "start" || *n != 0);
+                match (k.as_str(), n) {
+                    ("start", Some(n)) => seq.start = n,
+                    ("increment", Some(n)) => seq.increment = n,
+                    _ => p.error(
+                        &at(&s_at, &[key(&k)]),
+                        format!("the {k} of {what} must be a whole number (not 0)"),
+                    ),
+                }
+            }
+        }
+        p.rule(
+            &s_at,
+            &[Dialect::Postgres],
+            format!("sequence '{name}' is declared, which only PostgreSQL has here"),
+        );
+        schema.sequences.insert(name, seq);
     }
 }
 

@@ -4,13 +4,18 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde_yaml_ng::Value;
 
+use crate::core::Dialect;
+
+use super::column::{parse_default, parse_identity};
+use super::index::parse_index;
 use super::load::{at, check_identifier, key, Located, OwnedSeg, Parser, PathBufSegs};
 use super::{
-    canonical_decimal, conventional_name, CheckConstraint, Column, ColumnType, DefaultValue,
-    FkAction, ForeignKey, Index, Table, UniqueConstraint,
+    conventional_name, CheckConstraint, Column, ColumnType, FkAction, ForeignKey, Table,
+    UniqueConstraint,
 };
 
 const TABLE_KEYS: &[&str] = &[
+    "schema",
     "comment",
     "columns",
     "primary_key",
@@ -27,6 +32,8 @@ const COLUMN_KEYS: &[&str] = &[
     "primary_key",
     "autoincrement",
     "unique",
+    "on_update",
+    "identity",
 ];
 
 pub(super) fn parse_table(
@@ -38,8 +45,35 @@ pub(super) fn parse_table(
     index_names: &mut BTreeMap<String, String>,
 ) -> Option<Table> {
     let entries = p.mapping(value, t_at, &format!("table '{tname}'"), TABLE_KEYS)?;
+    let get = |k: &str| entries.iter().find(|(n, _)| n == k).map(|(_, v)| *v);
+    // `schema: billing` (PostgreSQL): the table is `billing.<name>` everywhere after.
+    let qualified = match get("schema") {
+        None | Some(Value::Null) => tname.to_owned(),
+        Some(Value::String(sch)) if sch == "public" => tname.to_owned(),
+        Some(Value::String(sch)) => {
+            let here = at(t_at, &[key("schema")]);
+            if let Err(why) = check_identifier(sch) {
+                p.error(&here, format!("the schema of table '{tname}' {why}"));
+                return None;
+            }
+            p.rule(
+                &here,
+                &[Dialect::Postgres],
+                format!("table '{tname}' is in schema '{sch}', which only PostgreSQL has here"),
+            );
+            format!("{sch}.{tname}")
+        }
+        Some(_) => {
+            let here = at(t_at, &[key("schema")]);
+            p.error(
+                &here,
+                format!("the schema of table '{tname}' must be a name"),
+            );
+            return None;
+        }
+    };
     let mut table = Table {
-        name: tname.to_owned(),
+        name: qualified.clone(),
         ..Table::default()
     };
     let mut names_used: BTreeSet<String> = BTreeSet::new();
@@ -55,7 +89,6 @@ pub(super) fn parse_table(
         }
         true
     };
-    let get = |k: &str| entries.iter().find(|(n, _)| n == k).map(|(_, v)| *v);
     table.comment = text_prop(
         p,
         get("comment"),
@@ -133,7 +166,44 @@ pub(super) fn parse_table(
                     }
                 };
                 let is_pk = flag(p, "primary_key", false);
-                let autoincrement = flag(p, "autoincrement", false);
+                let identity = prop("identity")
+                    .and_then(|v| parse_identity(p, v, &at(&c_at, &[key("identity")]), &what));
+                if identity.is_some() && prop("autoincrement") == Some(&Value::Bool(false)) {
+                    p.error(
+                        &at(&c_at, &[key("autoincrement")]),
+                        format!("{what} has an identity, which is autoincrement"),
+                    );
+                }
+                let autoincrement = identity.is_some() || flag(p, "autoincrement", false);
+                let on_update_now = match prop("on_update") {
+                    None | Some(Value::Null) => false,
+                    Some(Value::String(s))
+                        if matches!(
+                            s.trim().to_ascii_lowercase().as_str(),
+                            "now" | "now()" | "current_timestamp"
+                        ) && matches!(ty, ColumnType::Timestamp | ColumnType::TimestampTz) =>
+                    {
+                        p.rule(
+                            &at(&c_at, &[key("on_update")]),
+                            &[Dialect::Mysql],
+                            format!(
+                                "{what} has on_update: now, which only MariaDB has \
+                                 (ON UPDATE CURRENT_TIMESTAMP; elsewhere use a trigger)"
+                            ),
+                        );
+                        true
+                    }
+                    Some(_) => {
+                        p.error(
+                            &at(&c_at, &[key("on_update")]),
+                            format!(
+                                "on_update of {what} must be now, on a timestamp or \
+                                 timestamptz column"
+                            ),
+                        );
+                        false
+                    }
+                };
                 let unique = flag(p, "unique", false);
                 let nullable = flag(p, "nullable", !is_pk);
                 if is_pk && nullable {
@@ -181,32 +251,12 @@ pub(super) fn parse_table(
                     default,
                     autoincrement,
                     comment,
+                    on_update_now,
+                    identity,
                 });
             }
         }
     }
-    let has_col = |t: &Table, c: &str| t.column(c).is_some();
-    let check_cols =
-        |p: &mut Parser<'_>, t: &Table, cols: &[String], here: &[OwnedSeg], what: &str| {
-            let mut ok = true;
-            let mut seen = BTreeSet::new();
-            for c in cols {
-                if !has_col(t, c) {
-                    p.error(
-                        here,
-                        format!(
-                            "{what} names column '{c}', which is not in table '{}'",
-                            t.name
-                        ),
-                    );
-                    ok = false;
-                } else if !seen.insert(c) {
-                    p.error(here, format!("{what} names column '{c}' twice"));
-                    ok = false;
-                }
-            }
-            ok
-        };
     // The `columns` of an index, unique constraint or foreign key: present, a list of
     // names (read at `names_at`), each a column of the table once; `None` after reporting.
     let item_cols = |p: &mut Parser<'_>,
@@ -222,7 +272,7 @@ pub(super) fn parse_table(
             return None;
         };
         let cols = p.names(value, names_at, list)?;
-        check_cols(p, t, &cols, here, what).then_some(cols)
+        check_columns(p, t, &cols, here, what).then_some(cols)
     };
     if let Some(pk) = get("primary_key") {
         let here = at(t_at, &[key("primary_key")]);
@@ -234,7 +284,7 @@ pub(super) fn parse_table(
                 ),
             );
         } else if let Some(cols) = p.names(pk, &here, "primary_key") {
-            if check_cols(p, &table, &cols, &here, "primary_key") {
+            if check_columns(p, &table, &cols, &here, "primary_key") {
                 for c in &mut table.columns {
                     if cols.contains(&c.name) {
                         c.nullable = false;
@@ -282,109 +332,11 @@ pub(super) fn parse_table(
         }
     };
     for (here, item) in list_items(p, "indexes") {
-        let Some(props) = p.mapping(
-            &item,
-            &here,
-            "an index",
-            &["name", "columns", "unique", "expressions", "where"],
-        ) else {
+        let Some(index) = parse_index(p, &table, &item, &here) else {
             continue;
         };
-        let prop = |k: &str| props.iter().find(|(n, _)| n == k).map(|(_, v)| *v);
-        let columns_at = at(&here, &[key("columns")]);
-        let expressions = match prop("expressions") {
-            None => Vec::new(),
-            Some(v) => match sql_list(p, v, &at(&here, &[key("expressions")]), tname) {
-                Some(list) => list,
-                None => continue,
-            },
-        };
-        let cols = if !expressions.is_empty() {
-            if prop("columns").is_some() {
-                p.error(
-                    &columns_at,
-                    format!(
-                        "an index of table '{tname}' has both columns and expressions                          (list the columns among the expressions)"
-                    ),
-                );
-                continue;
-            }
-            Vec::new()
-        } else {
-            let Some(cols) = item_cols(
-                p,
-                &table,
-                prop("columns"),
-                &columns_at,
-                &here,
-                "an index",
-                "index columns",
-            ) else {
-                continue;
-            };
-            cols
-        };
-        let predicate = match prop("where") {
-            None | Some(Value::Null) => None,
-            Some(Value::String(w)) => match crate::sql::normalize::check_expr(w) {
-                Ok(()) => Some(w.clone()),
-                Err(e) => {
-                    p.error(
-                        &at(&here, &[key("where")]),
-                        format!("the where of an index of table '{tname}' {e}"),
-                    );
-                    continue;
-                }
-            },
-            Some(_) => {
-                p.error(
-                    &at(&here, &[key("where")]),
-                    format!("the where of an index of table '{tname}' must be an SQL condition"),
-                );
-                continue;
-            }
-        };
-        let unique = match prop("unique") {
-            None => false,
-            Some(Value::Bool(b)) => *b,
-            Some(_) => {
-                p.error(
-                    &at(&here, &[key("unique")]),
-                    "unique of an index must be true or false".into(),
-                );
-                false
-            }
-        };
-        let name = match prop("name") {
-            Some(Value::String(s)) => s.clone(),
-            None if !expressions.is_empty() => {
-                p.error(
-                    &here,
-                    format!("an expression index of table '{tname}' needs a name"),
-                );
-                continue;
-            }
-            None => conventional_name(if unique { "ux" } else { "ix" }, tname, &cols),
-            Some(_) => {
-                p.error(
-                    &at(&here, &[key("name")]),
-                    "an index name must be a string".into(),
-                );
-                continue;
-            }
-        };
-        if let Err(why) = check_identifier(&name) {
-            p.error(&here, format!("index name {why}"));
-            continue;
-        }
-        if claim(p, &name, &here, true) {
-            table.indexes.push(Index {
-                name,
-                columns: cols,
-                unique,
-                expressions,
-                predicate,
-            });
+        if claim(p, &index.name, &here, true) {
+            table.indexes.push(index);
         }
     }
     for (here, item) in list_items(p, "unique_constraints") {
@@ -472,14 +424,14 @@ pub(super) fn parse_table(
         }
         let name = match prop("name").and_then(Value::as_str) {
             Some(s) => s.to_owned(),
-            None => conventional_name("fk", tname, &[cols.join("_"), ref_table.clone()]),
+            None => conventional_name("fk", tname, &[cols.join("_"), ref_table.replace('.', "_")]),
         };
         if !claim(p, &name, &here, true) {
             continue;
         }
         let given = !ref_columns.is_empty();
         fks.push(Located {
-            table: tname.to_owned(),
+            table: qualified.clone(),
             path: here,
             ref_columns_given: given,
             fk: ForeignKey {
@@ -525,6 +477,34 @@ pub(super) fn parse_table(
     Some(table)
 }
 
+/// Each of `cols` is a column of `t`, once; reports the others.
+pub(super) fn check_columns(
+    p: &mut Parser<'_>,
+    t: &Table,
+    cols: &[String],
+    here: &[OwnedSeg],
+    what: &str,
+) -> bool {
+    let mut ok = true;
+    let mut seen = BTreeSet::new();
+    for c in cols {
+        if t.column(c).is_none() {
+            p.error(
+                here,
+                format!(
+                    "{what} names column '{c}', which is not in table '{}'",
+                    t.name
+                ),
+            );
+            ok = false;
+        } else if !seen.insert(c) {
+            p.error(here, format!("{what} names column '{c}' twice"));
+            ok = false;
+        }
+    }
+    ok
+}
+
 /// A text property (a comment): a string, at most 1024 characters.
 fn text_prop(
     p: &mut Parser<'_>,
@@ -547,46 +527,6 @@ fn text_prop(
             None
         }
     }
-}
-
-/// A non-empty list of SQL expressions (an index's `expressions`), each checked.
-fn sql_list(p: &mut Parser<'_>, v: &Value, here: &[OwnedSeg], tname: &str) -> Option<Vec<String>> {
-    let Value::Sequence(items) = v else {
-        p.error(
-            here,
-            format!(
-                "the expressions of an index of table '{tname}' must be a list of SQL expressions"
-            ),
-        );
-        return None;
-    };
-    if items.is_empty() {
-        p.error(
-            here,
-            format!("the expressions of an index of table '{tname}' are empty"),
-        );
-        return None;
-    }
-    let mut out = Vec::new();
-    for (i, item) in items.iter().enumerate() {
-        let item_at = at(here, &[OwnedSeg::Index(i)]);
-        let Some(text) = item.as_str() else {
-            p.error(
-                &item_at,
-                format!("an expression of an index of table '{tname}' must be SQL text"),
-            );
-            return None;
-        };
-        if let Err(e) = crate::sql::normalize::check_expr(text) {
-            p.error(
-                &item_at,
-                format!("an expression of an index of table '{tname}' {e}"),
-            );
-            return None;
-        }
-        out.push(text.to_owned());
-    }
-    Some(out)
 }
 
 /// `{type: numeric(10,2)}` is split by YAML at the comma into `type: numeric(10` and a
@@ -637,71 +577,23 @@ fn repair_flow_type(v: &Value) -> Value {
     Value::Mapping(out)
 }
 
-/// `users(id)` → (`users`, [`id`]); `users` → (`users`, []) meaning its primary key.
+/// `users(id)` → (`users`, [`id`]); `users` → (`users`, []) meaning its primary key;
+/// a table of another schema is `billing.invoices(id)`.
 fn parse_reference(text: &str) -> Option<(String, Vec<String>)> {
     let text = text.trim();
+    let table_ok = |t: &str| {
+        let parts: Vec<&str> = t.split('.').collect();
+        parts.len() <= 2 && parts.iter().all(|p| check_identifier(p).is_ok())
+    };
     match text.split_once('(') {
-        None => check_identifier(text)
-            .ok()
-            .map(|_| (text.to_owned(), Vec::new())),
+        None => table_ok(text).then(|| (text.to_owned(), Vec::new())),
         Some((t, rest)) => {
             let inner = rest.strip_suffix(')')?;
             let cols: Vec<String> = inner.split(',').map(|c| c.trim().to_owned()).collect();
-            if cols.iter().any(|c| c.is_empty()) {
+            if cols.iter().any(|c| c.is_empty()) || !table_ok(t.trim()) {
                 return None;
             }
             Some((t.trim().to_owned(), cols))
         }
     }
-}
-
-/// A default as written in the model, checked against the column's type.
-fn parse_default(v: &Value, ty: &ColumnType) -> Result<DefaultValue, String> {
-    use ColumnType as T;
-    use DefaultValue as D;
-    let d = match v {
-        Value::Bool(b) => D::Bool(*b),
-        Value::Number(n) => match n.as_i64() {
-            Some(i) => D::Int(i),
-            None => D::Decimal(canonical_decimal(&n.to_string()).ok_or("is not a number")?),
-        },
-        Value::String(s) => {
-            let lower = s.trim().to_ascii_lowercase();
-            let temporal = matches!(ty, T::Timestamp | T::TimestampTz | T::Date | T::Time);
-            match lower.as_str() {
-                "now" | "current_timestamp" | "now()" if temporal => D::Now,
-                "current_date" | "today" if temporal => D::CurrentDate,
-                _ => D::Text(s.clone()),
-            }
-        }
-        Value::Mapping(m) if m.len() == 1 => {
-            let (k, inner) = m.iter().next().ok_or("is empty")?;
-            match (k.as_str(), inner) {
-                (Some("sql"), Value::String(s)) => D::Expr(s.clone()),
-                (Some("value"), Value::String(s)) => D::Text(s.clone()),
-                (Some("value"), other) => return parse_default(other, ty),
-                _ => return Err("must be a literal, now, {sql: EXPR} or {value: TEXT}".into()),
-            }
-        }
-        _ => return Err("must be a literal, now, {sql: EXPR} or {value: TEXT}".into()),
-    };
-    let ok = match (&d, ty) {
-        (D::Expr(_), _) => true,
-        (D::Now, T::Timestamp | T::TimestampTz) => true,
-        (D::CurrentDate, T::Date) => true,
-        (D::Now | D::CurrentDate, _) => false,
-        (D::Bool(_), T::Boolean) => true,
-        (D::Int(i), T::Boolean) => *i == 0 || *i == 1,
-        (D::Int(_), t) => t.is_integer() || t.is_decimal() || t.is_textual(),
-        (D::Decimal(_), t) => t.is_decimal() || t.is_textual(),
-        (D::Text(s), t) if t.is_integer() => s.trim().parse::<i64>().is_ok(),
-        (D::Text(s), t) if t.is_decimal() => canonical_decimal(s).is_some(),
-        (D::Text(_), T::Boolean) => false,
-        (D::Text(_), _) => true,
-        (D::Bool(_), _) => false,
-    };
-    if !ok {
-        return Err(format!("({d}) does not fit type {ty}"));
-    }
-    Ok(d.normalized(ty))
 }

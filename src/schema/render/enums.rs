@@ -9,7 +9,7 @@
 //! column through text (which fails, changing nothing, while a row holds a value the
 //! new type lacks), drop the old type.
 
-use super::ddl::{quote, sql_literal};
+use super::ddl::{quote, quote_rel, sql_literal};
 use crate::core::Dialect;
 use crate::schema::model::enum_type_name;
 
@@ -25,7 +25,7 @@ fn values_sql(values: &[String]) -> String {
 
 /// The column type: the quoted name of the column's enum type.
 pub(super) fn type_ref(table: &str, column: &str) -> String {
-    quote(D, &enum_type_name(table, column))
+    quote_rel(D, &enum_type_name(table, column))
 }
 
 pub(super) fn create(table: &str, column: &str, values: &[String]) -> String {
@@ -82,7 +82,7 @@ pub(super) fn alter(
         return !added.is_empty();
     }
     let name = enum_type_name(table, column);
-    let old_name = quote(D, &format!("{name}_old"));
+    let old_name = quote_rel(D, &format!("{name}_old"));
     let c = quote(D, column);
     let gone: Vec<&String> = old.iter().filter(|v| !new.contains(v)).collect();
     out.push(format!(
@@ -94,11 +94,14 @@ pub(super) fn alter(
             .collect::<Vec<_>>()
             .join(", ")
     ));
-    out.push(format!("ALTER TYPE {ty} RENAME TO {old_name};"));
+    // RENAME TO takes the bare name: the type stays in its schema.
+    let bare_old = format!("{name}_old");
+    let bare_old = bare_old.rsplit('.').next().unwrap_or(&bare_old);
+    out.push(format!("ALTER TYPE {ty} RENAME TO {};", quote(D, bare_old)));
     out.push(create(table, column, new));
     out.push(format!(
         "ALTER TABLE {} ALTER COLUMN {c} TYPE {ty} USING {c}::text::{ty};",
-        quote(D, table)
+        quote_rel(D, table)
     ));
     out.push(format!("DROP TYPE {old_name};"));
     false
