@@ -4,7 +4,9 @@
 //! The adapter says, per path, which side added, edited or deleted the file since the
 //! two sides parted (git's merge base); everything here is a plain function of that.
 
+use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
+use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
@@ -60,11 +62,13 @@ pub struct MergedSides {
     pub problems: Vec<Problem>,
 }
 
-fn key(r: &Revision) -> PathBuf {
-    r.origin
-        .path
-        .clone()
-        .unwrap_or_else(|| PathBuf::from(format!("<{}>", r.id)))
+/// A revision's file, as the key files are matched by (bytes: both sides' paths are
+/// built the same way); `<id>` for a revision without one.
+fn key(r: &Revision) -> Cow<'_, OsStr> {
+    match r.origin.path.as_deref() {
+        Some(p) => Cow::Borrowed(p.as_os_str()),
+        None => Cow::Owned(format!("<{}>", r.id).into()),
+    }
 }
 
 /// Heads of a set of revisions on its own: ids no revision of the set names as its
@@ -99,20 +103,22 @@ pub fn merge_sides(
         theirs_heads: heads_of(theirs),
         ..MergedSides::default()
     };
-    let theirs_by_path: HashMap<PathBuf, &Revision> = theirs.iter().map(|r| (key(r), r)).collect();
+    let theirs_by_path: HashMap<Cow<'_, OsStr>, &Revision> =
+        theirs.iter().map(|r| (key(r), r)).collect();
     let theirs_ids: HashMap<&str, &Revision> = theirs.iter().map(|r| (r.id.as_str(), r)).collect();
     let theirs_labels: HashMap<&str, &Revision> = theirs
         .iter()
         .flat_map(|r| r.branch_labels.iter().map(move |l| (l.as_str(), r)))
         .collect();
-    let mut ours_paths = HashSet::new();
+    let mut ours_paths: HashSet<Cow<'_, OsStr>> = HashSet::with_capacity(ours.len());
     let mut ours_new: Vec<&Revision> = Vec::new();
-    let mut taken: HashSet<String> = HashSet::new();
+    let mut taken: HashSet<&str> = HashSet::with_capacity(ours.len());
+    out.revisions.reserve(ours.len());
+    out.side.reserve(ours.len());
 
     for r in ours {
         let path = key(r);
-        let st = state(&path);
-        ours_paths.insert(path.clone());
+        let st = state(Path::new(&path));
         let other = theirs_by_path.get(&path);
         let side = match st {
             PathState::OursAdded | PathState::BothAdded => Side::Ours,
@@ -132,7 +138,7 @@ pub fn merge_sides(
                 };
                 out.problems.push(
                     Problem::new(ProblemKind::EditedSharedRevision, what)
-                        .at(Some(path.clone()), r.origin.revision_line)
+                        .at(Some(PathBuf::from(&*path)), r.origin.revision_line)
                         .revisions([r.id.to_string()]),
                 );
             }
@@ -146,7 +152,7 @@ pub fn merge_sides(
                                 r.id, t.id
                             ),
                         )
-                        .at(Some(path.clone()), r.origin.revision_line)
+                        .at(Some(PathBuf::from(&*path)), r.origin.revision_line)
                         .revisions([r.id.to_string(), t.id.to_string()]),
                     );
                 }
@@ -157,8 +163,9 @@ pub fn merge_sides(
             ours_new.push(r);
         }
         out.side.insert(r.id.to_string(), side);
-        taken.insert(r.id.to_string());
+        taken.insert(r.id.as_str());
         out.revisions.push(r.clone());
+        ours_paths.insert(path);
     }
 
     for t in theirs {
@@ -166,7 +173,7 @@ pub fn merge_sides(
         if ours_paths.contains(&path) {
             continue;
         }
-        match state(&path) {
+        match state(Path::new(&path)) {
             PathState::OursDeleted => {
                 out.problems.push(
                     Problem::new(
@@ -176,18 +183,18 @@ pub fn merge_sides(
                             t.id
                         ),
                     )
-                    .at(Some(path.clone()), None)
+                    .at(Some(PathBuf::from(&*path)), None)
                     .revisions([t.id.to_string()]),
                 );
                 // Kept, as if restored, so the rest of the graph is checked as it should be.
-                if taken.insert(t.id.to_string()) {
+                if taken.insert(t.id.as_str()) {
                     out.side.insert(t.id.to_string(), Side::Theirs);
                     out.revisions.push(t.clone());
                 }
             }
             PathState::TheirsDeleted => {}
             _ => {
-                if !taken.insert(t.id.to_string()) {
+                if !taken.insert(t.id.as_str()) {
                     // Reported from this side's file below.
                     continue;
                 }
@@ -208,10 +215,10 @@ pub fn merge_sides(
                         format!(
                             "revision {} is added on both sides: here and in {theirs_name} as {}",
                             r.id,
-                            key(t).display()
+                            Path::new(&key(t)).display()
                         ),
                     )
-                    .at(Some(path.clone()), r.origin.revision_line)
+                    .at(Some(PathBuf::from(&*path)), r.origin.revision_line)
                     .revisions([r.id.to_string()]),
                 );
             }
@@ -227,7 +234,7 @@ pub fn merge_sides(
                                 r.id, t.id
                             ),
                         )
-                        .at(Some(path.clone()), r.origin.branch_labels_line)
+                        .at(Some(PathBuf::from(&*path)), r.origin.branch_labels_line)
                         .revisions([r.id.to_string(), t.id.to_string()]),
                     );
                 }
@@ -268,7 +275,7 @@ pub fn merge_sides(
                         out.theirs_heads.join(", ")
                     ),
                 )
-                .at(Some(path), r.origin.down_revision_line.or(r.origin.revision_line))
+                .at(Some(PathBuf::from(&*path)), r.origin.down_revision_line.or(r.origin.revision_line))
                 .revisions([r.id.to_string()]),
             );
         }

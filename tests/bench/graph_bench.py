@@ -14,7 +14,8 @@ import time
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 WORK = os.path.join(ROOT, "target", "bench", "graph")
-MIGRATE = os.path.join(ROOT, "target", "release", "migrate")
+MIGRATE = os.path.join(os.environ.get("CARGO_TARGET_DIR") or os.path.join(ROOT, "target"),
+                       "release", "migrate")
 SIZES = [int(s) for s in os.environ.get("BENCH_SIZES", "1000 10000 100000").split()]
 SHAPES = ["chain", "wide", "mixed"]
 
