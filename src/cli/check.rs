@@ -118,13 +118,17 @@ pub fn run(ctx: &Context, args: CheckArgs) -> CmdResult {
         None => graph_problems(ctx)?,
         Some(base) => {
             let repo = premerge::repo(ctx)?;
-            let ours = premerge::our_side(ctx, &repo, args.head.as_deref())?;
-            let mut pm = premerge::check(ctx, &repo, base, &ours)?;
+            let mut ours = premerge::our_side(ctx, &repo, args.head.as_deref())?;
+            let mut pm = premerge::check(ctx, &repo, base, &mut ours)?;
             let mut own = ours.problems;
             own.extend(ours.warnings);
             let (graph, mut problems) = match pm.take_ours() {
                 // The base brings no revision: the merged graph is this side's.
-                Some(graph) => with_heads_problem(graph, own),
+                Some(Ok(graph)) => with_heads_problem(graph, own),
+                Some(Err(graph_problems)) => {
+                    own.extend(graph_problems);
+                    (None, own)
+                }
                 None => problems_of(ours.revisions, own),
             };
             if pm.merged_builds() {

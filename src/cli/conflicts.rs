@@ -63,11 +63,11 @@ pub fn run(ctx: &Context, args: ConflictsArgs) -> CmdResult {
         None => ctx.load_graph()?,
         Some(base) => {
             let repo = super::premerge::repo(ctx)?;
-            let ours = super::premerge::our_side(ctx, &repo, None)?;
+            let mut ours = super::premerge::our_side(ctx, &repo, None)?;
             if !ours.problems.is_empty() {
                 return Err(Failure::Problems(ours.problems));
             }
-            let pm = super::premerge::check(ctx, &repo, base, &ours)?;
+            let pm = super::premerge::check(ctx, &repo, base, &mut ours)?;
             pm.into_graph()?
         }
     };

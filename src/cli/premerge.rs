@@ -41,8 +41,10 @@ pub struct Premerge {
     /// builds.
     pub merged: Option<RevisionGraph>,
     /// The other side brings no revision of its own: the merged revisions are this
-    /// side's, so [`Premerge::merged`] is this side's graph too.
-    pub merged_is_ours: bool,
+    /// side's (moved out of [`OurSide::revisions`]), so [`Premerge::merged`] is this
+    /// side's graph too (see [`Premerge::take_ours`]).
+    merged_is_ours: bool,
+    merged_built: bool,
     pub base: BaseJson,
 }
 
@@ -106,12 +108,14 @@ pub fn our_side(ctx: &Context, repo: &GitRepo, head: Option<&str>) -> Result<Our
     }
 }
 
-/// Compares this side with `base`.
+/// Compares this side with `base`. When `base` brings no revision of its own, this
+/// side's revisions are moved into the merged graph (take it with
+/// [`Premerge::take_ours`]): the graph is built once.
 pub fn check(
     ctx: &Context,
     repo: &GitRepo,
     base: &str,
-    ours: &OurSide,
+    ours: &mut OurSide,
 ) -> Result<Premerge, Failure> {
     let git = |e: migrate::git::GitError| Failure::new(e.to_string());
     let reuse = ours.at_ref.is_none().then_some(ours.revisions.as_slice());
@@ -168,8 +172,12 @@ pub fn check(
         heads: merged.theirs_heads.clone(),
         merged_heads: Vec::new(),
     };
-    let merged_revisions = std::mem::take(&mut merged.revisions);
-    let merged_is_ours = merged_revisions.len() == ours.revisions.len();
+    let merged_is_ours = merged.theirs_only.is_empty();
+    let merged_revisions = if merged_is_ours {
+        std::mem::take(&mut ours.revisions)
+    } else {
+        merged.revisions(ours.revisions.clone())
+    };
     let mut merged_graph = None;
     match RevisionGraph::build(merged_revisions) {
         Ok(graph) => {
@@ -210,7 +218,8 @@ pub fn check(
         problems,
         graph_problems,
         hints,
-        merged_is_ours: merged_is_ours && merged_graph.is_some(),
+        merged_is_ours,
+        merged_built: merged_graph.is_some(),
         merged: merged_graph,
         base: base_json,
     })
@@ -219,17 +228,20 @@ pub fn check(
 impl Premerge {
     /// Whether the merged revisions make a valid graph.
     pub fn merged_builds(&self) -> bool {
-        self.merged.is_some() || self.merged_is_ours
+        self.merged_built
     }
 
-    /// This side's own graph, when the merged one is it (see
-    /// [`Premerge::merged_is_ours`]): taken, so it is built once.
-    pub fn take_ours(&mut self) -> Option<RevisionGraph> {
-        if self.merged_is_ours {
-            self.merged.take()
-        } else {
-            None
+    /// This side's own graph (or why it does not build) when the merged revisions are
+    /// this side's: taken, so it is built once. `None`: build it from
+    /// [`OurSide::revisions`].
+    pub fn take_ours(&mut self) -> Option<Result<RevisionGraph, Vec<Problem>>> {
+        if !self.merged_is_ours {
+            return None;
         }
+        Some(match self.merged.take() {
+            Some(graph) => Ok(graph),
+            None => Err(self.graph_problems.clone()),
+        })
     }
 
     /// The merged graph, or every problem that kept it from building.

@@ -51,9 +51,9 @@ pub enum Side {
 /// The merged revision set and the problems found while merging it.
 #[derive(Debug, Default)]
 pub struct MergedSides {
-    /// This side's revisions (its version of each file), then the ones only the other
-    /// side has.
-    pub revisions: Vec<Revision>,
+    /// The revisions only the other side has: the merged set is this side's revisions
+    /// (its version of each file), then these (see [`MergedSides::revisions`]).
+    pub theirs_only: Vec<Revision>,
     /// Which side brings each revision (by id).
     pub side: HashMap<String, Side>,
     /// The other side's heads on its own (by id, load order).
@@ -113,7 +113,6 @@ pub fn merge_sides(
     let mut ours_paths: HashSet<Cow<'_, OsStr>> = HashSet::with_capacity(ours.len());
     let mut ours_new: Vec<&Revision> = Vec::new();
     let mut taken: HashSet<&str> = HashSet::with_capacity(ours.len());
-    out.revisions.reserve(ours.len());
     out.side.reserve(ours.len());
 
     for r in ours {
@@ -164,7 +163,6 @@ pub fn merge_sides(
         }
         out.side.insert(r.id.to_string(), side);
         taken.insert(r.id.as_str());
-        out.revisions.push(r.clone());
         ours_paths.insert(path);
     }
 
@@ -189,7 +187,7 @@ pub fn merge_sides(
                 // Kept, as if restored, so the rest of the graph is checked as it should be.
                 if taken.insert(t.id.as_str()) {
                     out.side.insert(t.id.to_string(), Side::Theirs);
-                    out.revisions.push(t.clone());
+                    out.theirs_only.push(t.clone());
                 }
             }
             PathState::TheirsDeleted => {}
@@ -199,7 +197,7 @@ pub fn merge_sides(
                     continue;
                 }
                 out.side.insert(t.id.to_string(), Side::Theirs);
-                out.revisions.push(t.clone());
+                out.theirs_only.push(t.clone());
             }
         }
     }
@@ -283,6 +281,15 @@ pub fn merge_sides(
     out
 }
 
+impl MergedSides {
+    /// The merged revision set: `ours` (the revisions given to [`merge_sides`]), then
+    /// those only the other side has.
+    pub fn revisions(&mut self, mut ours: Vec<Revision>) -> Vec<Revision> {
+        ours.append(&mut self.theirs_only);
+        ours
+    }
+}
+
 /// The heads of the merged graph with the side that brings each, when there is more
 /// than one (none otherwise).
 pub fn merged_heads(graph: &RevisionGraph, merged: &MergedSides) -> Vec<(Ix, Side)> {
@@ -342,13 +349,14 @@ mod tests {
             rev("c", &["b"], "c"),
         ];
         let st = [("d", PathState::OursAdded), ("c", PathState::TheirsAdded)];
-        let m = merge_sides(&ours, &theirs, states(&st), "origin/main");
+        let mut m = merge_sides(&ours, &theirs, states(&st), "origin/main");
+        let all = m.revisions(ours.to_vec());
         assert_eq!(kinds(&m), [ProblemKind::BranchedFromOldHead]);
         assert!(m.problems[0].message.contains("origin/main's head is c"));
         assert_eq!(m.problems[0].line, Some(2));
-        let ids: Vec<&str> = m.revisions.iter().map(|r| r.id.as_str()).collect();
+        let ids: Vec<&str> = all.iter().map(|r| r.id.as_str()).collect();
         assert_eq!(ids, ["a", "b", "d", "c"]);
-        let g = RevisionGraph::build(m.revisions.clone()).expect("builds");
+        let g = RevisionGraph::build(all.clone()).expect("builds");
         let heads: Vec<(&str, Side)> = merged_heads(&g, &m)
             .into_iter()
             .map(|(h, s)| (g.id(h), s))
@@ -367,14 +375,15 @@ mod tests {
             rev("d", &["c"], "d"),
         ];
         let theirs = [rev("a", &[], "a"), rev("c", &["a"], "c")];
-        let m = merge_sides(
+        let mut m = merge_sides(
             &ours,
             &theirs,
             states(&[("d", PathState::OursAdded)]),
             "main",
         );
+        let all = m.revisions(ours.to_vec());
         assert!(m.problems.is_empty(), "{:?}", m.problems);
-        let g = RevisionGraph::build(m.revisions.clone()).expect("builds");
+        let g = RevisionGraph::build(all.clone()).expect("builds");
         assert!(merged_heads(&g, &m).is_empty());
     }
 
@@ -405,7 +414,8 @@ mod tests {
             ("y", PathState::TheirsAdded),
             ("z_there", PathState::TheirsAdded),
         ];
-        let m = merge_sides(&ours, &theirs, states(&st), "main");
+        let mut m = merge_sides(&ours, &theirs, states(&st), "main");
+        let all = m.revisions(ours.to_vec());
         let mut k = kinds(&m);
         k.sort_by_key(|k| format!("{k:?}"));
         assert_eq!(
@@ -419,7 +429,7 @@ mod tests {
             ]
         );
         // The deleted revision is kept; the duplicate id is taken from this side once.
-        let ids: Vec<&str> = m.revisions.iter().map(|r| r.id.as_str()).collect();
+        let ids: Vec<&str> = all.iter().map(|r| r.id.as_str()).collect();
         assert_eq!(ids, ["a", "b", "x", "z", "gone", "y"]);
     }
 
