@@ -66,6 +66,9 @@ def ensure_graph(n, shape, alembic):
 def alembic_bin():
     if os.environ.get("BENCH_ALEMBIC", "1") == "0":
         return None
+    pyenv = os.environ.get("MIGRATE_PYENV")
+    if pyenv and os.path.exists(os.path.join(pyenv, "bin", "alembic")):
+        return os.path.join(pyenv, "bin", "alembic")
     venv = os.path.join(ROOT, "target", "bench", "venv")
     exe = os.path.join(venv, "bin", "alembic")
     if not os.path.exists(exe):
