@@ -57,30 +57,35 @@ fn problems_of(
     revisions: Vec<migrate::core::Revision>,
     mut problems: Vec<Problem>,
 ) -> (Option<RevisionGraph>, Vec<Problem>) {
-    let graph = match RevisionGraph::build(revisions) {
-        Ok(graph) => Some(graph),
+    match RevisionGraph::build(revisions) {
+        Ok(graph) => with_heads_problem(graph, problems),
         Err(more) => {
             problems.extend(more.0);
-            None
-        }
-    };
-    if let Some(graph) = &graph {
-        let heads = graph.real_heads();
-        if heads.len() > 1 {
-            let ids: Vec<&str> = heads.iter().map(|&h| graph.id(h)).collect();
-            problems.push(
-                Problem::new(
-                    ProblemKind::MultipleHeads,
-                    format!(
-                        "more than one head: {}; run `migrate merge` to join them",
-                        ids.join(", ")
-                    ),
-                )
-                .revisions(ids),
-            );
+            (None, problems)
         }
     }
-    (graph, problems)
+}
+
+/// `graph` and `problems`, with more than one head added as a problem.
+fn with_heads_problem(
+    graph: RevisionGraph,
+    mut problems: Vec<Problem>,
+) -> (Option<RevisionGraph>, Vec<Problem>) {
+    let heads = graph.real_heads();
+    if heads.len() > 1 {
+        let ids: Vec<&str> = heads.iter().map(|&h| graph.id(h)).collect();
+        problems.push(
+            Problem::new(
+                ProblemKind::MultipleHeads,
+                format!(
+                    "more than one head: {}; run `migrate merge` to join them",
+                    ids.join(", ")
+                ),
+            )
+            .revisions(ids),
+        );
+    }
+    (Some(graph), problems)
 }
 
 /// How the report is printed, and what `--base` adds to it.
@@ -117,11 +122,19 @@ pub fn run(ctx: &Context, args: CheckArgs) -> CmdResult {
         None => graph_problems(ctx)?,
         Some(base) => {
             let repo = premerge::repo(ctx)?;
-            let ours = premerge::our_side(ctx, &repo, args.head.as_deref())?;
-            let mut pm = premerge::check(ctx, &repo, base, &ours)?;
+            let mut ours = premerge::our_side(ctx, &repo, args.head.as_deref())?;
+            let mut pm = premerge::check(ctx, &repo, base, &mut ours)?;
             let mut own = ours.problems;
             own.extend(ours.warnings);
-            let (graph, mut problems) = problems_of(ours.revisions, own);
+            let (graph, mut problems) = match pm.take_ours() {
+                // The base brings no revision: the merged graph is this side's.
+                Some(Ok(graph)) => with_heads_problem(graph, own),
+                Some(Err(graph_problems)) => {
+                    own.extend(graph_problems);
+                    (None, own)
+                }
+                None => problems_of(ours.revisions, own),
+            };
             if pm.merged_builds() {
                 // A parent only the base has (this branch already rebased onto it) is
                 // no problem once the two are merged.

@@ -3,6 +3,7 @@
 //! overlapping, unknown), proven on SQLite where both sides' SQL runs there.
 
 use std::path::Path;
+use std::process::ExitCode;
 
 use migrate::conflicts::{self, Comparison, RevisionTouches, SharedObject, UnknownEntry, Verdict};
 use migrate::core::heads_pair::{all_pairs, HeadsPair};
@@ -11,12 +12,17 @@ use migrate::files::alembic::ops;
 use migrate::files::load::{read_bounded, MAX_FILE_BYTES};
 use migrate::git::Authorship;
 use migrate::schema::diff::diff;
+use migrate::schema::Schema;
 use serde::Serialize;
 
 use super::context::Context;
-use super::output::{print_json, write_stdout, CmdResult, Failure};
+use super::output::{print_json, write_stdout, CmdResult, Failure, EXIT_PROBLEM};
 
 #[derive(Debug, clap::Args)]
+#[command(
+    after_help = "Exit status: 0 when every pair of heads is independent (or there is one head); \
+1 when any pair is overlapping or unknown, so a CI job fails where a merge needs a look."
+)]
 pub struct ConflictsArgs {
     /// Heads to compare (default: all heads).
     #[arg(value_name = "REV", id = "rev")]
@@ -61,30 +67,41 @@ pub fn run(ctx: &Context, args: ConflictsArgs) -> CmdResult {
         None => ctx.load_graph()?,
         Some(base) => {
             let repo = super::premerge::repo(ctx)?;
-            let ours = super::premerge::our_side(ctx, &repo, None)?;
+            let mut ours = super::premerge::our_side(ctx, &repo, None)?;
             if !ours.problems.is_empty() {
                 return Err(Failure::Problems(ours.problems));
             }
-            let pm = super::premerge::check(ctx, &repo, base, &ours)?;
+            let pm = super::premerge::check(ctx, &repo, base, &mut ours)?;
             pm.into_graph()?
         }
     };
     let heads = heads_of(&graph, &args.revisions)?;
     let reports = pair_reports(ctx, &graph, &heads, !args.no_proof)?;
-    if json {
-        return print_json(&ConflictsJson { pairs: &reports });
-    }
-    if reports.is_empty() {
-        return write_stdout(&format!(
+    let printed = if json {
+        print_json(&ConflictsJson { pairs: &reports })?
+    } else if reports.is_empty() {
+        write_stdout(&format!(
             "one head ({}): nothing can collide\n",
             heads.first().map_or("none", |&h| graph.id(h))
-        ));
-    }
-    let mut text = String::new();
-    for r in &reports {
-        text.push_str(&pair_text(r));
-    }
-    write_stdout(&text)
+        ))?
+    } else {
+        let mut text = String::new();
+        for r in &reports {
+            text.push_str(&pair_text(r));
+        }
+        write_stdout(&text)?
+    };
+    Ok(if all_independent(&reports) {
+        printed
+    } else {
+        ExitCode::from(EXIT_PROBLEM)
+    })
+}
+
+/// Whether every pair is independent: the exit status, as `check`'s, says whether a
+/// merge of these heads needs a look (overlapping or unknown: exit 1).
+pub fn all_independent(reports: &[PairReport]) -> bool {
+    reports.iter().all(|r| r.verdict == Verdict::Independent)
 }
 
 /// The heads named by `inputs` (default: all heads).
@@ -334,18 +351,29 @@ fn prove(
     let (same, text) = match (r1, r2) {
         (Ok(s1), Ok(s2)) => {
             let d = diff(&s1, &s2);
-            if d.is_empty() {
-                (
-                    true,
-                    format!("{a} then {b}, and {b} then {a}, give the same schema on SQLite"),
-                )
-            } else {
+            let reordered = column_order_differences(&s1, &s2);
+            if !d.is_empty() {
                 let tables: Vec<String> = d.changes.iter().map(|c| c.table().to_owned()).collect();
                 (false, format!(
                     "{a} then {b}, and {b} then {a}, give different schemas on SQLite ({} difference(s), in {})",
                     d.changes.len(),
                     tables.join(", ")
                 ))
+            } else if !reordered.is_empty() {
+                (false, format!(
+                    "{a} then {b}, and {b} then {a}, give different schemas on SQLite (the columns of {} come in another order)",
+                    reordered.join("; ")
+                ))
+            } else if s1 != s2 {
+                (false, format!(
+                    "{a} then {b}, and {b} then {a}, give different schemas on SQLite (in a property autogenerate does not compare: {})",
+                    unequal_tables(&s1, &s2).join(", ")
+                ))
+            } else {
+                (
+                    true,
+                    format!("{a} then {b}, and {b} then {a}, give the same schema on SQLite"),
+                )
             }
         }
         (e1, e2) => {
@@ -366,6 +394,41 @@ fn prove(
     };
     let lead = if proven { "proven" } else { "not proven" };
     Ok((proven, Some(format!("{lead}: {text}"))))
+}
+
+/// Tables whose columns the two schemas list in another order (autogenerate's diff
+/// leaves order out): `users (email, phone / phone, email)`.
+fn column_order_differences(s1: &Schema, s2: &Schema) -> Vec<String> {
+    let names = |t: &migrate::schema::Table| -> Vec<String> {
+        t.columns.iter().map(|c| c.name.clone()).collect()
+    };
+    s1.tables
+        .iter()
+        .filter_map(|(name, t1)| {
+            let (c1, c2) = (names(t1), names(s2.tables.get(name)?));
+            (c1 != c2).then(|| format!("{name} ({} / {})", c1.join(", "), c2.join(", ")))
+        })
+        .collect()
+}
+
+/// Tables (and views) that differ between the two schemas in any introspected property.
+fn unequal_tables(s1: &Schema, s2: &Schema) -> Vec<String> {
+    let mut out: Vec<String> = s1
+        .tables
+        .iter()
+        .filter(|(name, t)| s2.tables.get(*name) != Some(*t))
+        .map(|(name, _)| name.clone())
+        .collect();
+    out.extend(
+        s1.views
+            .iter()
+            .filter(|(name, v)| s2.views.get(*name) != Some(*v))
+            .map(|(name, _)| format!("view {name}")),
+    );
+    if out.is_empty() {
+        out.push("the schema as a whole".to_owned());
+    }
+    out
 }
 
 /// A pair in text.

@@ -4,11 +4,14 @@
 //! an old head, a revision added on both sides, a shared revision edited or deleted, a
 //! branch label defined on both sides.
 
+use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
+use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 
 use migrate::core::premerge::{self, MergedSides, PathState, Side};
 use migrate::core::{Problem, ProblemKind, Revision, RevisionGraph};
+use migrate::files::blob::BlobId;
 use migrate::git::{Authorship, CommitInfo, FileStatus, GitRepo, RefOptions, RefRevisions};
 use serde::Serialize;
 
@@ -20,6 +23,8 @@ pub struct OurSide {
     pub revisions: Vec<Revision>,
     pub problems: Vec<Problem>,
     pub warnings: Vec<Problem>,
+    /// Git's blob id of each revision's file, beside `revisions` (working tree only).
+    pub blobs: Vec<Option<BlobId>>,
     /// `--head REF2`: read from git (else the working tree).
     pub at_ref: Option<RefRevisions>,
 }
@@ -35,6 +40,11 @@ pub struct Premerge {
     /// The merged graph (this side's files, then those only the base has), when it
     /// builds.
     pub merged: Option<RevisionGraph>,
+    /// The other side brings no revision of its own: the merged revisions are this
+    /// side's (moved out of [`OurSide::revisions`]), so [`Premerge::merged`] is this
+    /// side's graph too (see [`Premerge::take_ours`]).
+    merged_is_ours: bool,
+    merged_built: bool,
     pub base: BaseJson,
 }
 
@@ -79,6 +89,7 @@ pub fn our_side(ctx: &Context, repo: &GitRepo, head: Option<&str>) -> Result<Our
                 revisions: loaded.revisions,
                 problems: loaded.problems,
                 warnings: loaded.warnings,
+                blobs: loaded.blobs,
                 at_ref: None,
             })
         }
@@ -90,23 +101,33 @@ pub fn our_side(ctx: &Context, repo: &GitRepo, head: Option<&str>) -> Result<Our
                 revisions: std::mem::take(&mut r.revisions),
                 problems: std::mem::take(&mut r.problems),
                 warnings: std::mem::take(&mut r.warnings),
+                blobs: Vec::new(),
                 at_ref: Some(r),
             })
         }
     }
 }
 
-/// Compares this side with `base`.
+/// Compares this side with `base`. When `base` brings no revision of its own, this
+/// side's revisions are moved into the merged graph (take it with
+/// [`Premerge::take_ours`]): the graph is built once.
 pub fn check(
     ctx: &Context,
     repo: &GitRepo,
     base: &str,
-    ours: &OurSide,
+    ours: &mut OurSide,
 ) -> Result<Premerge, Failure> {
     let git = |e: migrate::git::GitError| Failure::new(e.to_string());
     let reuse = ours.at_ref.is_none().then_some(ours.revisions.as_slice());
     let theirs = repo
-        .revisions_at(base, &ctx.source, RefOptions { reuse })
+        .revisions_at(
+            base,
+            &ctx.source,
+            RefOptions {
+                reuse,
+                blobs: &ours.blobs,
+            },
+        )
         .map_err(git)?;
     let head_ref = ours
         .at_ref
@@ -121,12 +142,17 @@ pub fn check(
     let mut merged = premerge::merge_sides(
         &ours.revisions,
         &theirs.revisions,
-        |p: &Path| states.get(p).copied().unwrap_or(PathState::Same),
+        |p: &Path| {
+            states
+                .get(p.as_os_str())
+                .copied()
+                .unwrap_or(PathState::Same)
+        },
         base,
     );
     let mut problems = merged.problems.clone();
     // Files the other side added that can't be read are the merge's problems too.
-    let our_paths: HashSet<&Path> = ours_paths(ours).collect();
+    let our_paths: HashSet<&OsStr> = ours_paths(ours).map(Path::as_os_str).collect();
     problems.extend(
         theirs
             .problems
@@ -134,7 +160,7 @@ pub fn check(
             .filter(|p| {
                 p.path
                     .as_deref()
-                    .is_none_or(|path| !our_paths.contains(path))
+                    .is_none_or(|path| !our_paths.contains(path.as_os_str()))
             })
             .cloned(),
     );
@@ -146,7 +172,12 @@ pub fn check(
         heads: merged.theirs_heads.clone(),
         merged_heads: Vec::new(),
     };
-    let merged_revisions = std::mem::take(&mut merged.revisions);
+    let merged_is_ours = merged.theirs_only.is_empty();
+    let merged_revisions = if merged_is_ours {
+        std::mem::take(&mut ours.revisions)
+    } else {
+        merged.revisions(ours.revisions.clone())
+    };
     let mut merged_graph = None;
     match RevisionGraph::build(merged_revisions) {
         Ok(graph) => {
@@ -187,6 +218,8 @@ pub fn check(
         problems,
         graph_problems,
         hints,
+        merged_is_ours,
+        merged_built: merged_graph.is_some(),
         merged: merged_graph,
         base: base_json,
     })
@@ -195,7 +228,20 @@ pub fn check(
 impl Premerge {
     /// Whether the merged revisions make a valid graph.
     pub fn merged_builds(&self) -> bool {
-        self.merged.is_some()
+        self.merged_built
+    }
+
+    /// This side's own graph (or why it does not build) when the merged revisions are
+    /// this side's: taken, so it is built once. `None`: build it from
+    /// [`OurSide::revisions`].
+    pub fn take_ours(&mut self) -> Option<Result<RevisionGraph, Vec<Problem>>> {
+        if !self.merged_is_ours {
+            return None;
+        }
+        Some(match self.merged.take() {
+            Some(graph) => Ok(graph),
+            None => Err(self.graph_problems.clone()),
+        })
     }
 
     /// The merged graph, or every problem that kept it from building.
@@ -266,40 +312,57 @@ fn ours_paths(ours: &OurSide) -> impl Iterator<Item = &Path> {
         .chain(ours.problems.iter().filter_map(|p| p.path.as_deref()))
 }
 
-/// What happened to each file on each side since they parted (`ancestor`).
-fn path_states(
+/// What happened to each file on each side since they parted (`ancestor`), by path
+/// (its bytes: both sides' paths are the loader's).
+fn path_states<'a>(
     repo: &GitRepo,
-    ours: &OurSide,
-    theirs: &RefRevisions,
+    ours: &'a OurSide,
+    theirs: &'a RefRevisions,
     ancestor: Option<&str>,
-) -> Result<HashMap<PathBuf, PathState>, Failure> {
+) -> Result<HashMap<&'a OsStr, PathState>, Failure> {
     let git = |e: migrate::git::GitError| Failure::new(e.to_string());
-    let theirs_files: HashMap<&Path, (&str, &str)> = theirs
+    let theirs_files: HashMap<&OsStr, (&str, &str)> = theirs
         .files
         .iter()
-        .map(|f| (f.path.as_path(), (f.repo_path.as_str(), f.blob.as_str())))
+        .map(|f| (f.path.as_os_str(), (f.repo_path.as_str(), f.blob.as_str())))
         .collect();
     // Each of our files: its repository path and its blob (`None`: the same as theirs).
-    let mut our_files: HashMap<PathBuf, (String, Option<String>)> = HashMap::new();
+    let mut our_files: HashMap<&OsStr, (Cow<'_, str>, Option<String>)> = HashMap::new();
     match &ours.at_ref {
         Some(r) => {
             for f in &r.files {
-                our_files.insert(f.path.clone(), (f.repo_path.clone(), Some(f.blob.clone())));
+                our_files.insert(
+                    f.path.as_os_str(),
+                    (Cow::Borrowed(f.repo_path.as_str()), Some(f.blob.clone())),
+                );
             }
         }
         None => {
             let changed = theirs.worktree_changed.as_ref();
+            let known: HashMap<&OsStr, BlobId> = ours
+                .revisions
+                .iter()
+                .zip(&ours.blobs)
+                .filter_map(|(r, b)| Some((r.origin.path.as_deref()?.as_os_str(), (*b)?)))
+                .collect();
             for p in ours_paths(ours) {
-                let Some(rel) = repo.relative_path(p) else {
-                    continue;
+                let key = p.as_os_str();
+                // Unchanged files have the same repository path as theirs.
+                let rel = match (changed, theirs_files.get(key)) {
+                    (Some(c), Some(&(rel, _))) if !c.contains(rel) => {
+                        our_files.insert(key, (Cow::Borrowed(rel), None));
+                        continue;
+                    }
+                    _ => match repo.relative_path(p) {
+                        Some(rel) => rel,
+                        None => continue,
+                    },
                 };
-                let differs = changed.is_none_or(|c| c.contains(&rel));
-                let blob = if differs {
-                    Some(repo.worktree_blob(p).unwrap_or_default())
-                } else {
-                    None
+                let blob = match known.get(key) {
+                    Some(b) => b.to_hex(),
+                    None => repo.worktree_blob(p).unwrap_or_default(),
                 };
-                our_files.insert(p.to_path_buf(), (rel, blob));
+                our_files.insert(key, (Cow::Owned(rel), Some(blob)));
             }
         }
     }
@@ -307,34 +370,34 @@ fn path_states(
     let mut wanted: Vec<&str> = Vec::new();
     for (p, (rel, blob)) in &our_files {
         let same = theirs_files
-            .get(p.as_path())
+            .get(p)
             .is_some_and(|(_, tb)| blob.as_deref().is_none_or(|b| b == *tb));
         if !same {
             wanted.push(rel);
         }
     }
     for (p, (rel, _)) in &theirs_files {
-        if !our_files.contains_key(*p) {
+        if !our_files.contains_key(p) {
             wanted.push(rel);
         }
     }
     let anc = match ancestor {
-        Some(a) => repo.blobs_at(a, &wanted).map_err(git)?,
-        None => HashMap::new(),
+        Some(a) if !wanted.is_empty() => repo.blobs_at(a, &wanted).map_err(git)?,
+        _ => HashMap::new(),
     };
-    let mut out = HashMap::new();
+    let mut out = HashMap::with_capacity(our_files.len() + theirs_files.len());
     for (p, (rel, blob)) in &our_files {
-        let t = theirs_files.get(p.as_path()).map(|(_, b)| *b);
+        let t = theirs_files.get(p).map(|(_, b)| *b);
         let o = blob.as_deref().or(t).unwrap_or("");
         out.insert(
-            p.clone(),
-            from_blobs(Some(o), t, anc.get(rel.as_str()).map(String::as_str)),
+            *p,
+            from_blobs(Some(o), t, anc.get(rel.as_ref()).map(String::as_str)),
         );
     }
     for (p, (rel, b)) in &theirs_files {
-        if !our_files.contains_key(*p) {
+        if !our_files.contains_key(p) {
             out.insert(
-                p.to_path_buf(),
+                *p,
                 from_blobs(None, Some(b), anc.get(*rel).map(String::as_str)),
             );
         }

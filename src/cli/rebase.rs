@@ -262,11 +262,11 @@ pub fn run(ctx: &Context, args: RebaseArgs) -> CmdResult {
 /// The graph this side makes merged with `base` (read from git), and its head count.
 fn merged_graph(ctx: &Context, base: &str) -> Result<(RevisionGraph, usize), Failure> {
     let repo = super::premerge::repo(ctx)?;
-    let ours = super::premerge::our_side(ctx, &repo, None)?;
+    let mut ours = super::premerge::our_side(ctx, &repo, None)?;
     if !ours.problems.is_empty() {
         return Err(Failure::Problems(ours.problems));
     }
-    let pm = super::premerge::check(ctx, &repo, base, &ours)?;
+    let pm = super::premerge::check(ctx, &repo, base, &mut ours)?;
     let graph = pm.into_graph()?;
     let heads = graph.real_heads().len();
     Ok((graph, heads))

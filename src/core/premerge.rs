@@ -4,7 +4,9 @@
 //! The adapter says, per path, which side added, edited or deleted the file since the
 //! two sides parted (git's merge base); everything here is a plain function of that.
 
+use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
+use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
@@ -49,9 +51,9 @@ pub enum Side {
 /// The merged revision set and the problems found while merging it.
 #[derive(Debug, Default)]
 pub struct MergedSides {
-    /// This side's revisions (its version of each file), then the ones only the other
-    /// side has.
-    pub revisions: Vec<Revision>,
+    /// The revisions only the other side has: the merged set is this side's revisions
+    /// (its version of each file), then these (see [`MergedSides::revisions`]).
+    pub theirs_only: Vec<Revision>,
     /// Which side brings each revision (by id).
     pub side: HashMap<String, Side>,
     /// The other side's heads on its own (by id, load order).
@@ -60,11 +62,13 @@ pub struct MergedSides {
     pub problems: Vec<Problem>,
 }
 
-fn key(r: &Revision) -> PathBuf {
-    r.origin
-        .path
-        .clone()
-        .unwrap_or_else(|| PathBuf::from(format!("<{}>", r.id)))
+/// A revision's file, as the key files are matched by (bytes: both sides' paths are
+/// built the same way); `<id>` for a revision without one.
+fn key(r: &Revision) -> Cow<'_, OsStr> {
+    match r.origin.path.as_deref() {
+        Some(p) => Cow::Borrowed(p.as_os_str()),
+        None => Cow::Owned(format!("<{}>", r.id).into()),
+    }
 }
 
 /// Heads of a set of revisions on its own: ids no revision of the set names as its
@@ -99,20 +103,21 @@ pub fn merge_sides(
         theirs_heads: heads_of(theirs),
         ..MergedSides::default()
     };
-    let theirs_by_path: HashMap<PathBuf, &Revision> = theirs.iter().map(|r| (key(r), r)).collect();
+    let theirs_by_path: HashMap<Cow<'_, OsStr>, &Revision> =
+        theirs.iter().map(|r| (key(r), r)).collect();
     let theirs_ids: HashMap<&str, &Revision> = theirs.iter().map(|r| (r.id.as_str(), r)).collect();
     let theirs_labels: HashMap<&str, &Revision> = theirs
         .iter()
         .flat_map(|r| r.branch_labels.iter().map(move |l| (l.as_str(), r)))
         .collect();
-    let mut ours_paths = HashSet::new();
+    let mut ours_paths: HashSet<Cow<'_, OsStr>> = HashSet::with_capacity(ours.len());
     let mut ours_new: Vec<&Revision> = Vec::new();
-    let mut taken: HashSet<String> = HashSet::new();
+    let mut taken: HashSet<&str> = HashSet::with_capacity(ours.len());
+    out.side.reserve(ours.len());
 
     for r in ours {
         let path = key(r);
-        let st = state(&path);
-        ours_paths.insert(path.clone());
+        let st = state(Path::new(&path));
         let other = theirs_by_path.get(&path);
         let side = match st {
             PathState::OursAdded | PathState::BothAdded => Side::Ours,
@@ -132,7 +137,7 @@ pub fn merge_sides(
                 };
                 out.problems.push(
                     Problem::new(ProblemKind::EditedSharedRevision, what)
-                        .at(Some(path.clone()), r.origin.revision_line)
+                        .at(Some(PathBuf::from(&*path)), r.origin.revision_line)
                         .revisions([r.id.to_string()]),
                 );
             }
@@ -146,7 +151,7 @@ pub fn merge_sides(
                                 r.id, t.id
                             ),
                         )
-                        .at(Some(path.clone()), r.origin.revision_line)
+                        .at(Some(PathBuf::from(&*path)), r.origin.revision_line)
                         .revisions([r.id.to_string(), t.id.to_string()]),
                     );
                 }
@@ -157,8 +162,8 @@ pub fn merge_sides(
             ours_new.push(r);
         }
         out.side.insert(r.id.to_string(), side);
-        taken.insert(r.id.to_string());
-        out.revisions.push(r.clone());
+        taken.insert(r.id.as_str());
+        ours_paths.insert(path);
     }
 
     for t in theirs {
@@ -166,7 +171,7 @@ pub fn merge_sides(
         if ours_paths.contains(&path) {
             continue;
         }
-        match state(&path) {
+        match state(Path::new(&path)) {
             PathState::OursDeleted => {
                 out.problems.push(
                     Problem::new(
@@ -176,23 +181,23 @@ pub fn merge_sides(
                             t.id
                         ),
                     )
-                    .at(Some(path.clone()), None)
+                    .at(Some(PathBuf::from(&*path)), None)
                     .revisions([t.id.to_string()]),
                 );
                 // Kept, as if restored, so the rest of the graph is checked as it should be.
-                if taken.insert(t.id.to_string()) {
+                if taken.insert(t.id.as_str()) {
                     out.side.insert(t.id.to_string(), Side::Theirs);
-                    out.revisions.push(t.clone());
+                    out.theirs_only.push(t.clone());
                 }
             }
             PathState::TheirsDeleted => {}
             _ => {
-                if !taken.insert(t.id.to_string()) {
+                if !taken.insert(t.id.as_str()) {
                     // Reported from this side's file below.
                     continue;
                 }
                 out.side.insert(t.id.to_string(), Side::Theirs);
-                out.revisions.push(t.clone());
+                out.theirs_only.push(t.clone());
             }
         }
     }
@@ -208,10 +213,10 @@ pub fn merge_sides(
                         format!(
                             "revision {} is added on both sides: here and in {theirs_name} as {}",
                             r.id,
-                            key(t).display()
+                            Path::new(&key(t)).display()
                         ),
                     )
-                    .at(Some(path.clone()), r.origin.revision_line)
+                    .at(Some(PathBuf::from(&*path)), r.origin.revision_line)
                     .revisions([r.id.to_string()]),
                 );
             }
@@ -227,7 +232,7 @@ pub fn merge_sides(
                                 r.id, t.id
                             ),
                         )
-                        .at(Some(path.clone()), r.origin.branch_labels_line)
+                        .at(Some(PathBuf::from(&*path)), r.origin.branch_labels_line)
                         .revisions([r.id.to_string(), t.id.to_string()]),
                     );
                 }
@@ -268,12 +273,21 @@ pub fn merge_sides(
                         out.theirs_heads.join(", ")
                     ),
                 )
-                .at(Some(path), r.origin.down_revision_line.or(r.origin.revision_line))
+                .at(Some(PathBuf::from(&*path)), r.origin.down_revision_line.or(r.origin.revision_line))
                 .revisions([r.id.to_string()]),
             );
         }
     }
     out
+}
+
+impl MergedSides {
+    /// The merged revision set: `ours` (the revisions given to [`merge_sides`]), then
+    /// those only the other side has.
+    pub fn revisions(&mut self, mut ours: Vec<Revision>) -> Vec<Revision> {
+        ours.append(&mut self.theirs_only);
+        ours
+    }
 }
 
 /// The heads of the merged graph with the side that brings each, when there is more
@@ -335,13 +349,14 @@ mod tests {
             rev("c", &["b"], "c"),
         ];
         let st = [("d", PathState::OursAdded), ("c", PathState::TheirsAdded)];
-        let m = merge_sides(&ours, &theirs, states(&st), "origin/main");
+        let mut m = merge_sides(&ours, &theirs, states(&st), "origin/main");
+        let all = m.revisions(ours.to_vec());
         assert_eq!(kinds(&m), [ProblemKind::BranchedFromOldHead]);
         assert!(m.problems[0].message.contains("origin/main's head is c"));
         assert_eq!(m.problems[0].line, Some(2));
-        let ids: Vec<&str> = m.revisions.iter().map(|r| r.id.as_str()).collect();
+        let ids: Vec<&str> = all.iter().map(|r| r.id.as_str()).collect();
         assert_eq!(ids, ["a", "b", "d", "c"]);
-        let g = RevisionGraph::build(m.revisions.clone()).expect("builds");
+        let g = RevisionGraph::build(all.clone()).expect("builds");
         let heads: Vec<(&str, Side)> = merged_heads(&g, &m)
             .into_iter()
             .map(|(h, s)| (g.id(h), s))
@@ -360,14 +375,15 @@ mod tests {
             rev("d", &["c"], "d"),
         ];
         let theirs = [rev("a", &[], "a"), rev("c", &["a"], "c")];
-        let m = merge_sides(
+        let mut m = merge_sides(
             &ours,
             &theirs,
             states(&[("d", PathState::OursAdded)]),
             "main",
         );
+        let all = m.revisions(ours.to_vec());
         assert!(m.problems.is_empty(), "{:?}", m.problems);
-        let g = RevisionGraph::build(m.revisions.clone()).expect("builds");
+        let g = RevisionGraph::build(all.clone()).expect("builds");
         assert!(merged_heads(&g, &m).is_empty());
     }
 
@@ -398,7 +414,8 @@ mod tests {
             ("y", PathState::TheirsAdded),
             ("z_there", PathState::TheirsAdded),
         ];
-        let m = merge_sides(&ours, &theirs, states(&st), "main");
+        let mut m = merge_sides(&ours, &theirs, states(&st), "main");
+        let all = m.revisions(ours.to_vec());
         let mut k = kinds(&m);
         k.sort_by_key(|k| format!("{k:?}"));
         assert_eq!(
@@ -412,7 +429,7 @@ mod tests {
             ]
         );
         // The deleted revision is kept; the duplicate id is taken from this side once.
-        let ids: Vec<&str> = m.revisions.iter().map(|r| r.id.as_str()).collect();
+        let ids: Vec<&str> = all.iter().map(|r| r.id.as_str()).collect();
         assert_eq!(ids, ["a", "b", "x", "z", "gone", "y"]);
     }
 

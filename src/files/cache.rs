@@ -18,6 +18,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use super::blob::BlobId;
 use crate::core::{Body, Dialect, Origin, Problem, ProblemKind, Revision, RevisionId, Sql};
 
 const FORMAT: u32 = 3;
@@ -33,13 +34,19 @@ pub struct FileKey {
 
 impl FileKey {
     pub fn of(path: &Path) -> Option<Self> {
-        let m = std::fs::metadata(path).ok()?;
-        Some(Self {
+        std::fs::metadata(path)
+            .ok()
+            .map(|m| Self::from_metadata(&m))
+    }
+
+    /// The key of a file whose metadata was read already.
+    pub fn from_metadata(m: &std::fs::Metadata) -> Self {
+        Self {
             size: m.size(),
             mtime_ns: m.mtime() as i128 * 1_000_000_000 + m.mtime_nsec() as i128,
             ctime_ns: m.ctime() as i128 * 1_000_000_000 + m.ctime_nsec() as i128,
             inode: m.ino(),
-        })
+        }
     }
 
     fn changed_ns(&self) -> i128 {
@@ -70,6 +77,8 @@ struct CachedRevision {
     python: bool,
     /// The warning reading the file gave (message, line), kept so a warm load reports it.
     warning: Option<(String, Option<u32>)>,
+    /// Git's blob id of the file's contents.
+    blob: Option<BlobId>,
 }
 
 /// One parsed file to remember.
@@ -78,6 +87,7 @@ pub struct CacheItem<'a> {
     pub key: FileKey,
     pub revision: &'a Revision,
     pub warning: Option<&'a Problem>,
+    pub blob: Option<BlobId>,
 }
 
 fn dialect_code(d: Dialect) -> u8 {
@@ -117,7 +127,7 @@ impl CachedSql {
 }
 
 impl CachedRevision {
-    fn from(rev: &Revision, warning: Option<&Problem>) -> Self {
+    fn from(rev: &Revision, warning: Option<&Problem>, blob: Option<BlobId>) -> Self {
         Self {
             id: rev.id.to_string(),
             down_revisions: rev.down_revisions.iter().map(|d| d.to_string()).collect(),
@@ -136,12 +146,14 @@ impl CachedRevision {
             ],
             python: rev.body == Body::Python,
             warning: warning.map(|w| (w.message.clone(), w.line)),
+            blob,
         }
     }
 
     /// Back to a revision; ids are re-checked, so a damaged cache can't smuggle bad data.
-    fn into_revision(self, path: PathBuf) -> Option<(Revision, Option<Problem>)> {
+    fn into_revision(self, path: PathBuf) -> Option<Hit> {
         let python = self.python;
+        let blob = self.blob;
         let id_of = |s: String| {
             if python {
                 RevisionId::alembic(&s).ok()
@@ -187,7 +199,11 @@ impl CachedRevision {
                 branch_labels_line: self.lines[3],
             },
         };
-        Some((rev, warning))
+        Some(Hit {
+            revision: rev,
+            warning,
+            blob,
+        })
     }
 }
 
@@ -197,6 +213,15 @@ struct CacheFile {
     tool_version: String,
     written_ns: i128,
     entries: Vec<(String, FileKey, CachedRevision)>,
+}
+
+/// A file found unchanged in the cache: its revision, the warning reading it gave,
+/// and its blob id.
+#[derive(Debug, PartialEq)]
+pub struct Hit {
+    pub revision: Revision,
+    pub warning: Option<Problem>,
+    pub blob: Option<BlobId>,
 }
 
 /// Parsed revisions remembered from the last load of one revisions directory.
@@ -271,12 +296,7 @@ impl ParseCache {
     }
 
     /// The cached revision for `name` if the file is unchanged since it was cached.
-    pub fn take(
-        &mut self,
-        name: &str,
-        key: FileKey,
-        path: &Path,
-    ) -> Option<(Revision, Option<Problem>)> {
+    pub fn take(&mut self, name: &str, key: FileKey, path: &Path) -> Option<Hit> {
         let at = match self.entries.get(self.cursor) {
             Some(Some((n, _, _))) if n == name => self.cursor,
             _ => {
@@ -316,7 +336,7 @@ impl ParseCache {
             entries: items
                 .iter()
                 .map(|i| {
-                    let rev = CachedRevision::from(i.revision, i.warning);
+                    let rev = CachedRevision::from(i.revision, i.warning, i.blob);
                     (i.name.clone(), i.key, rev)
                 })
                 .collect(),
@@ -363,14 +383,22 @@ mod tests {
             key,
             revision,
             warning: None,
+            blob: Some(BlobId::of(name.as_bytes())),
         };
         ParseCache::at(Some(store.clone()))
             .store(&[item("a.yaml", key_a, &rev_a), item("b.yaml", key_b, &rev_b)]);
 
         let mut cache = ParseCache::at(Some(store.clone()));
+        let hit = |revision, name: &str| {
+            Some(Hit {
+                revision,
+                warning: None,
+                blob: Some(BlobId::of(name.as_bytes())),
+            })
+        };
         // Out of order on purpose: the fallback index must find it.
-        assert_eq!(cache.take("b.yaml", key_b, &b), Some((rev_b, None)));
-        assert_eq!(cache.take("a.yaml", key_a, &a), Some((rev_a, None)));
+        assert_eq!(cache.take("b.yaml", key_b, &b), hit(rev_b, "b.yaml"));
+        assert_eq!(cache.take("a.yaml", key_a, &a), hit(rev_a, "a.yaml"));
         assert!(!cache.has_leftovers());
 
         // Same size, new content: the key (ctime, mtime) differs, so it is a miss.

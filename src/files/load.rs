@@ -32,9 +32,9 @@ pub(crate) const YAML_RULES: Rules = Rules {
 
 /// Revision files under `dir` in load order (see [`super::walk`]); the models file at
 /// the top is not a revision.
-pub(crate) fn revision_files(dir: &Path) -> Result<Listing, LoadError> {
-    let (mut files, problems) = walk::list(dir, YAML_RULES)?;
-    files.retain(|(_, name)| name != MODELS_FILE);
+pub(crate) fn revision_files(dir: &Path, keys: bool) -> Result<Listing, LoadError> {
+    let (mut files, problems) = walk::list(dir, YAML_RULES, keys)?;
+    files.retain(|f| f.name != MODELS_FILE);
     Ok((files, problems))
 }
 
@@ -174,9 +174,10 @@ pub fn parse_revision(path: &Path, text: &str) -> Result<Revision, Problem> {
     Ok(rev)
 }
 
-pub(crate) fn load_file(path: &Path) -> Result<Revision, Problem> {
-    let text = read_bounded(path, MAX_FILE_BYTES).map_err(|e| invalid(path, None, e))?;
-    parse_revision(path, &text)
+/// A revision file's text (of either format), under the size limit; the problem names
+/// the file.
+pub(crate) fn read_file(path: &Path) -> Result<String, Problem> {
+    read_bounded(path, MAX_FILE_BYTES).map_err(|e| invalid(path, None, e))
 }
 
 /// Reads a text file of at most `max` bytes; the error says why not.

@@ -5,6 +5,7 @@
 //! recursive order). Every problem names the file, and the line where there is one.
 
 pub mod alembic;
+pub mod blob;
 pub mod cache;
 pub mod config;
 pub mod edit;

@@ -7,8 +7,10 @@ use std::path::{Path, PathBuf};
 use rayon::prelude::*;
 
 use super::alembic::{self, VersionLocations};
+use super::blob::BlobId;
 use super::cache::{CacheItem, FileKey, ParseCache};
 use super::load::{self, LoadError};
+use super::walk::Listed;
 use crate::core::{Problem, Revision, RevisionGraph};
 
 /// The revision files of a project, by format.
@@ -28,6 +30,8 @@ pub struct Loaded {
     pub problems: Vec<Problem>,
     /// Findings that do not (an Alembic docstring's `Revises:` that disagrees).
     pub warnings: Vec<Problem>,
+    /// Git's blob id of each revision's file, beside `revisions` (`None`: not known).
+    pub blobs: Vec<Option<BlobId>>,
 }
 
 /// One file read: its revision and warning, and whether the file alone decides them
@@ -36,6 +40,7 @@ struct Parsed {
     revision: Revision,
     warning: Option<Problem>,
     cacheable: bool,
+    blob: Option<BlobId>,
 }
 
 type ParseResult = Result<Parsed, Vec<Problem>>;
@@ -68,29 +73,33 @@ impl Source {
     pub fn load(&self) -> Result<Loaded, LoadError> {
         match self {
             Source::Yaml(dir) => {
-                let (files, listing) = load::revision_files(dir)?;
                 let mut cache = ParseCache::open(dir);
+                let (files, listing) = load::revision_files(dir, cache.is_enabled())?;
                 Ok(read_all(files, listing, &mut cache, |p| {
-                    load::load_file(p)
+                    let text = load::read_file(p).map_err(|e| vec![e])?;
+                    load::parse_revision(p, &text)
                         .map(|revision| Parsed {
                             revision,
                             warning: None,
                             cacheable: true,
+                            blob: Some(BlobId::of(text.as_bytes())),
                         })
                         .map_err(|e| vec![e])
                 }))
             }
             Source::Alembic(locations) => {
-                let (files, listing) = alembic::revision_files(locations);
                 let mut cache = match locations.dirs.first() {
                     Some(d) if d.is_dir() => ParseCache::open(d),
                     _ => ParseCache::at(None),
                 };
+                let (files, listing) = alembic::revision_files(locations, cache.is_enabled());
                 Ok(read_all(files, listing, &mut cache, |p| {
-                    alembic::revisions::read_file(p).map(|m| Parsed {
+                    let text = load::read_file(p).map_err(|e| vec![e])?;
+                    alembic::revisions::parse_module(p, &text).map(|m| Parsed {
                         revision: m.revision,
                         warning: m.warning,
                         cacheable: !m.uses_imports,
+                        blob: Some(BlobId::of(text.as_bytes())),
                     })
                 }))
             }
@@ -104,6 +113,7 @@ impl Source {
             revisions,
             mut problems,
             warnings,
+            ..
         } = self.load()?;
         match RevisionGraph::build(revisions) {
             Ok(graph) if problems.is_empty() => Ok(Ok((graph, warnings))),
@@ -119,27 +129,42 @@ impl Source {
 /// Reads `files` in parallel, taking unchanged ones from `cache` and storing the cache
 /// again when anything changed.
 fn read_all(
-    files: Vec<(PathBuf, String)>,
+    files: Vec<Listed>,
     listing: Vec<Problem>,
     cache: &mut ParseCache,
     parse: impl Fn(&Path) -> ParseResult + Sync,
 ) -> Loaded {
-    let (paths, names): (Vec<PathBuf>, Vec<String>) = files.into_iter().unzip();
+    let mut paths = Vec::with_capacity(files.len());
+    let mut names = Vec::with_capacity(files.len());
+    let mut keys: Vec<Option<FileKey>> = Vec::with_capacity(files.len());
+    for f in files {
+        paths.push(f.path);
+        names.push(f.name);
+        keys.push(f.key);
+    }
     let mut slots: Vec<Option<ParseResult>> = Vec::with_capacity(paths.len());
-    let mut keys: Vec<Option<FileKey>> = Vec::new();
     let mut misses = Vec::new();
     if cache.is_enabled() {
-        keys = paths.par_iter().map(|p| FileKey::of(p)).collect();
+        // Links were not statted by the walk: their targets are.
+        let missing: Vec<usize> = (0..paths.len()).filter(|&i| keys[i].is_none()).collect();
+        let found: Vec<Option<FileKey>> = missing
+            .par_iter()
+            .map(|&i| FileKey::of(&paths[i]))
+            .collect();
+        for (i, k) in missing.into_iter().zip(found) {
+            keys[i] = k;
+        }
         for (i, path) in paths.iter().enumerate() {
             let hit = keys[i].and_then(|k| cache.take(&names[i], k, path));
             if hit.is_none() {
                 misses.push(i);
             }
-            slots.push(hit.map(|(revision, warning)| {
+            slots.push(hit.map(|h| {
                 Ok(Parsed {
-                    revision,
-                    warning,
+                    revision: h.revision,
+                    warning: h.warning,
                     cacheable: true,
+                    blob: h.blob,
                 })
             }));
         }
@@ -165,6 +190,7 @@ fn read_all(
                     key: keys[i]?,
                     revision: &p.revision,
                     warning: p.warning.as_ref(),
+                    blob: p.blob,
                 })
             })
             .collect();
@@ -175,10 +201,12 @@ fn read_all(
         ..Loaded::default()
     };
     out.revisions.reserve(results.len());
+    out.blobs.reserve(results.len());
     for r in results {
         match r {
             Ok(p) => {
                 out.revisions.push(p.revision);
+                out.blobs.push(p.blob);
                 out.warnings.extend(p.warning);
             }
             Err(problems) => out.problems.extend(problems),

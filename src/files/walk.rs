@@ -8,11 +8,23 @@
 
 use std::path::{Path, PathBuf};
 
+use super::cache::FileKey;
 use super::load::LoadError;
 use crate::core::{Problem, ProblemKind};
 
-/// Files to load (path, name relative to the directory) and the entries refused.
-pub type Listing = (Vec<(PathBuf, String)>, Vec<Problem>);
+/// One file to load.
+#[derive(Debug, Clone)]
+pub struct Listed {
+    pub path: PathBuf,
+    /// Relative to the listed directory (`sub/a.yaml`).
+    pub name: String,
+    /// Its parse-cache key, when asked for and the entry is a regular file (a stat
+    /// relative to the open directory: no second walk down the whole path).
+    pub key: Option<FileKey>,
+}
+
+/// Files to load and the entries refused.
+pub type Listing = (Vec<Listed>, Vec<Problem>);
 
 /// What a format counts as a revision file, and which entries it never looks at.
 #[derive(Debug, Clone, Copy)]
@@ -25,8 +37,9 @@ pub struct Rules {
     pub recursive: bool,
 }
 
-/// Revision files under `dir` in load order, with their names relative to `dir`.
-pub fn list(dir: &Path, rules: Rules) -> Result<Listing, LoadError> {
+/// Revision files under `dir` in load order, with their names relative to `dir`; with
+/// `keys`, each regular file's parse-cache key too.
+pub fn list(dir: &Path, rules: Rules, keys: bool) -> Result<Listing, LoadError> {
     if !dir.is_dir() {
         return Err(LoadError::Missing(dir.to_path_buf()));
     }
@@ -36,6 +49,7 @@ pub fn list(dir: &Path, rules: Rules) -> Result<Listing, LoadError> {
     })?;
     let mut walk = Walk {
         rules,
+        keys,
         root: root.clone(),
         visited: [root].into_iter().collect(),
         files: Vec::new(),
@@ -48,11 +62,13 @@ pub fn list(dir: &Path, rules: Rules) -> Result<Listing, LoadError> {
 /// The state of one walk of the revisions tree.
 struct Walk {
     rules: Rules,
+    /// Whether to take each file's cache key from its directory entry.
+    keys: bool,
     /// The revisions directory, canonical: no entry may lead outside it.
     root: PathBuf,
     /// Directories already listed (canonical), so a link back up is listed once.
     visited: std::collections::HashSet<PathBuf>,
-    files: Vec<(PathBuf, String)>,
+    files: Vec<Listed>,
     problems: Vec<Problem>,
 }
 
@@ -92,6 +108,10 @@ impl Walk {
             let path = entry.path();
             let revision_name = (self.rules.is_revision)(bytes);
             let mut file_type = entry.file_type().map_err(unreadable)?;
+            // A regular file's key from its entry (not a link's: that is its target's).
+            let key = (self.keys && file_type.is_file() && revision_name)
+                .then(|| entry.metadata().ok().map(|m| FileKey::from_metadata(&m)))
+                .flatten();
             if (self.rules.skip)(bytes, file_type.is_dir()) {
                 continue;
             }
@@ -137,7 +157,7 @@ impl Walk {
                 }
             } else if revision_name {
                 if file_type.is_file() {
-                    files.push(name);
+                    files.push((name, key));
                 } else {
                     self.refuse(
                         path,
@@ -149,11 +169,15 @@ impl Walk {
                 }
             }
         }
-        files.sort_unstable();
+        files.sort_unstable_by(|a, b| a.0.cmp(&b.0));
         subdirs.sort_unstable();
-        self.files.extend(files.into_iter().map(|f| {
+        self.files.extend(files.into_iter().map(|(f, key)| {
             let name = format!("{prefix}{}", f.to_string_lossy());
-            (dir.join(f), name)
+            Listed {
+                path: dir.join(f),
+                name,
+                key,
+            }
         }));
         if !self.rules.recursive {
             return Ok(());

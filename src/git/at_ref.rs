@@ -13,7 +13,8 @@
 //! Alembic modules that import a value from another module resolve it in the working
 //! tree (as the reader does), not at the ref.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
+use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 
 use git2::{ObjectType, Oid, Repository};
@@ -22,6 +23,7 @@ use rayon::prelude::*;
 use super::{join_git, CommitInfo, GitError, GitRepo};
 use crate::core::{Problem, ProblemKind, Revision};
 use crate::files::alembic::revisions as alembic_revisions;
+use crate::files::blob::BlobId;
 use crate::files::load::{self, MAX_FILE_BYTES, MODELS_FILE};
 use crate::files::source::Source;
 use crate::files::walk::Rules;
@@ -52,9 +54,9 @@ pub struct RefRevisions {
     pub problems: Vec<Problem>,
     /// Findings that don't stop a graph (an Alembic `Revises:` that disagrees).
     pub warnings: Vec<Problem>,
-    /// With [`RefOptions::reuse`]: repository paths under the revision directories
-    /// whose working-tree contents differ from the ref (added, deleted or edited on
-    /// either side, staged or not). `None` when not computed.
+    /// With [`RefOptions::reuse`]: repository paths of the revision files whose
+    /// working-tree contents differ from the ref (added, deleted or edited on either
+    /// side, staged or not; by blob id). `None` when not computed.
     pub worktree_changed: Option<HashSet<String>>,
 }
 
@@ -69,10 +71,13 @@ impl RefRevisions {
 #[derive(Debug, Default, Clone, Copy)]
 pub struct RefOptions<'a> {
     /// The revisions the loader read from the working tree: a file whose contents at
-    /// the ref equal the working tree's (by git's index and stat data) is taken from
-    /// here instead of being parsed again, and [`RefRevisions::worktree_changed`] is
-    /// filled in.
+    /// the ref equal the working tree's (the same blob id) is taken from here instead
+    /// of being parsed again, and [`RefRevisions::worktree_changed`] is filled in.
     pub reuse: Option<&'a [Revision]>,
+    /// Beside `reuse`: the blob id of each revision's file as the loader read it
+    /// ([`crate::files::source::Loaded::blobs`]); a revision without one has its file
+    /// hashed when the ref has a file at its path.
+    pub blobs: &'a [Option<BlobId>],
 }
 
 /// One directory to list at the ref: where it is, how the loader names its files.
@@ -166,34 +171,20 @@ impl GitRepo {
             }
         }
 
-        let worktree_changed = match options.reuse {
-            Some(_) => Some(self.changed_from_worktree(&tree, &specs)?),
-            None => None,
+        let (worktree_changed, reusable) = match options.reuse {
+            Some(revs) => {
+                let (changed, reusable) = self.compare_worktree(&found, revs, options.blobs);
+                (Some(changed), reusable)
+            }
+            None => (None, HashMap::new()),
         };
-        let reusable: std::collections::HashMap<&Path, &Revision> =
-            match (options.reuse, &worktree_changed) {
-                (Some(revs), Some(changed)) => {
-                    let unchanged: HashSet<&Path> = found
-                        .iter()
-                        .filter(|f| !changed.contains(&f.repo_path))
-                        .map(|f| f.path.as_path())
-                        .collect();
-                    revs.iter()
-                        .filter_map(|r| {
-                            let p = r.origin.path.as_deref()?;
-                            unchanged.contains(p).then_some((p, r))
-                        })
-                        .collect()
-                }
-                _ => Default::default(),
-            };
 
         // Read the blobs one by one (a repository is not shared between threads), then
         // parse in parallel.
         let odb = self.repo.odb().map_err(|e| self.error(e))?;
         let mut texts: Vec<Option<Result<String, String>>> = Vec::with_capacity(found.len());
         for f in &found {
-            if reusable.contains_key(f.path.as_path()) {
+            if reusable.contains_key(f.path.as_os_str()) {
                 texts.push(None);
                 continue;
             }
@@ -206,7 +197,7 @@ impl GitRepo {
             .map(|(f, text)| match text {
                 None => {
                     let r = reusable
-                        .get(f.path.as_path())
+                        .get(f.path.as_os_str())
                         .expect("reusable files have no text");
                     Ok(((*r).clone(), None))
                 }
@@ -322,20 +313,34 @@ impl GitRepo {
         }
     }
 
-    /// The blob id of each of `repo_paths` that is a file in `refname`'s tree.
+    /// The blob id of each of `repo_paths` that is a file in `refname`'s tree. Each
+    /// directory's tree is looked up once (libgit2 does not cache a large tree, so a
+    /// lookup per path would read a 10,000-entry directory again for every file).
     pub fn blobs_at(
         &self,
         refname: &str,
         repo_paths: &[&str],
-    ) -> Result<std::collections::HashMap<String, String>, GitError> {
+    ) -> Result<HashMap<String, String>, GitError> {
         let tree = self.peel(refname)?.tree().map_err(|e| self.error(e))?;
-        Ok(repo_paths
-            .iter()
-            .filter_map(|p| {
-                let e = tree.get_path(Path::new(p)).ok()?;
-                (e.kind() == Some(ObjectType::Blob)).then(|| ((*p).to_owned(), e.id().to_string()))
-            })
-            .collect())
+        let mut dirs: HashMap<&str, Option<git2::Tree<'_>>> = HashMap::new();
+        let mut out = HashMap::new();
+        for &p in repo_paths {
+            let (dir, name) = p.rsplit_once('/').unwrap_or(("", p));
+            let sub = dirs.entry(dir).or_insert_with(|| {
+                if dir.is_empty() {
+                    return Some(tree.clone());
+                }
+                let entry = tree.get_path(Path::new(dir)).ok()?;
+                entry.to_object(&self.repo).ok()?.into_tree().ok()
+            });
+            let Some(sub) = sub else { continue };
+            if let Some(e) = sub.get_name(name) {
+                if e.kind() == Some(ObjectType::Blob) {
+                    out.insert(p.to_owned(), e.id().to_string());
+                }
+            }
+        }
+        Ok(out)
     }
 
     /// The blob id git would give the working-tree file `path` (its contents hashed).
@@ -372,36 +377,49 @@ impl GitRepo {
             .unwrap_or_else(|| self.dir_prefix.clone())
     }
 
-    /// Repository paths under the specs' directories that differ between `tree` and
-    /// the working tree (through the index, so unchanged files cost one stat).
-    fn changed_from_worktree(
+    /// Compares the files found at the ref with the working tree's revisions by blob id:
+    /// the repository paths whose contents differ (or that one side lacks), and the
+    /// working-tree revision of each file the ref has unchanged.
+    fn compare_worktree<'f, 'r>(
         &self,
-        tree: &git2::Tree<'_>,
-        specs: &[DirSpec],
-    ) -> Result<HashSet<String>, GitError> {
-        let mut opts = git2::DiffOptions::new();
-        opts.include_untracked(true)
-            .recurse_untracked_dirs(true)
-            .include_typechange(true)
-            .disable_pathspec_match(true);
-        for s in specs {
-            if !s.prefix.is_empty() {
-                opts.pathspec(&s.prefix);
+        found: &'f [Found],
+        revs: &'r [Revision],
+        blobs: &[Option<BlobId>],
+    ) -> (HashSet<String>, HashMap<&'f OsStr, &'r Revision>) {
+        // Paths are matched by their bytes: both sides' are built the loader's way.
+        let mut ours: HashMap<&OsStr, usize> = HashMap::with_capacity(revs.len());
+        for (i, r) in revs.iter().enumerate() {
+            if let Some(p) = r.origin.path.as_deref() {
+                ours.insert(p.as_os_str(), i);
             }
         }
-        let diff = self
-            .repo
-            .diff_tree_to_workdir_with_index(Some(tree), Some(&mut opts))
-            .map_err(|e| self.error(e))?;
-        let mut out = HashSet::new();
-        for d in diff.deltas() {
-            for f in [d.old_file(), d.new_file()] {
-                if let Some(p) = f.path() {
-                    out.insert(super::git_path(p));
+        let mut changed = HashSet::new();
+        let mut reusable = HashMap::with_capacity(found.len());
+        let mut at_ref: HashSet<&OsStr> = HashSet::with_capacity(found.len());
+        for f in found {
+            at_ref.insert(f.path.as_os_str());
+            let same = ours.get(f.path.as_os_str()).is_some_and(|&i| {
+                let known = blobs.get(i).copied().flatten();
+                match known {
+                    Some(b) => b.as_bytes() == f.oid.as_bytes(),
+                    None => Oid::hash_file(ObjectType::Blob, &f.path).is_ok_and(|o| o == f.oid),
+                }
+            });
+            if same {
+                let i = ours[f.path.as_os_str()];
+                reusable.insert(f.path.as_os_str(), &revs[i]);
+            } else {
+                changed.insert(f.repo_path.clone());
+            }
+        }
+        for p in ours.keys() {
+            if !at_ref.contains(p) {
+                if let Some(rel) = self.relative_path(Path::new(p)) {
+                    changed.insert(rel);
                 }
             }
         }
-        Ok(out)
+        (changed, reusable)
     }
 }
 

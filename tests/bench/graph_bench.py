@@ -14,7 +14,8 @@ import time
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 WORK = os.path.join(ROOT, "target", "bench", "graph")
-MIGRATE = os.path.join(ROOT, "target", "release", "migrate")
+MIGRATE = os.path.join(os.environ.get("CARGO_TARGET_DIR") or os.path.join(ROOT, "target"),
+                       "release", "migrate")
 SIZES = [int(s) for s in os.environ.get("BENCH_SIZES", "1000 10000 100000").split()]
 SHAPES = ["chain", "wide", "mixed"]
 
@@ -65,6 +66,9 @@ def ensure_graph(n, shape, alembic):
 def alembic_bin():
     if os.environ.get("BENCH_ALEMBIC", "1") == "0":
         return None
+    pyenv = os.environ.get("MIGRATE_PYENV")
+    if pyenv and os.path.exists(os.path.join(pyenv, "bin", "alembic")):
+        return os.path.join(pyenv, "bin", "alembic")
     venv = os.path.join(ROOT, "target", "bench", "venv")
     exe = os.path.join(venv, "bin", "alembic")
     if not os.path.exists(exe):

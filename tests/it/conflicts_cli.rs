@@ -33,9 +33,15 @@ fn pair(dir: &std::path::Path, args: &[&str]) -> Value {
     let mut all = vec!["conflicts"];
     all.extend(args);
     let (code, v) = json(dir, &all);
-    assert_eq!(code, 0, "{v}");
     let pairs = v["pairs"].as_array().expect("pairs");
     assert_eq!(pairs.len(), 1, "{v:#}");
+    // The exit status follows the verdicts: 0 only when every pair is independent.
+    let expected = if pairs[0]["verdict"] == "independent" {
+        0
+    } else {
+        1
+    };
+    assert_eq!(code, expected, "{v}");
     pairs[0].clone()
 }
 
@@ -115,6 +121,8 @@ fn both_adding_a_column_to_users_overlap_with_both_revisions_named_and_their_aut
     fx.commit(GRACE, day(2, 9), "hb");
     let p = pair(fx.path(), &[]);
     assert_eq!(p["verdict"], "overlapping");
+    // Same columns both ways, but in another order: the replay proves the overlap.
+    assert_eq!(p["proven"], true, "{p:#}");
     let shared = p["shared"].as_array().expect("shared");
     assert_eq!(shared.len(), 1, "{p:#}");
     assert_eq!(shared[0]["object"], "users");
@@ -134,7 +142,13 @@ fn both_adding_a_column_to_users_overlap_with_both_revisions_named_and_their_aut
     assert_eq!(b["action"], "create column phone");
     assert_eq!(b["line"], 6);
     assert_eq!(b["author"], "Grace Hopper");
-    let (_, out, _) = run(fx.path(), &["conflicts"]);
+    let (code, out, _) = run(fx.path(), &["conflicts"]);
+    assert_eq!(code, 1, "overlapping heads: exit 1\n{out}");
+    assert!(out.contains(": overlapping (proven on SQLite)\n"), "{out}");
+    assert!(
+        out.contains("give different schemas on SQLite (the columns of users (id, email, phone / id, phone, email) come in another order)"),
+        "{out}"
+    );
     assert!(out.contains("  shared table users:\n"), "{out}");
     assert!(
         out.contains("hb create column phone (revisions/hb.yaml:6, Grace Hopper)"),
@@ -188,7 +202,8 @@ fn a_statement_the_parser_cannot_read_is_unknown_and_named() {
             .contains("FROB THE users"),
         "{u}"
     );
-    let (_, out, _) = run(dir.path(), &["conflicts"]);
+    let (code, out, _) = run(dir.path(), &["conflicts"]);
+    assert_eq!(code, 1, "an unknown pair: exit 1\n{out}");
     assert!(
         out.contains("unknown (hb side): hb at revisions/hb.yaml:5: statement 1 `FROB THE users`"),
         "{out}"
@@ -322,7 +337,8 @@ fn an_alembic_projects_op_calls_are_compared() {
     // The real Alembic reads the edited project: the files are valid revisions.
     assert_eq!(alembic(&root, &["heads"]).lines().count(), 3);
     let (code, v) = json(&root, &["conflicts"]);
-    assert_eq!(code, 0, "{v}");
+    // a001 and b001 overlap: one such pair is enough for exit 1.
+    assert_eq!(code, 1, "{v}");
     let pairs = v["pairs"].as_array().expect("pairs");
     assert_eq!(pairs.len(), 3);
     let find = |x: &str, y: &str| {

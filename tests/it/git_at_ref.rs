@@ -16,6 +16,7 @@ fn at(fx: &GitFixture, source: &Source, refname: &str, reuse: bool) -> RefRevisi
     let worktree = source.load().expect("loads");
     let options = RefOptions {
         reuse: reuse.then_some(worktree.revisions.as_slice()),
+        blobs: &worktree.blobs,
     };
     let _ = fx;
     repo.revisions_at(refname, source, options)
@@ -100,6 +101,7 @@ fn reuse_takes_unchanged_files_from_the_working_tree_and_names_the_changed_ones(
     assert!(plain.worktree_changed.is_none());
     let mut changed: Vec<String> = reused
         .worktree_changed
+        .clone()
         .expect("computed")
         .into_iter()
         .collect();
@@ -108,6 +110,32 @@ fn reuse_takes_unchanged_files_from_the_working_tree_and_names_the_changed_ones(
         changed,
         ["revisions/a2_second.yaml", "revisions/a3_third.yaml"]
     );
+
+    // The loader's blob ids are git's: without them (the files hashed instead) the
+    // answer is the same, and a staged edit counts as the content it has.
+    let worktree = source.load().expect("loads");
+    let repo = GitRepo::discover(source.primary_dir()).expect("a repository");
+    for (r, b) in worktree.revisions.iter().zip(&worktree.blobs) {
+        let path = r.origin.path.as_deref().expect("a path");
+        assert_eq!(
+            b.map(|b| b.to_hex()),
+            repo.worktree_blob(path),
+            "{}",
+            path.display()
+        );
+    }
+    let hashed = repo
+        .revisions_at(
+            "main",
+            &source,
+            RefOptions {
+                reuse: Some(&worktree.revisions),
+                blobs: &[],
+            },
+        )
+        .expect("reads the ref");
+    assert_eq!(hashed.revisions, reused.revisions);
+    assert_eq!(hashed.worktree_changed, reused.worktree_changed);
 }
 
 #[test]

@@ -44,19 +44,19 @@ pub(crate) fn rules(recursive: bool) -> Rules {
 /// Revision files under `locations`, in Alembic's load order, each with a name unique
 /// across locations (`<location index>:<path in the location>`), and the entries
 /// refused (see [`crate::files::walk`]).
-pub fn revision_files(locations: &VersionLocations) -> Listing {
+pub fn revision_files(locations: &VersionLocations, keys: bool) -> Listing {
     let mut files = Vec::new();
     let mut problems = Vec::new();
     for (i, dir) in locations.dirs.iter().enumerate() {
         if !dir.is_dir() {
             continue;
         }
-        match walk::list(dir, rules(locations.recursive)) {
+        match walk::list(dir, rules(locations.recursive), keys) {
             Ok((f, p)) => {
-                files.extend(
-                    f.into_iter()
-                        .map(|(path, name)| (path, format!("{i}:{name}"))),
-                );
+                files.extend(f.into_iter().map(|mut l| {
+                    l.name = format!("{i}:{}", l.name);
+                    l
+                }));
                 problems.extend(p);
             }
             Err(e) => problems.push(
@@ -90,8 +90,8 @@ pub type ModuleResult = Result<Module, Vec<Problem>>;
 
 /// Reads every revision module under `locations`, in parallel, without a cache.
 pub fn read_revisions(locations: &VersionLocations) -> ReadModules {
-    let (files, listing) = revision_files(locations);
-    let results: Vec<ModuleResult> = files.par_iter().map(|(p, _)| read_file(p)).collect();
+    let (files, listing) = revision_files(locations, false);
+    let results: Vec<ModuleResult> = files.par_iter().map(|f| read_file(&f.path)).collect();
     let mut out = ReadModules {
         problems: listing,
         ..ReadModules::default()
