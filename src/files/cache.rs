@@ -21,7 +21,7 @@ use sha2::{Digest, Sha256};
 use super::blob::BlobId;
 use crate::core::{Body, Dialect, Origin, Problem, ProblemKind, Revision, RevisionId, Sql};
 
-const FORMAT: u32 = 3;
+const FORMAT: u32 = 4;
 
 /// What identifies one version of a file's contents.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
