@@ -136,19 +136,7 @@ fn keys(o: &ObjectRef, action: &Action) -> Vec<(String, String)> {
 
 /// A touch in words: `create column email`, `alter table users`, `foreign key to table users`.
 pub fn describe(t: &Touch) -> String {
-    let kind = match t.object.kind {
-        ObjectKind::Table => "table",
-        ObjectKind::Column => "column",
-        ObjectKind::Index => "index",
-        ObjectKind::Constraint => "constraint",
-        ObjectKind::View => "view",
-        ObjectKind::Sequence => "sequence",
-        ObjectKind::Type => "type",
-        ObjectKind::Schema => "schema",
-        ObjectKind::Function => "function",
-        ObjectKind::Trigger => "trigger",
-        ObjectKind::Other => "object",
-    };
+    let kind = t.object.kind.name();
     let name = &t.object.name;
     match &t.action {
         Action::Create => format!("create {kind} {name}"),

@@ -97,19 +97,7 @@ pub fn how_to_check(dialect: Dialect, statement: &str) -> String {
 }
 
 fn kind_name(kind: ObjectKind) -> &'static str {
-    match kind {
-        ObjectKind::Table => "table",
-        ObjectKind::Column => "column",
-        ObjectKind::Index => "index",
-        ObjectKind::Constraint => "constraint",
-        ObjectKind::View => "view",
-        ObjectKind::Sequence => "sequence",
-        ObjectKind::Type => "type",
-        ObjectKind::Schema => "schema",
-        ObjectKind::Function => "function",
-        ObjectKind::Trigger => "trigger",
-        ObjectKind::Other => "object",
-    }
+    kind.name()
 }
 
 /// A step found in doubt when a run starts: everything its refusal says.

@@ -143,14 +143,7 @@ pub async fn upgrade<B: Backend>(
     revisions_dir: &std::path::Path,
 ) -> Result<Outcome, EngineError> {
     let planner = |rows: &[String]| -> Result<Plan, PlanFailure> {
-        let applied = rows
-            .iter()
-            .map(|r| {
-                graph
-                    .find(r)
-                    .ok_or_else(|| format!("the database is at revision {r}, which has no file"))
-            })
-            .collect::<Result<Vec<_>, String>>()?;
+        let applied = crate::core::rows::applied(graph, rows).map_err(|e| e.to_string())?;
         Ok(crate::core::plan::upgrade(graph, &applied, target)?)
     };
     let options = RunOptions {

@@ -225,14 +225,7 @@ fn finishing_plan(
     let ix = graph
         .find(revision)
         .ok_or_else(|| format!("revision {revision} has no file"))?;
-    let applied = rows
-        .iter()
-        .map(|r| {
-            graph
-                .find(r)
-                .ok_or_else(|| format!("the database is at revision {r}, which has no file"))
-        })
-        .collect::<Result<Vec<_>, String>>()?;
+    let applied = crate::core::rows::applied(graph, rows).map_err(|e| e.to_string())?;
     let mut p = match direction {
         Direction::Downgrade => {
             let parents = &graph.revision(ix).down_revisions;

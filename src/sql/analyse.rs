@@ -91,6 +91,25 @@ pub enum ObjectKind {
     Other,
 }
 
+impl ObjectKind {
+    /// The word for it in messages: `table`, `column`, ..., `object`.
+    pub fn name(self) -> &'static str {
+        match self {
+            ObjectKind::Table => "table",
+            ObjectKind::Column => "column",
+            ObjectKind::Index => "index",
+            ObjectKind::Constraint => "constraint",
+            ObjectKind::View => "view",
+            ObjectKind::Sequence => "sequence",
+            ObjectKind::Type => "type",
+            ObjectKind::Schema => "schema",
+            ObjectKind::Function => "function",
+            ObjectKind::Trigger => "trigger",
+            ObjectKind::Other => "object",
+        }
+    }
+}
+
 /// What a statement does to an object.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Action {
