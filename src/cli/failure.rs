@@ -7,6 +7,7 @@
 use std::error::Error;
 use std::io::Write;
 use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use migrate::core::Problem;
 
@@ -119,7 +120,7 @@ impl Failure {
                 hints,
                 source,
             } => {
-                let _ = writeln!(err, "error: {}", printable(&message));
+                let _ = writeln!(err, "{} {}", prefix("error:"), printable(&message));
                 // The causes a message does not already say (an I/O error under a
                 // library error, say).
                 let mut cause = source.as_deref().and_then(|s| s.source());
@@ -131,17 +132,18 @@ impl Failure {
                     cause = c.source();
                 }
                 for h in hints {
-                    let _ = writeln!(err, "hint: {}", printable(&h));
+                    let _ = writeln!(err, "{} {}", prefix("hint:"), printable(&h));
                 }
                 ExitCode::from(kind.exit_code())
             }
             Failure::Problems(problems) => {
                 for p in &problems {
-                    let _ = writeln!(err, "error: {}", printable(&p.to_string()));
+                    let _ = writeln!(err, "{} {}", prefix("error:"), printable(&p.to_string()));
                 }
                 let _ = writeln!(
                     err,
-                    "hint: fix the {} above; `migrate check` lists every problem",
+                    "{} fix the {} above; `migrate check` lists every problem",
+                    prefix("hint:"),
                     if problems.len() == 1 {
                         "problem"
                     } else {
@@ -156,6 +158,23 @@ impl Failure {
 
 /// `text` with control characters escaped line by line, so a file name or message from
 /// a hostile file can't drive the terminal (ANSI escapes, carriage returns).
+/// Whether `error:` and `hint:` are coloured (set once from `--color`, for stderr).
+static COLOR: AtomicBool = AtomicBool::new(false);
+
+/// Colours the `error:`/`hint:` prefixes from now on (`--color` as it applies to stderr).
+pub fn colour_errors(on: bool) {
+    COLOR.store(on, Ordering::Relaxed);
+}
+
+/// `label` (`error:` in bold red, `hint:` in cyan) when colour is on.
+fn prefix(label: &str) -> String {
+    if !COLOR.load(Ordering::Relaxed) {
+        return label.to_owned();
+    }
+    let code = if label == "hint:" { "36" } else { "1;31" };
+    format!("\x1b[{code}m{label}\x1b[0m")
+}
+
 fn printable(text: &str) -> String {
     text.split('\n')
         .map(super::entry::shown)

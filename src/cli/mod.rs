@@ -180,6 +180,7 @@ impl Command {
 /// Parses arguments, runs the command, prints errors; returns the process exit code.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
+    failure::colour_errors(cli.global.color.enabled_on_stderr());
     let (format, database_url) = cli.command.options();
     let ctx = match Context::new(
         &cli.global,

@@ -112,12 +112,20 @@ pub enum ColorChoice {
 impl ColorChoice {
     /// Whether to colour stdout: `--color`, then `NO_COLOR`, then whether it is a terminal.
     pub fn enabled(self) -> bool {
+        self.enabled_on(std::io::stdout().is_terminal())
+    }
+
+    /// The same for stderr, where errors go.
+    pub fn enabled_on_stderr(self) -> bool {
+        self.enabled_on(std::io::stderr().is_terminal())
+    }
+
+    fn enabled_on(self, terminal: bool) -> bool {
         match self {
             ColorChoice::Always => true,
             ColorChoice::Never => false,
             ColorChoice::Auto => {
-                std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
-                    && std::io::stdout().is_terminal()
+                std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) && terminal
             }
         }
     }

@@ -121,3 +121,29 @@ fn dialect_lists_its_values_and_every_command_has_examples() {
         );
     }
 }
+
+#[test]
+fn errors_are_coloured_when_colour_is_on_and_plain_otherwise() {
+    let dir = tempfile::tempdir().expect("a temp dir");
+    std::fs::create_dir(dir.path().join("revisions")).expect("revisions");
+    let (code, _, err) = run(dir.path(), &["--color", "always", "show", "zzzz"]);
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.starts_with("\x1b[1;31merror:\x1b[0m Can't locate"),
+        "{err:?}"
+    );
+    // An explicit --color always wins over NO_COLOR.
+    let out = super::support::migrate(dir.path())
+        .env("NO_COLOR", "1")
+        .args(["--color", "always", "show", "zzzz"])
+        .output()
+        .expect("run");
+    assert!(String::from_utf8_lossy(&out.stderr).starts_with("\x1b[1;31merror:"));
+    for args in [&["show", "zzzz"][..], &["--color", "never", "show", "zzzz"]] {
+        let (_, _, err) = run(dir.path(), args);
+        assert!(
+            err.starts_with("error: Can't locate") && !err.contains('\x1b'),
+            "{err:?}"
+        );
+    }
+}
