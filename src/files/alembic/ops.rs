@@ -29,11 +29,8 @@ pub struct OpStatement {
 
 /// The statements of the module's top-level `upgrade()`; empty without one.
 pub fn upgrade_ops(source: &str) -> Result<Vec<OpStatement>, SyntaxError> {
-    let tree = python::parse_tree(source)?;
+    let tree = python::parse_clean(source)?;
     let root = tree.root_node();
-    if root.has_error() {
-        return Err(python::first_error(root, source));
-    }
     let src = source.as_bytes();
     let mut reader = Reader {
         src,

@@ -106,11 +106,8 @@ fn parse_with_parser(source: &str) -> Option<Tree> {
 
 /// Parses `source` and collects its top-level facts.
 pub fn read_module(source: &str) -> Result<ModuleFacts, SyntaxError> {
-    let tree = parse_tree(source)?;
+    let tree = parse_clean(source)?;
     let root = tree.root_node();
-    if root.has_error() {
-        return Err(first_error(root, source));
-    }
     let src = source.as_bytes();
     let mut facts = ModuleFacts::default();
     let mut cursor = root.walk();
@@ -151,28 +148,43 @@ pub fn read_module(source: &str) -> Result<ModuleFacts, SyntaxError> {
 /// The source of each top-level function (`def name(...)`, decorators included), by
 /// name in source order: what `show --format json` gives as `upgrade()`/`downgrade()`.
 pub fn function_sources(source: &str) -> Result<Vec<(String, String)>, SyntaxError> {
+    let tree = parse_clean(source)?;
+    let src = source.as_bytes();
+    Ok(top_level_functions(tree.root_node())
+        .into_iter()
+        .filter_map(|(stmt, def)| {
+            let name = def.child_by_field_name("name")?;
+            Some((text(name, src).to_owned(), text(stmt, src).to_owned()))
+        })
+        .collect())
+}
+
+/// [`parse_tree`], refusing a module with any syntax error.
+pub(crate) fn parse_clean(source: &str) -> Result<Tree, SyntaxError> {
     let tree = parse_tree(source)?;
     let root = tree.root_node();
     if root.has_error() {
         return Err(first_error(root, source));
     }
-    let src = source.as_bytes();
-    let mut out = Vec::new();
+    Ok(tree)
+}
+
+/// Each top-level `def` of a module: the statement (decorators included) and the
+/// function definition in it.
+fn top_level_functions(root: Node<'_>) -> Vec<(Node<'_>, Node<'_>)> {
     let mut cursor = root.walk();
-    for stmt in root.named_children(&mut cursor) {
-        let def = match stmt.kind() {
-            "function_definition" => Some(stmt),
-            "decorated_definition" => stmt
-                .child_by_field_name("definition")
-                .filter(|d| d.kind() == "function_definition"),
-            _ => None,
-        };
-        let Some(name) = def.and_then(|d| d.child_by_field_name("name")) else {
-            continue;
-        };
-        out.push((text(name, src).to_owned(), text(stmt, src).to_owned()));
-    }
-    Ok(out)
+    root.named_children(&mut cursor)
+        .filter_map(|stmt| {
+            let def = match stmt.kind() {
+                "function_definition" => Some(stmt),
+                "decorated_definition" => stmt
+                    .child_by_field_name("definition")
+                    .filter(|d| d.kind() == "function_definition"),
+                _ => None,
+            };
+            def.map(|d| (stmt, d))
+        })
+        .collect()
 }
 
 /// The literal SQL strings passed to `op.execute(...)` inside the top-level function
@@ -180,23 +192,10 @@ pub fn function_sources(source: &str) -> Result<Vec<(String, String)>, SyntaxErr
 /// Calls with anything but a plain string literal (a variable, an f-string with
 /// fields, `sa.text(...)`) are passed over. For `migrate lint`.
 pub fn execute_strings(source: &str, function: &str) -> Result<Vec<(u32, String)>, SyntaxError> {
-    let tree = parse_tree(source)?;
-    let root = tree.root_node();
-    if root.has_error() {
-        return Err(first_error(root, source));
-    }
+    let tree = parse_clean(source)?;
     let src = source.as_bytes();
     let mut out = Vec::new();
-    let mut cursor = root.walk();
-    for stmt in root.named_children(&mut cursor) {
-        let def = match stmt.kind() {
-            "function_definition" => Some(stmt),
-            "decorated_definition" => stmt
-                .child_by_field_name("definition")
-                .filter(|d| d.kind() == "function_definition"),
-            _ => None,
-        };
-        let Some(def) = def else { continue };
+    for (_, def) in top_level_functions(tree.root_node()) {
         if def.child_by_field_name("name").map(|n| text(n, src)) != Some(function) {
             continue;
         }
