@@ -5,6 +5,7 @@
 //! literal graphs and stays fast at 100,000 revisions.
 
 pub mod audit;
+mod cycles;
 pub mod graph;
 pub mod heads_pair;
 pub mod order;
